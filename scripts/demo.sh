@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make demo`: start dbaas-local, apply examples/quickstart with the freshly built provider, print the
+# outputs, stop the service. Data and Terraform state live in .demo/ (git-ignored), so a second run finds
+# everything in place and plans no change.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+demo="$root/.demo"
+terraform=${TF_ACC_TERRAFORM_PATH:-$root/.tools/bin/terraform}
+mkdir -p "$demo/local-data" "$demo/quickstart"
+
+# One token per demo folder, kept so the service and Terraform agree across runs.
+[ -s "$demo/token" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$demo/token")
+token=$(cat "$demo/token")
+
+cat > "$demo/terraformrc" <<RC
+provider_installation {
+  dev_overrides {
+    "dbaas/dbaas" = "$root/target/debug"
+  }
+  direct {}
+}
+RC
+
+# The service prints one line "dbaas-local listening on http://ADDR" on stdout once it is bound.
+coproc LOCAL { DBAAS_LOCAL_TOKEN="$token" exec "$root/target/debug/dbaas-local" \
+  --listen 127.0.0.1:0 --data-dir "$demo/local-data" --provision-delay "${DEMO_PROVISION_DELAY:-3s}" \
+  2>>"$demo/dbaas-local.log"; }
+local_pid=$LOCAL_PID
+trap 'kill "$local_pid" 2>/dev/null; wait "$local_pid" 2>/dev/null || true' EXIT
+read -r -t 30 line <&"${LOCAL[0]}" || { echo "dbaas-local did not start; see $demo/dbaas-local.log" >&2; exit 1; }
+endpoint=${line##* }
+echo "dbaas-local is serving on $endpoint (data in .demo/local-data, log in .demo/dbaas-local.log)"
+
+cp "$root"/examples/quickstart/*.tf "$demo/quickstart/"
+export TF_CLI_CONFIG_FILE="$demo/terraformrc" DBAAS_ENDPOINT="$endpoint" DBAAS_TOKEN="$token"
+export TF_IN_AUTOMATION=1
+cd "$demo/quickstart"
+"$terraform" apply -auto-approve -input=false
+echo
+echo "Outputs:"
+"$terraform" output

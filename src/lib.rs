@@ -1,0 +1,21 @@
+//! terraform-provider-dbaas: a Terraform/OpenTofu provider for managed databases, and
+//! `dbaas-local`, the local DBaaS service it uses by default.
+//!
+//! # Layout
+//!
+//! The arrows between modules go one way: `tfplugin` ← `provider` → `api` ← (tests) and
+//! `local` stands alone.
+//!
+//! - [`tfplugin`]: the Terraform plugin protocol (tfplugin6 over gRPC, go-plugin handshake,
+//!   values, schemas, diagnostics, logging). It knows nothing about databases.
+//! - [`provider`]: the provider configuration and the resource types, written against the
+//!   traits of `tfplugin` and the API trait of `api`. It knows nothing about HTTP.
+//! - [`api`]: the vendor API layer: one async trait, one client module per API, and the only
+//!   HTTP client (retries, rate limit, redaction).
+//! - [`local`]: the `dbaas-local` service: SQLite store, lifecycle, native REST API. It never
+//!   imports the clients.
+
+pub mod api;
+pub mod local;
+pub mod provider;
+pub mod tfplugin;

@@ -1,0 +1,271 @@
+//! Status transitions the service drives by itself.
+//!
+//! Every transitional status (`CREATING`, `UPDATING`, `DELETING`) is stored with the instant it
+//! settles (`transition_at`). A single worker sleeps until the earliest such instant (or until
+//! someone schedules an earlier one and pokes it), then settles everything due. Because the
+//! instants are persisted, transitions happen whether or not anyone polls, and resume after a
+//! restart: an overdue `CREATING` settles as soon as the worker starts.
+//!
+//! The rules ([`settle`]) are pure functions of the object and the time; future object kinds
+//! (credentials, indexes, IP restrictions) add their own rule and their own "due" query.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, watch};
+
+use super::error::LocalError;
+use super::model::{Database, Status, whole_seconds};
+use super::store::{Modified, Store};
+
+/// Longest nap of the worker: it re-checks at least this often, which bounds the effect of a
+/// wall-clock jump (due instants are wall-clock times, persisted across restarts).
+const MAX_NAP: Duration = Duration::from_secs(30);
+
+/// Pause after a store error before the worker tries again.
+const ERROR_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Where "now" comes from. Persisted instants need wall-clock time; tests use a clock that
+/// follows tokio's (pausable) time so they never wait for real.
+#[derive(Debug, Clone)]
+pub(crate) enum Clock {
+    /// The system clock.
+    System,
+    /// Wall-clock time of `start`, advanced by tokio time elapsed since `tokio_start`.
+    #[cfg(test)]
+    Tokio {
+        /// Wall-clock time at creation.
+        start: DateTime<Utc>,
+        /// Tokio time at creation.
+        tokio_start: tokio::time::Instant,
+    },
+}
+
+impl Clock {
+    /// A clock that follows tokio time (for `tokio::time::pause()` tests).
+    #[cfg(test)]
+    pub(crate) fn tokio() -> Self {
+        Self::Tokio {
+            start: Utc::now(),
+            tokio_start: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The current time.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        match self {
+            Self::System => Utc::now(),
+            #[cfg(test)]
+            Self::Tokio { start, tokio_start } => {
+                let elapsed = chrono::Duration::from_std(tokio_start.elapsed())
+                    .unwrap_or(chrono::Duration::MAX);
+                *start + elapsed
+            }
+        }
+    }
+}
+
+/// The settled version of `database` if its transition is due at `now`, else `None`.
+pub(crate) fn settle(database: &Database, now: DateTime<Utc>) -> Option<Database> {
+    let due = database.transition_at?;
+    if due > now {
+        return None;
+    }
+    let mut next = database.clone();
+    next.transition_at = None;
+    next.status_message = None;
+    next.updated_at = whole_seconds(now);
+    match database.status {
+        Status::Creating | Status::Updating => next.status = Status::Ready,
+        Status::Deleting => next.gone_at = Some(whole_seconds(now)),
+        // Settled statuses have nothing to settle; a stray instant is just cleared.
+        Status::Ready | Status::Error => {}
+    }
+    Some(next)
+}
+
+/// Settles every transition due at `now`; returns how many objects changed.
+pub(crate) async fn settle_due(store: &Store, now: DateTime<Utc>) -> Result<usize, LocalError> {
+    let mut settled = 0;
+    for id in store.due_database_ids(now).await? {
+        // Re-decided inside the store transaction: a request may have changed it meanwhile.
+        let outcome = store
+            .modify_database(&id, move |database| Ok(settle(database, now)))
+            .await?;
+        if let Modified::Written(database) = outcome {
+            settled += 1;
+            tracing::info!(
+                id = %database.id,
+                name = %database.name,
+                status = if database.is_gone() { "GONE" } else { database.status.as_str() },
+                "database transition settled"
+            );
+        }
+    }
+    Ok(settled)
+}
+
+/// Handle used by request handlers to tell the worker that an earlier transition may now exist.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Wake(Arc<Notify>);
+
+impl Wake {
+    /// Pokes the worker; a poke while it is busy is remembered, so none is lost.
+    pub(crate) fn poke(&self) {
+        self.0.notify_one();
+    }
+
+    async fn poked(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// Runs the worker until `shutdown` changes or its sender is dropped.
+pub(crate) async fn run_worker(
+    store: Store,
+    clock: Clock,
+    wake: Wake,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let nap = match settle_due(&store, clock.now()).await {
+            Ok(_) => match store.next_transition_at().await {
+                Ok(Some(due)) => (due - clock.now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .min(MAX_NAP),
+                Ok(None) => MAX_NAP,
+                Err(error) => {
+                    tracing::error!(%error, "lifecycle worker cannot read the store");
+                    ERROR_BACKOFF
+                }
+            },
+            Err(error) => {
+                tracing::error!(%error, "lifecycle worker cannot settle transitions");
+                ERROR_BACKOFF
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(nap) => {}
+            () = wake.poked() => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::store::InsertOutcome;
+    use chrono::TimeZone;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap() + chrono::Duration::seconds(seconds)
+    }
+
+    fn database(status: Status, due: Option<DateTime<Utc>>) -> Database {
+        Database {
+            id: "db-00000000000a".into(),
+            name: "alpha".into(),
+            engine: "mysql".into(),
+            version: "8.4".into(),
+            plan: "essential".into(),
+            region: "us-east-1".into(),
+            description: None,
+            status,
+            status_message: Some("working".into()),
+            created_at: at(0),
+            updated_at: at(0),
+            transition_at: due,
+            gone_at: None,
+        }
+    }
+
+    #[test]
+    fn settle_waits_until_due() {
+        let db = database(Status::Creating, Some(at(5)));
+        assert_eq!(settle(&db, at(4)), None);
+        let ready = settle(&db, at(5)).expect("due");
+        assert_eq!(ready.status, Status::Ready);
+        assert_eq!(ready.transition_at, None);
+        assert_eq!(ready.status_message, None);
+        assert_eq!(ready.updated_at, at(5));
+        assert!(!ready.is_gone());
+    }
+
+    #[test]
+    fn settle_updating_becomes_ready_and_deleting_goes() {
+        let updated = settle(&database(Status::Updating, Some(at(1))), at(2)).unwrap();
+        assert_eq!(updated.status, Status::Ready);
+        let gone = settle(&database(Status::Deleting, Some(at(1))), at(2)).unwrap();
+        assert_eq!(gone.gone_at, Some(at(2)));
+        assert!(gone.is_gone());
+        assert_eq!(settle(&database(Status::Ready, None), at(2)), None);
+    }
+
+    #[tokio::test]
+    async fn settle_due_applies_only_due_transitions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut early = database(Status::Creating, Some(at(1)));
+        early.id = "db-000000000001".into();
+        early.name = "early".into();
+        let mut late = database(Status::Deleting, Some(at(10)));
+        late.id = "db-000000000002".into();
+        late.name = "late".into();
+        for db in [early, late] {
+            let outcome = store.insert_database(db, None, at(0)).await.unwrap();
+            assert!(matches!(outcome, InsertOutcome::Inserted(_)));
+        }
+        assert_eq!(settle_due(&store, at(5)).await.unwrap(), 1);
+        let early = store.database("db-000000000001").await.unwrap().unwrap();
+        assert_eq!(early.status, Status::Ready);
+        assert!(store.database("db-000000000002").await.unwrap().is_some());
+        assert_eq!(settle_due(&store, at(10)).await.unwrap(), 1);
+        assert!(store.database("db-000000000002").await.unwrap().is_none());
+        assert_eq!(settle_due(&store, at(100)).await.unwrap(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn worker_settles_without_polling_and_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let clock = Clock::tokio();
+        let wake = Wake::default();
+        let (stop, stopped) = watch::channel(false);
+        let worker = tokio::spawn(run_worker(
+            store.clone(),
+            clock.clone(),
+            wake.clone(),
+            stopped,
+        ));
+
+        // Scheduled after the worker went to sleep with nothing to do: the poke wakes it.
+        tokio::task::yield_now().await;
+        let mut db = database(
+            Status::Creating,
+            Some(clock.now() + chrono::Duration::minutes(10)),
+        );
+        db.created_at = whole_seconds(clock.now());
+        store
+            .insert_database(db.clone(), None, clock.now())
+            .await
+            .unwrap();
+        wake.poke();
+
+        tokio::time::sleep(Duration::from_secs(9 * 60)).await;
+        let read = store.database(&db.id).await.unwrap().unwrap();
+        assert_eq!(read.status, Status::Creating);
+        tokio::time::sleep(Duration::from_secs(2 * 60)).await;
+        let read = store.database(&db.id).await.unwrap().unwrap();
+        assert_eq!(read.status, Status::Ready);
+
+        stop.send(true).unwrap();
+        worker.await.unwrap();
+    }
+}

@@ -1,0 +1,478 @@
+//! `dbaas-local`: the project's own DBaaS service.
+//!
+//! It is the default backend of the provider (demos, users' CI) and will host vendor-API
+//! "dialects" over the same store. Databases go through `CREATING → READY`,
+//! `READY → UPDATING → READY` and `DELETING → gone`, driven by the service itself after a
+//! configurable provision delay, persisted in SQLite so nothing acknowledged is lost and pending
+//! transitions resume after a restart.
+//!
+//! # Layout
+//!
+//! The core is independent of any wire format; HTTP layers are thin adapters over it.
+//!
+//! - `model`: the stored objects (`Database`, `Status`), ids and timestamp format.
+//! - `catalog`: engines/versions, plans, regions, flavors and defaults (the capabilities).
+//! - `store`: SQLite (WAL, `synchronous=FULL`, versioned migrations); the only SQL.
+//! - `lifecycle`: the rules that settle transitional statuses and the worker that applies them
+//!   at the earliest persisted `transition_at`.
+//! - `databases`: the operations every API shares (validation, duplicate names, idempotency
+//!   keys, busy checks, scheduling transitions).
+//! - `native`: the native REST API v1 handlers; `openapi`: its OpenAPI 3.1 document.
+//! - `auth`: bearer-token middleware; `faults`: request log, fault injection and the admin
+//!   endpoints; `error`: [`LocalError`] and its single mapping to the wire format.
+//!
+//! Middleware order, outermost first: request log + access log (`faults::observe`), token check
+//! (`auth`), fault injection (`faults::inject_faults`), routes. So 401s are logged, and faults
+//! only hit authenticated requests.
+//!
+//! # Choices where the contract is silent
+//!
+//! - A method the path does not support answers 405 with code `method_not_allowed`; an unknown
+//!   path answers 404 `not_found`. Both use the usual error body.
+//! - Create and update bodies refuse unknown fields (400 naming the field); in a create, `null`
+//!   optional fields mean "absent". A PATCH body may not set `plan` or `version` to `null`.
+//! - An invalid PATCH value answers 400 even when the database is busy; the busy 409 comes after
+//!   validation. A PATCH that changes nothing on a busy database is still a 409.
+//! - Idempotency keys: the body comparison is semantic (key order and whitespace do not matter,
+//!   but an omitted field differs from one given explicitly with its default value). Replaying a
+//!   key whose database has since been deleted answers 409. A key must be 1–255 visible ASCII
+//!   characters (else 400 with `field` null). Keys are scoped to the operation.
+//! - An injected 429 without `retry_after` sends `Retry-After: 1` (a 429 always carries it).
+//!   Paths under `/v1/_admin/` are never faulted, so a test can always clear its faults.
+//!   `POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
+//!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`.
+//! - Request log entries carry `at` with millisecond precision, and the path without its query.
+//! - Gone databases stay in the store (invisible to the API) so idempotency keys can refer to
+//!   them.
+
+mod auth;
+mod catalog;
+mod databases;
+mod error;
+mod faults;
+mod lifecycle;
+mod model;
+mod native;
+mod openapi;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use error::LocalError;
+
+use databases::Databases;
+use faults::{Faults, RequestLog};
+use lifecycle::{Clock, Wake};
+use store::Store;
+
+/// Default listen address of the service.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8780";
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = ".dbaas-local";
+
+/// Default delay before transitional statuses settle.
+pub const DEFAULT_PROVISION_DELAY: Duration = Duration::from_secs(5);
+
+/// How to run the service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (see [`RunningService::addr`]).
+    pub listen: SocketAddr,
+    /// Directory holding the SQLite store; created if missing.
+    pub data_dir: PathBuf,
+    /// Bearer token every request except `GET /healthz` must present; `None` disables auth.
+    pub token: Option<SecretString>,
+    /// How long `CREATING`, `UPDATING` and `DELETING` last.
+    pub provision_delay: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8780)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            token: None,
+            provision_delay: DEFAULT_PROVISION_DELAY,
+        }
+    }
+}
+
+/// State shared by every handler and middleware.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    /// The database operations (store, clock, lifecycle wake-up).
+    pub(crate) databases: Databases,
+    /// Token required on requests, if any.
+    pub(crate) token: Option<SecretString>,
+    /// Pending injected faults.
+    pub(crate) faults: Arc<Faults>,
+    /// Requests received since start.
+    pub(crate) requests: Arc<RequestLog>,
+}
+
+/// The whole HTTP application: routes, fallbacks and middleware.
+pub(crate) fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(native::routes())
+        .merge(faults::admin_routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject_faults,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::observe,
+        ))
+        .with_state(state)
+}
+
+async fn unknown_route(method: Method, request: Request) -> LocalError {
+    LocalError::NotFound(format!("no route for {method} {}", request.uri().path()))
+}
+
+async fn method_not_allowed(method: Method, request: Request) -> LocalError {
+    LocalError::MethodNotAllowed {
+        method: method.to_string(),
+        path: request.uri().path().to_owned(),
+    }
+}
+
+/// A service running in background tasks; dropping it stops them too (without waiting).
+#[derive(Debug)]
+pub struct RunningService {
+    /// The bound address, known only after binding when port 0 was asked for.
+    addr: SocketAddr,
+    /// Sending `true` (or dropping it) stops the server and the worker.
+    stop: watch::Sender<bool>,
+    /// The HTTP server task, awaited on shutdown so in-flight requests finish.
+    server: JoinHandle<std::io::Result<()>>,
+    /// The lifecycle worker task.
+    worker: JoinHandle<()>,
+}
+
+impl RunningService {
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, the base URL clients use.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stops the lifecycle worker.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "server stopped with an error"),
+            Err(error) => tracing::error!(%error, "server task failed"),
+        }
+        if let Err(error) = self.worker.await {
+            tracing::error!(%error, "lifecycle worker failed");
+        }
+        tracing::info!("dbaas-local stopped");
+    }
+
+    /// Runs until SIGINT/SIGTERM (or until the server fails), then shuts down gracefully.
+    pub async fn run_until_signal(mut self) -> Result<(), LocalError> {
+        tokio::select! {
+            signal = shutdown_signal() => {
+                signal?;
+                tracing::info!("shutdown signal received");
+            }
+            result = &mut self.server => {
+                let _ = self.stop.send(true);
+                let _ = (&mut self.worker).await;
+                return match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(source)) => Err(LocalError::Io {
+                        context: "the HTTP server stopped".to_owned(),
+                        source,
+                    }),
+                    Err(error) => Err(LocalError::Task(error)),
+                };
+            }
+        }
+        self.shutdown().await;
+        Ok(())
+    }
+}
+
+/// Binds, opens the store, starts the lifecycle worker and serves in the background.
+pub async fn start(config: Config) -> Result<RunningService, LocalError> {
+    start_with_clock(config, Clock::System).await
+}
+
+/// [`start`] with a chosen clock (tests use one that follows paused tokio time).
+pub(crate) async fn start_with_clock(
+    config: Config,
+    clock: Clock,
+) -> Result<RunningService, LocalError> {
+    let store = Store::open(&config.data_dir).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| LocalError::Io {
+            context: format!("cannot listen on {}", config.listen),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| LocalError::Io {
+        context: "cannot read the bound address".to_owned(),
+        source,
+    })?;
+    let wake = Wake::default();
+    let (stop, stopped) = watch::channel(false);
+    let worker = tokio::spawn(lifecycle::run_worker(
+        store.clone(),
+        clock.clone(),
+        wake.clone(),
+        stopped.clone(),
+    ));
+    let state = AppState {
+        databases: Databases::new(store, clock, wake, config.provision_delay),
+        token: config.token,
+        faults: Arc::default(),
+        requests: Arc::default(),
+    };
+    let server = tokio::spawn(
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(stop_requested(stopped))
+            .into_future(),
+    );
+    tracing::info!(
+        %addr,
+        data_dir = %config.data_dir.display(),
+        provision_delay_ms = config.provision_delay.as_millis() as u64,
+        "dbaas-local started"
+    );
+    Ok(RunningService {
+        addr,
+        stop,
+        server,
+        worker,
+    })
+}
+
+/// Runs the service in the foreground until SIGINT/SIGTERM.
+pub async fn serve(config: Config) -> Result<(), LocalError> {
+    start(config).await?.run_until_signal().await
+}
+
+/// Resolves when `true` is sent or the sender is dropped.
+async fn stop_requested(mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow_and_update() {
+        if stopped.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn shutdown_signal() -> Result<(), LocalError> {
+    let io = |source| LocalError::Io {
+        context: "cannot listen for shutdown signals".to_owned(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).map_err(io)?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.map_err(io),
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(io)
+    }
+}
+
+/// Why a duration such as `--provision-delay` could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid duration {input:?}: {reason}; use a whole number and a unit (ms, s, m or h), e.g. 0s, 250ms, 5s, 2m"
+)]
+pub struct DurationParseError {
+    /// The text as given, quoted back so the user sees what was read.
+    input: String,
+    /// What is wrong with it.
+    reason: &'static str,
+}
+
+/// Reads `0s`, `250ms`, `5s`, `2m`, `1h`: a whole number and a unit (ms, s, m, h).
+pub fn parse_duration(text: &str) -> Result<Duration, DurationParseError> {
+    let error = |reason| DurationParseError {
+        input: text.to_owned(),
+        reason,
+    };
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(digits_end);
+    if digits.is_empty() {
+        return Err(error("it does not start with a number"));
+    }
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| error("the number is too large"))?;
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "" => return Err(error("the unit is missing")),
+        _ => return Err(error("the unit is not one of ms, s, m, h")),
+    };
+    let millis = amount
+        .checked_mul(millis_per_unit)
+        .ok_or_else(|| error("the number is too large"))?;
+    Ok(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
+
+    #[test]
+    fn parse_duration_accepts_units() {
+        assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration(" 2m ").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn parse_duration_explains_errors() {
+        for (input, reason) in [
+            ("5", "unit is missing"),
+            ("s", "does not start with a number"),
+            ("", "does not start with a number"),
+            ("5 s", "not one of"),
+            ("1.5s", "not one of"),
+            ("-1s", "does not start with a number"),
+            ("5d", "not one of"),
+            ("99999999999999999999s", "too large"),
+            ("18446744073709551615h", "too large"),
+        ] {
+            let message = parse_duration(input).unwrap_err().to_string();
+            assert!(message.contains(reason), "{input}: {message}");
+            assert!(message.contains("250ms"), "{message}");
+        }
+    }
+
+    async fn state(dir: &std::path::Path, token: Option<&str>) -> AppState {
+        let store = Store::open(dir).await.unwrap();
+        AppState {
+            databases: Databases::new(store, Clock::tokio(), Wake::default(), Duration::ZERO),
+            token: token.map(SecretString::from),
+            faults: Arc::default(),
+            requests: Arc::default(),
+        }
+    }
+
+    async fn call(app: &Router, method: &str, path: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn app_routes_every_documented_operation() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(state(dir.path(), None).await);
+        for (path, item) in openapi::document()["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if method == "parameters" {
+                    continue;
+                }
+                let concrete = path.replace("{id}", "db-000000000000");
+                let (status, body) = call(&app, &method.to_uppercase(), &concrete).await;
+                let routed = status != StatusCode::METHOD_NOT_ALLOWED
+                    && !(status == StatusCode::NOT_FOUND
+                        && body["error"]["message"]
+                            .as_str()
+                            .is_some_and(|m| m.starts_with("no route")));
+                assert!(
+                    routed,
+                    "{method} {path} is documented but not routed: {status} {body}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn app_answers_unknown_routes_in_error_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(state(dir.path(), None).await);
+        let (status, body) = call(&app, "GET", "/v2/nothing").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"]["code"], "not_found");
+        let (status, body) = call(&app, "PUT", "/v1/databases").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["error"]["code"], "method_not_allowed");
+    }
+
+    #[tokio::test]
+    async fn app_checks_token_before_faults() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path(), Some("tok")).await;
+        state.faults.add(faults::Fault {
+            path_prefix: "/v1".into(),
+            method: None,
+            status: 503,
+            count: 1,
+            retry_after: None,
+        });
+        let app = app(state.clone());
+        let (status, _) = call(&app, "GET", "/v1/databases").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            state.faults.list().len(),
+            1,
+            "an unauthenticated request uses no fault"
+        );
+        let (status, _) = call(&app, "GET", "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        let logged = state.requests.snapshot();
+        assert_eq!(logged.len(), 2);
+        assert_eq!(
+            (logged[0].path.as_str(), logged[0].status),
+            ("/v1/databases", 401)
+        );
+    }
+}

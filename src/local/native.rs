@@ -1,0 +1,397 @@
+//! The native REST API, v1: a thin adapter between JSON and [`super::databases`].
+//!
+//! Bodies are decoded by hand from a JSON object rather than through serde derive so that every
+//! problem names the JSON field at fault (`{"error": {..., "field": "plan"}}`), unknown fields are
+//! refused by name, and `"description": null` (clear) can be told apart from an absent field.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::catalog::CATALOG;
+use super::databases::{CreateDatabase, Idempotency, UpdateDatabase};
+use super::error::LocalError;
+use super::model::{Database, format_timestamp};
+use super::openapi;
+
+/// Scope of idempotency keys sent to `POST /v1/databases` of this API.
+const CREATE_SCOPE: &str = "native POST /v1/databases";
+
+/// Header carrying the client's idempotency key.
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Routes of the native API (and `/healthz`).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/openapi.json", get(openapi_document))
+        .route("/v1/capabilities", get(capabilities))
+        .route("/v1/databases", get(list_databases).post(create_database))
+        .route(
+            "/v1/databases/{id}",
+            get(read_database)
+                .patch(update_database)
+                .delete(delete_database),
+        )
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn openapi_document() -> Json<Value> {
+    Json(openapi::document().clone())
+}
+
+async fn capabilities() -> Response {
+    Json(&CATALOG).into_response()
+}
+
+/// Query of `GET /v1/databases`.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    /// Only names starting with this.
+    name_prefix: Option<String>,
+}
+
+async fn list_databases(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Value>, LocalError> {
+    let Query(query) = query.map_err(|rejection| {
+        LocalError::invalid("name_prefix", format!("bad query string: {rejection}"))
+    })?;
+    let prefix = query.name_prefix.filter(|prefix| !prefix.is_empty());
+    let databases = state.databases.list(prefix).await?;
+    let rendered: Vec<DatabaseBody<'_>> = databases.iter().map(DatabaseBody::from).collect();
+    Ok(Json(json!({"databases": rendered})))
+}
+
+async fn create_database(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, LocalError> {
+    let mut object = parse_object(body)?;
+    reject_unknown(
+        &object,
+        &["name", "engine", "version", "plan", "region", "description"],
+        &[],
+    )?;
+    let request = CreateDatabase {
+        name: optional_string(&mut object, "name")?
+            .ok_or_else(|| LocalError::invalid("name", "name is required"))?,
+        engine: optional_string(&mut object, "engine")?,
+        version: optional_string(&mut object, "version")?,
+        plan: optional_string(&mut object, "plan")?,
+        region: optional_string(&mut object, "region")?,
+        description: optional_string(&mut object, "description")?,
+    };
+    let idempotency = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => Some(Idempotency {
+            scope: CREATE_SCOPE,
+            key: value
+                .to_str()
+                .map_err(|_| {
+                    LocalError::invalid_body("the Idempotency-Key header must be visible ASCII")
+                })?
+                .to_owned(),
+        }),
+    };
+    let database = state.databases.create(request, idempotency).await?;
+    Ok(accepted(&database))
+}
+
+async fn read_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, LocalError> {
+    let id = path_id(id)?;
+    let database = state.databases.get(&id).await?;
+    Ok(Json(render(&database)))
+}
+
+async fn update_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, LocalError> {
+    let id = path_id(id)?;
+    let mut object = parse_object(body)?;
+    reject_unknown(
+        &object,
+        &["plan", "version", "description"],
+        &["name", "engine", "region"],
+    )?;
+    let request = UpdateDatabase {
+        plan: required_if_present(&mut object, "plan")?,
+        version: required_if_present(&mut object, "version")?,
+        description: match object.remove("description") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(text)) => Some(Some(text)),
+            Some(_) => return Err(not_a_string("description", true)),
+        },
+    };
+    let updated = state.databases.update(&id, request).await?;
+    if updated.changed {
+        Ok(accepted(&updated.database))
+    } else {
+        Ok((StatusCode::OK, Json(render(&updated.database))).into_response())
+    }
+}
+
+async fn delete_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, LocalError> {
+    let id = path_id(id)?;
+    let database = state.databases.delete(&id).await?;
+    Ok(accepted(&database))
+}
+
+fn accepted(database: &Database) -> Response {
+    (StatusCode::ACCEPTED, Json(render(database))).into_response()
+}
+
+fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, LocalError> {
+    id.map(|Path(id)| id)
+        .map_err(|rejection| LocalError::NotFound(format!("bad database id in path: {rejection}")))
+}
+
+/// The wire form of a database.
+#[derive(Debug, Serialize)]
+struct DatabaseBody<'a> {
+    id: &'a str,
+    name: &'a str,
+    engine: &'a str,
+    version: &'a str,
+    plan: &'a str,
+    region: &'a str,
+    description: Option<&'a str>,
+    status: &'static str,
+    status_message: Option<&'a str>,
+    endpoint: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl<'a> From<&'a Database> for DatabaseBody<'a> {
+    fn from(database: &'a Database) -> Self {
+        Self {
+            id: &database.id,
+            name: &database.name,
+            engine: &database.engine,
+            version: &database.version,
+            plan: &database.plan,
+            region: &database.region,
+            description: database.description.as_deref(),
+            status: database.status.as_str(),
+            status_message: database.status_message.as_deref(),
+            endpoint: endpoint(database),
+            created_at: format_timestamp(database.created_at),
+            updated_at: format_timestamp(database.updated_at),
+        }
+    }
+}
+
+fn render(database: &Database) -> Value {
+    serde_json::to_value(DatabaseBody::from(database)).unwrap_or(Value::Null)
+}
+
+/// `<scheme>://<name>.<region>.dbaas.local:<port>/<name>`; never carries credentials.
+pub(crate) fn endpoint(database: &Database) -> String {
+    match CATALOG.engine(&database.engine) {
+        Some(engine) => format!(
+            "{}://{}.{}.dbaas.local:{}/{}",
+            engine.scheme, database.name, database.region, engine.port, database.name
+        ),
+        None => format!(
+            "{}://{}.{}.dbaas.local/{}",
+            database.engine, database.name, database.region, database.name
+        ),
+    }
+}
+
+/// Decodes a request body that must be a JSON object.
+pub(crate) fn parse_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, LocalError> {
+    let body = body.map_err(|rejection| {
+        LocalError::invalid_body(format!("cannot read the request body: {rejection}"))
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(LocalError::invalid_body(
+            "the request body must be a JSON object",
+        ));
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(LocalError::invalid_body(
+            "the request body must be a JSON object",
+        )),
+        Err(error) => Err(LocalError::invalid_body(format!(
+            "the request body is not valid JSON: {error}"
+        ))),
+    }
+}
+
+/// Refuses fields outside `allowed`; `immutable` ones get a message saying they cannot change.
+pub(crate) fn reject_unknown(
+    object: &Map<String, Value>,
+    allowed: &[&str],
+    immutable: &[&str],
+) -> Result<(), LocalError> {
+    for key in object.keys() {
+        if immutable.contains(&key.as_str()) {
+            return Err(LocalError::invalid(
+                key,
+                format!("{key} cannot be changed; create a new database instead"),
+            ));
+        }
+        if !allowed.contains(&key.as_str()) {
+            return Err(LocalError::invalid(
+                key,
+                format!("unknown field {key:?}; allowed: {}", allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A string field that may be absent or `null`.
+pub(crate) fn optional_string(
+    object: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, LocalError> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(not_a_string(field, false)),
+    }
+}
+
+/// A string field that may be absent but not `null`.
+fn required_if_present(
+    object: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, LocalError> {
+    match object.remove(field) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(not_a_string(field, false)),
+    }
+}
+
+fn not_a_string(field: &str, nullable: bool) -> LocalError {
+    let or_null = if nullable { " or null" } else { "" };
+    LocalError::invalid(field, format!("{field} must be a string{or_null}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::model::Status;
+    use chrono::TimeZone;
+
+    #[test]
+    fn endpoint_uses_engine_scheme_and_port() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap();
+        let mut database = Database {
+            id: "db-0123456789ab".into(),
+            name: "shop".into(),
+            engine: "postgresql".into(),
+            version: "17".into(),
+            plan: "essential".into(),
+            region: "eu-central-1".into(),
+            description: None,
+            status: Status::Ready,
+            status_message: None,
+            created_at: at,
+            updated_at: at,
+            transition_at: None,
+            gone_at: None,
+        };
+        assert_eq!(
+            endpoint(&database),
+            "postgresql://shop.eu-central-1.dbaas.local:5432/shop"
+        );
+        database.engine = "mongodb".into();
+        assert_eq!(
+            endpoint(&database),
+            "mongodb://shop.eu-central-1.dbaas.local:27017/shop"
+        );
+        let body = render(&database);
+        assert_eq!(body["created_at"], "2026-11-22T08:00:00Z");
+        assert_eq!(body["description"], Value::Null);
+        assert_eq!(body["status"], "READY");
+        assert_eq!(
+            body.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "id",
+                "name",
+                "engine",
+                "version",
+                "plan",
+                "region",
+                "description",
+                "status",
+                "status_message",
+                "endpoint",
+                "created_at",
+                "updated_at"
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_object_refuses_non_objects() {
+        for body in ["", "  ", "[1]", "\"x\"", "{", "null"] {
+            let error = parse_object(Ok(Bytes::from(body))).unwrap_err();
+            assert!(
+                matches!(error, LocalError::Invalid { field: None, .. }),
+                "{body:?}"
+            );
+        }
+        assert!(parse_object(Ok(Bytes::from("{}"))).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reject_unknown_names_the_field() {
+        let object = json!({"plan": "x", "engine": "mysql"});
+        let error =
+            reject_unknown(object.as_object().unwrap(), &["plan"], &["engine"]).unwrap_err();
+        assert!(
+            matches!(&error, LocalError::Invalid { field: Some(f), message } if f == "engine" && message.contains("cannot be changed"))
+        );
+        let object = json!({"colour": "red"});
+        let error = reject_unknown(object.as_object().unwrap(), &["plan"], &[]).unwrap_err();
+        assert!(matches!(&error, LocalError::Invalid { field: Some(f), .. } if f == "colour"));
+    }
+
+    #[test]
+    fn optional_string_accepts_null_refuses_numbers() {
+        let mut object = json!({"a": null, "b": "x", "c": 5})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert_eq!(optional_string(&mut object, "a").unwrap(), None);
+        assert_eq!(optional_string(&mut object, "b").unwrap(), Some("x".into()));
+        assert_eq!(optional_string(&mut object, "missing").unwrap(), None);
+        assert!(matches!(
+            optional_string(&mut object, "c").unwrap_err(),
+            LocalError::Invalid { field: Some(f), .. } if f == "c"
+        ));
+        let mut object = json!({"plan": null}).as_object().unwrap().clone();
+        assert!(required_if_present(&mut object, "plan").is_err());
+    }
+}

@@ -1,0 +1,632 @@
+//! `dbaas_database`: one managed database. Create, update and delete wait until the API reports
+//! the database READY (or gone); a database that exists is never left out of the state.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::Client;
+use super::errors::{api_error, wait_error};
+use super::wait::{Poll, WaitPolicy, wait_for};
+use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Phase};
+use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::path::AttributePath;
+use crate::tfplugin::resource::{
+    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, PlanChange,
+    PlanRules, ReadResult, Resource,
+};
+use crate::tfplugin::schema::{Attribute, Block, Schema};
+use crate::tfplugin::timeouts::{self, TIMEOUTS_BLOCK};
+use crate::tfplugin::value::{Type, Value};
+
+const TYPE_NAME: &str = "dbaas_database";
+const DEFAULT_ENGINE: &str = "mongodb";
+const CREATE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// Attributes an API error may name (`Invalid { field }`), so the diagnostic points at them.
+const ATTRIBUTES: &[&str] = &["name", "engine", "version", "plan", "region", "description"];
+
+/// The `dbaas_database` resource type.
+#[derive(Debug)]
+pub(super) struct DatabaseResource;
+
+#[async_trait]
+impl Resource<Client> for DatabaseResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            block: Block::new(
+                "A managed database. Creating, updating and deleting wait until the API reports \
+                 the database `READY` (or gone). Changing `name`, `engine` or `region` replaces \
+                 the database; `plan`, `version` and `description` change in place.",
+            )
+            .attribute(
+                Attribute::new("id", Type::String)
+                    .computed()
+                    .description("The database id assigned by the API."),
+            )
+            .attribute(Attribute::new("name", Type::String).required().description(
+                "Database name, unique per account: 3 to 63 lowercase letters, digits \
+                         and hyphens, starting with a letter. Changing it replaces the database.",
+            ))
+            .attribute(
+                Attribute::new("engine", Type::String)
+                    .optional()
+                    .computed()
+                    .description(format!(
+                        "Database engine, such as `mongodb`, `postgresql` or `mysql` (see the \
+                         `dbaas_capabilities` data source). Default: `{DEFAULT_ENGINE}`. \
+                         Changing it replaces the database."
+                    )),
+            )
+            .attribute(
+                Attribute::new("version", Type::String)
+                    .optional()
+                    .computed()
+                    .description(
+                        "Engine version. Default: the engine's default version. Changes in place.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("plan", Type::String)
+                    .optional()
+                    .computed()
+                    .description(
+                        "Service plan (size and tier). Default: the API's default plan. \
+                         Changes in place.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("region", Type::String)
+                    .optional()
+                    .computed()
+                    .description(
+                        "Region the database runs in. Default: the API's default region. \
+                         Changing it replaces the database.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("description", Type::String)
+                    .optional()
+                    .description("Free text shown by the API, at most 255 characters."),
+            )
+            .attribute(
+                Attribute::new("status", Type::String)
+                    .computed()
+                    .description("Status as the API reports it, `READY` once usable."),
+            )
+            .attribute(
+                Attribute::new("endpoint", Type::String)
+                    .computed()
+                    .description("Connection URI, without credentials."),
+            )
+            .attribute(
+                Attribute::new("created_at", Type::String)
+                    .computed()
+                    .description("When the database was created (RFC 3339)."),
+            )
+            .block(timeouts::block(&[
+                ("create", CREATE_TIMEOUT),
+                ("update", UPDATE_TIMEOUT),
+                ("delete", DELETE_TIMEOUT),
+            ])),
+        }
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(name) = config.attr("name").as_str()
+            && let Err(problem) = check_name(name)
+        {
+            diags.attribute_error(
+                AttributePath::attr("name"),
+                "Invalid Database Name",
+                format!(
+                    "name = \"{name}\" {problem}. A name is 3 to 63 lowercase letters (a-z), \
+                     digits and hyphens, starts with a letter and does not end with a hyphen."
+                ),
+            );
+        }
+        if let Some(description) = config.attr("description").as_str()
+            && description.chars().count() > 255
+        {
+            diags.attribute_error(
+                AttributePath::attr("description"),
+                "Invalid Description",
+                format!(
+                    "description has {} characters; at most 255 are allowed.",
+                    description.chars().count()
+                ),
+            );
+        }
+        for name in ["engine", "version", "plan", "region"] {
+            if config
+                .attr(name)
+                .as_str()
+                .is_some_and(|v| v.trim().is_empty())
+            {
+                diags.attribute_error(
+                    AttributePath::attr(name),
+                    "Invalid Database Setting",
+                    format!("{name} must not be empty: leave it out to use the API's default."),
+                );
+            }
+        }
+    }
+
+    fn plan_rules(&self) -> PlanRules {
+        PlanRules {
+            requires_replace: &["name", "engine", "region"],
+            volatile_on_update: &["status"],
+            defaults: vec![("engine", Value::string(DEFAULT_ENGINE))],
+        }
+    }
+
+    /// Checks engine, version, plan and region against the API's catalog before anything is
+    /// created, listing the allowed values.
+    async fn modify_plan(
+        &self,
+        ctx: &Context<'_, Client>,
+        plan: &mut PlanChange<'_>,
+        diags: &mut Diagnostics,
+    ) {
+        let wanted = |name| {
+            plan.config
+                .attr(name)
+                .as_str()
+                .filter(|value| plan.prior.attr(name).as_str() != Some(*value))
+                .map(str::to_string)
+        };
+        let (engine, version, plan_name, region) = (
+            wanted("engine"),
+            wanted("version"),
+            wanted("plan"),
+            wanted("region"),
+        );
+        if engine.is_none() && version.is_none() && plan_name.is_none() && region.is_none() {
+            return;
+        }
+        let capabilities = match ctx.client.capabilities().await {
+            Ok(capabilities) => capabilities,
+            Err(err) => {
+                // The catalog is a convenience: the API validates again at apply time.
+                tracing::warn!(error = %err, "could not read the API's capabilities; skipping plan-time checks");
+                return;
+            }
+        };
+        let engine_name = plan
+            .planned
+            .attr("engine")
+            .as_str()
+            .unwrap_or(DEFAULT_ENGINE)
+            .to_string();
+        let mut refuse = |name: &str, value: &str, allowed: Vec<String>| {
+            diags.attribute_error(
+                AttributePath::attr(name),
+                "Unsupported Database Setting",
+                format!(
+                    "{name} = \"{value}\" is not offered by the {} API. Allowed: {}.",
+                    ctx.client.api.api_name(),
+                    allowed.join(", ")
+                ),
+            );
+        };
+        let engine_info = capabilities.engine(&engine_name);
+        if engine_info.is_none() {
+            refuse(
+                "engine",
+                &engine_name,
+                capabilities
+                    .engines
+                    .iter()
+                    .map(|e| e.name.clone())
+                    .collect(),
+            );
+        }
+        if let (Some(version), Some(info)) = (&version, engine_info)
+            && !info.versions.contains(version)
+        {
+            refuse("version", version, info.versions.clone());
+        }
+        if let Some(plan_name) = &plan_name
+            && !capabilities.plans.iter().any(|p| &p.name == plan_name)
+        {
+            refuse(
+                "plan",
+                plan_name,
+                capabilities.plans.iter().map(|p| p.name.clone()).collect(),
+            );
+        }
+        if let Some(region) = &region
+            && !capabilities.regions.iter().any(|r| &r.name == region)
+        {
+            refuse(
+                "region",
+                region,
+                capabilities
+                    .regions
+                    .iter()
+                    .map(|r| r.name.clone())
+                    .collect(),
+            );
+        }
+    }
+
+    async fn create(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
+        let planned = request.planned;
+        let name = planned
+            .attr("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let object = format!("database \"{name}\"");
+        let api = &ctx.client.api;
+        let spec = DatabaseSpec {
+            name: name.clone(),
+            engine: known_string(planned, "engine"),
+            version: known_string(planned, "version"),
+            plan: known_string(planned, "plan"),
+            region: known_string(planned, "region"),
+            description: known_string(planned, "description"),
+            idempotency_key: None,
+        };
+        let created = match api.create_database(&spec).await {
+            Ok(created) => created,
+            Err(err) => {
+                let diags = api_error(
+                    "Error Creating Database",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    ATTRIBUTES,
+                );
+                return ApplyResult::failed(Value::Null, diags);
+            }
+        };
+        tracing::info!(id = %created.id, name = %name, "database created; waiting until READY");
+        let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
+        let object = format!("database \"{name}\" ({})", created.id);
+        match wait_ready(ctx, &created.id, timeout).await {
+            Ok(ready) => ApplyResult::ok(state_of(&ready, planned)),
+            Err((latest, err)) => {
+                let latest = latest.unwrap_or(created);
+                let diags = wait_error(
+                    "Error Waiting For Database",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                );
+                ApplyResult::failed(state_of(&latest, planned), diags)
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
+        let Some(id) = state.attr("id").as_str() else {
+            return Ok(None);
+        };
+        match ctx.client.api.get_database(id).await {
+            Ok(db) if db.status.phase == Phase::Deleting => {
+                tracing::info!(id, "database is being deleted outside Terraform");
+                Ok(None)
+            }
+            Ok(db) => Ok(Some(state_of(&db, state))),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(api_error(
+                "Error Reading Database",
+                &format!("database {id}"),
+                ctx.client.api.api_name(),
+                &err,
+                ATTRIBUTES,
+            )),
+        }
+    }
+
+    async fn update(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
+        let (prior, planned) = (request.prior, request.planned);
+        let id = prior.attr("id").as_str().unwrap_or_default().to_string();
+        let object = format!(
+            "database \"{}\" ({id})",
+            planned.attr("name").as_str().unwrap_or_default()
+        );
+        let changes = changes(prior, planned);
+        if changes.is_empty() {
+            // Only the timeouts changed: nothing to tell the API.
+            return ApplyResult::ok(with_known_status(planned, prior));
+        }
+        let api = &ctx.client.api;
+        let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
+        // The API refuses changes while the database is busy (409): retry until it accepts.
+        // The first attempt goes out at once; only retries wait.
+        let policy = WaitPolicy {
+            initial_delay: Duration::ZERO,
+            ..WaitPolicy::from_guidance(&api.poll_guidance(), timeout)
+        };
+        let accepted = wait_for(&object, &policy, ctx.cancel, || async {
+            match api.update_database(&id, &changes).await {
+                Ok(db) => Ok(Poll::Done(db)),
+                Err(err) if err.is_conflict() => Ok(Poll::Pending {
+                    status: format!("busy ({})", err.api_message()),
+                }),
+                Err(err) => Err(err),
+            }
+        })
+        .await;
+        if let Err(err) = accepted {
+            let diags = wait_error(
+                "Error Updating Database",
+                &object,
+                api.api_name(),
+                &err,
+                true,
+            );
+            return ApplyResult::failed(prior.clone(), diags);
+        }
+        match wait_ready(ctx, &id, timeout).await {
+            Ok(ready) => ApplyResult::ok(state_of(&ready, planned)),
+            Err((latest, err)) => {
+                let diags = wait_error(
+                    "Error Waiting For Database",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                );
+                let state = latest.map_or_else(|| prior.clone(), |db| state_of(&db, planned));
+                ApplyResult::failed(state, diags)
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {
+        let Some(id) = prior.attr("id").as_str() else {
+            return Diagnostics::default();
+        };
+        let object = format!(
+            "database \"{}\" ({id})",
+            prior.attr("name").as_str().unwrap_or_default()
+        );
+        let api = &ctx.client.api;
+        if let Err(err) = api.delete_database(id).await
+            && !err.is_not_found()
+        {
+            return api_error(
+                "Error Deleting Database",
+                &object,
+                api.api_name(),
+                &err,
+                &[],
+            );
+        }
+        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
+        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let gone = wait_for(&object, &policy, ctx.cancel, || async {
+            match api.get_database(id).await {
+                Err(err) if err.is_not_found() => Ok(Poll::Done(())),
+                Err(err) => Err(err),
+                Ok(db) if db.status.phase == Phase::Failed => Ok(Poll::Failed {
+                    status: db.status.raw.clone(),
+                    message: db.status.message.clone().unwrap_or_default(),
+                }),
+                Ok(db) => Ok(Poll::Pending {
+                    status: db.status.raw,
+                }),
+            }
+        })
+        .await;
+        match gone {
+            Ok(()) => Diagnostics::default(),
+            Err(err) => wait_error(
+                "Error Deleting Database",
+                &object,
+                api.api_name(),
+                &err,
+                true,
+            ),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Importer> {
+        Some(self)
+    }
+
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(self)
+    }
+}
+
+impl Importer for DatabaseResource {
+    fn import_state(&self, id: &str) -> Result<Value, Diagnostics> {
+        let id = id.trim();
+        if id.is_empty() || id.contains('/') || id.contains(char::is_whitespace) {
+            return Err(Diagnostics::from_error(
+                "Invalid Import ID",
+                format!(
+                    "\"{id}\" is not a database id. Import a database by the id the API gave it, \
+                     e.g. `terraform import dbaas_database.example db-0123456789ab`."
+                ),
+            ));
+        }
+        Ok(Value::object([("id", Value::string(id))]))
+    }
+}
+
+impl Identity for DatabaseResource {
+    fn attributes(&self) -> Vec<IdentityAttribute> {
+        vec![IdentityAttribute {
+            name: "id",
+            ty: Type::String,
+            description: "The database id assigned by the API.",
+            required_for_import: true,
+        }]
+    }
+
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        let id = state.attr("id");
+        id.as_str()
+            .map(|id| Value::object([("id", Value::string(id))]))
+    }
+
+    fn import_id(&self, identity: &Value) -> Result<String, Diagnostics> {
+        identity
+            .attr("id")
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Diagnostics::from_error(
+                    "Invalid Import Identity",
+                    "The identity needs `id`, the database id assigned by the API.",
+                )
+            })
+    }
+}
+
+/// Waits until the database is READY. On failure, also returns the latest database seen, so the
+/// caller can record what exists.
+async fn wait_ready(
+    ctx: &Context<'_, Client>,
+    id: &str,
+    timeout: Duration,
+) -> Result<Database, (Option<Database>, super::wait::WaitError)> {
+    let api = &ctx.client.api;
+    let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+    let latest = std::sync::Mutex::new(None::<Database>);
+    let result = wait_for(&format!("database {id}"), &policy, ctx.cancel, || async {
+        let db = api.get_database(id).await?;
+        let poll = match db.status.phase {
+            Phase::Ready => Poll::Done(db.clone()),
+            Phase::Failed => Poll::Failed {
+                status: db.status.raw.clone(),
+                message: db.status.message.clone().unwrap_or_default(),
+            },
+            Phase::Pending | Phase::Deleting => Poll::Pending {
+                status: db.status.raw.clone(),
+            },
+        };
+        *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(db);
+        Ok::<_, api::Error>(poll)
+    })
+    .await;
+    result.map_err(|err| (latest.into_inner().unwrap_or_else(|p| p.into_inner()), err))
+}
+
+/// The state for a database as the API reports it. `base` supplies what the API does not know:
+/// the `timeouts` block, and the user's spelling where the API's is equivalent.
+fn state_of(db: &Database, base: &Value) -> Value {
+    let description = match (&db.description, base.attr("description").as_str()) {
+        // An empty description and no description are the same to the API.
+        (None, Some("")) => Value::string(""),
+        (None, _) => Value::Null,
+        (Some(text), _) => Value::string(text),
+    };
+    Value::object([
+        ("id", Value::string(&db.id)),
+        ("name", Value::string(&db.name)),
+        ("engine", Value::string(&db.engine)),
+        ("version", Value::string(&db.version)),
+        ("plan", Value::string(&db.plan)),
+        ("region", Value::string(&db.region)),
+        ("description", description),
+        ("status", Value::string(&db.status.raw)),
+        (
+            "endpoint",
+            db.endpoint.as_deref().map_or(Value::Null, Value::string),
+        ),
+        ("created_at", Value::string(&db.created_at)),
+        (TIMEOUTS_BLOCK, base.attr(TIMEOUTS_BLOCK).clone()),
+    ])
+}
+
+/// The planned state with the prior status, for an update that needs no API call.
+fn with_known_status(planned: &Value, prior: &Value) -> Value {
+    let mut state = planned.clone();
+    if state.attr("status").is_unknown() {
+        state.set_attr("status", prior.attr("status").clone());
+    }
+    state
+}
+
+/// The in-place changes between prior and planned state; only what changed is sent.
+fn changes(prior: &Value, planned: &Value) -> DatabaseChanges {
+    let changed = |name: &str| {
+        let next = planned.attr(name);
+        (next != prior.attr(name)).then(|| next.as_str().map(str::to_string))
+    };
+    DatabaseChanges {
+        plan: changed("plan").flatten(),
+        version: changed("version").flatten(),
+        description: changed("description"),
+    }
+}
+
+fn known_string(value: &Value, name: &str) -> Option<String> {
+    value.attr(name).as_str().map(str::to_string)
+}
+
+/// The name rules of dbaas-local, checked before any request.
+fn check_name(name: &str) -> Result<(), String> {
+    let length = name.chars().count();
+    if !(3..=63).contains(&length) {
+        return Err(format!("has {length} characters"));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("does not start with a lowercase letter".into());
+    }
+    if name.ends_with('-') {
+        return Err("ends with a hyphen".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!("contains '{bad}'"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_rules() {
+        assert!(check_name("client-acme").is_ok());
+        assert!(check_name("db1").is_ok());
+        for bad in ["ab", "1db", "Client", "db_1", "db-", &"a".repeat(64)] {
+            assert!(check_name(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn database_changes_send_only_what_changed() {
+        let prior = Value::object([
+            ("plan", Value::string("essential")),
+            ("version", Value::string("8.0")),
+            ("description", Value::string("old")),
+        ]);
+        let planned = Value::object([
+            ("plan", Value::string("business")),
+            ("version", Value::string("8.0")),
+            ("description", Value::Null),
+        ]);
+        let changes = changes(&prior, &planned);
+        assert_eq!(changes.plan.as_deref(), Some("business"));
+        assert_eq!(changes.version, None);
+        assert_eq!(changes.description, Some(None));
+    }
+
+    #[test]
+    fn database_schema_passes_terraform_checks() {
+        DatabaseResource
+            .schema()
+            .block
+            .validate_internal()
+            .expect("schema is valid");
+    }
+}

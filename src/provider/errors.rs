@@ -1,0 +1,107 @@
+//! Turns API and wait failures into diagnostics: a Title Case summary per operation, a detail that
+//! names the object, says what to do, and ends with the API's own message.
+
+use crate::api;
+use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
+use crate::tfplugin::path::AttributePath;
+use crate::tfplugin::timeouts::format_duration;
+
+use super::wait::WaitError;
+
+/// A diagnostic for an API error. `object` names what was being worked on ("database \"acme\"");
+/// `attributes` are the resource's attribute names, so an API complaint about a field points at it.
+pub(super) fn api_error(
+    summary: &str,
+    object: &str,
+    api_name: &str,
+    err: &api::Error,
+    attributes: &[&str],
+) -> Diagnostics {
+    let advice = match err {
+        api::Error::Unauthorized { .. } => format!(
+            "Check the credentials in the provider configuration (for dbaas-local: `token` or \
+             DBAAS_TOKEN must match the token the {api_name} service was started with)."
+        ),
+        api::Error::Forbidden { .. } => {
+            "The credentials are valid but may not do this; grant the missing right.".to_string()
+        }
+        api::Error::Invalid { .. } => "Correct the value and apply again.".to_string(),
+        api::Error::Conflict { .. } => "If an object with the same name already exists, import \
+             it (terraform import) or choose another name; if the object is busy, apply again \
+             once it is ready."
+            .to_string(),
+        api::Error::NotFound { .. } => {
+            "The object no longer exists; run terraform plan to see what Terraform will do."
+                .to_string()
+        }
+        api::Error::RateLimited { .. }
+        | api::Error::Unavailable { .. }
+        | api::Error::Transport { .. } => "The request was retried with backoff and still \
+             failed. Check that the API is reachable, then apply again; lower parallelism or \
+             set requests_per_second if the API keeps rate-limiting."
+            .to_string(),
+        api::Error::PaymentRequired { .. } => {
+            "Settle the account's billing with the vendor, then apply again.".to_string()
+        }
+        api::Error::Unsupported { .. } => {
+            "Remove the setting or use an API that supports it.".to_string()
+        }
+        api::Error::Protocol { .. } | api::Error::Api { .. } => {
+            "If this persists, report it with the log of TF_LOG_PROVIDER=debug.".to_string()
+        }
+    };
+    let path = match err {
+        api::Error::Invalid {
+            field: Some(field), ..
+        } if attributes.contains(&field.as_str()) => Some(AttributePath::attr(field)),
+        _ => None,
+    };
+    Diagnostics::from(Diagnostic {
+        severity: Severity::Error,
+        summary: summary.to_string(),
+        detail: format!(
+            "Could not work on {object} ({api_name} API). {advice}\n\n{api_name} said: {err}"
+        ),
+        path,
+    })
+}
+
+/// A diagnostic for a wait that did not end with the object ready (or gone).
+pub(super) fn wait_error(
+    summary: &str,
+    object: &str,
+    api_name: &str,
+    err: &WaitError,
+    kept_in_state: bool,
+) -> Diagnostics {
+    let kept = if kept_in_state {
+        " It is recorded in the Terraform state, so nothing is lost: run terraform apply again to \
+         continue (a failed create is marked tainted and replaced)."
+    } else {
+        ""
+    };
+    let detail = match err {
+        WaitError::TimedOut {
+            waited,
+            last_status,
+            ..
+        } => format!(
+            "{object} was still {last_status} after {}.{kept} If the API is just slow, raise the \
+             timeout in the resource's timeouts block.",
+            format_duration(*waited)
+        ),
+        WaitError::Failed {
+            status, message, ..
+        } => format!(
+            "The {api_name} API reports {object} as {status}: {message}.{kept} Check the \
+             object in the vendor's console; fix the cause, then apply again."
+        ),
+        WaitError::Cancelled { .. } => {
+            format!("Terraform asked the provider to stop while it was waiting for {object}.{kept}")
+        }
+        WaitError::Api(api) => {
+            return api_error(summary, object, api_name, api, &[]);
+        }
+    };
+    Diagnostics::from_error(summary, detail)
+}

@@ -1,0 +1,594 @@
+//! The one waiter: polls an API until an object reaches its target state.
+//!
+//! Built on the complaints about existing providers (anchor list 3.1): unknown statuses are
+//! pending (the caller's `check` decides; the API layer never maps an unknown status to failed),
+//! transient API errors inside a wait are tolerated until the deadline, a failed status ends the
+//! wait at once with the API's message, and the deadline is honest: the last sleep is clamped to
+//! it and followed by one last check.
+
+use std::future::Future;
+use std::time::Duration;
+
+use rand::Rng as _;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use crate::api::{self, PollGuidance};
+
+/// How to poll: overall deadline, spacing and backoff.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitPolicy {
+    /// Overall deadline of the wait (the resource's `timeouts` value).
+    pub timeout: Duration,
+    /// Pause before the first check: right after a create or update the answer is known to be
+    /// "pending", so checking at once only costs a request.
+    pub initial_delay: Duration,
+    /// Checks never come closer together than this (vendor rules, rate limits).
+    pub min_interval: Duration,
+    /// The backoff stops growing here, so readiness is noticed reasonably soon.
+    pub max_interval: Duration,
+    /// Growth of the interval after each pending check (1.5 by default).
+    pub multiplier: f64,
+    /// Random spread of each interval, as a fraction (0.2 = ±20 %), so parallel waits do not
+    /// poll in lockstep.
+    pub jitter: f64,
+}
+
+impl WaitPolicy {
+    /// The policy an API's poll guidance asks for, with the given deadline.
+    pub fn from_guidance(guidance: &PollGuidance, timeout: Duration) -> Self {
+        Self {
+            timeout,
+            initial_delay: guidance.min_interval,
+            min_interval: guidance.min_interval,
+            max_interval: guidance.max_interval.max(guidance.min_interval),
+            multiplier: 1.5,
+            jitter: 0.2,
+        }
+    }
+
+    /// The pause after a check, given the previous base interval: grows by `multiplier`,
+    /// spreads by `jitter`, and stays within `[min_interval, max_interval]`.
+    /// Returns `(base for next time, pause to take now)`.
+    fn next_interval(&self, previous_base: Option<Duration>) -> (Duration, Duration) {
+        let max = self.max_interval.max(self.min_interval);
+        let multiplier = if self.multiplier.is_finite() && self.multiplier >= 1.0 {
+            self.multiplier
+        } else {
+            1.0
+        };
+        let base = match previous_base {
+            None => self.min_interval,
+            Some(previous) => {
+                Duration::try_from_secs_f64(previous.as_secs_f64() * multiplier).unwrap_or(max)
+            }
+        }
+        .clamp(self.min_interval, max);
+        let jitter = if self.jitter.is_finite() {
+            self.jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let spread = if jitter > 0.0 {
+            rand::rng().random_range(-jitter..=jitter)
+        } else {
+            0.0
+        };
+        let pause = Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 + spread))
+            .unwrap_or(base)
+            .clamp(self.min_interval, max);
+        (base, pause)
+    }
+}
+
+/// What one check found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Poll<T> {
+    /// Not there yet; `status` is the API's word for where it is ("CREATING").
+    Pending {
+        /// The raw status, for logs and the timeout message.
+        status: String,
+    },
+    /// Reached the target; the wait returns this value.
+    Done(T),
+    /// The API says it failed; waiting longer will not help.
+    Failed {
+        /// The raw status ("ERROR").
+        status: String,
+        /// The API's explanation.
+        message: String,
+    },
+}
+
+/// Why a wait ended without reaching its target.
+#[derive(thiserror::Error, Debug)]
+pub enum WaitError {
+    /// The deadline passed.
+    #[error(
+        "timed out after {} waiting for {what}; the last status seen was {last_status}",
+        human_duration(*.waited)
+    )]
+    TimedOut {
+        /// What was waited for ("database db-… to be READY").
+        what: String,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// The last status the API reported, or why it could not be read.
+        last_status: String,
+    },
+    /// The API reported a failed state.
+    #[error("{what} failed with status {status}: {message}")]
+    Failed {
+        /// What was waited for.
+        what: String,
+        /// The raw failed status.
+        status: String,
+        /// The API's explanation.
+        message: String,
+    },
+    /// The operation was cancelled (Terraform stopped the provider).
+    #[error("stopped waiting for {what}: the operation was cancelled")]
+    Cancelled {
+        /// What was waited for.
+        what: String,
+    },
+    /// A non-retryable API error ended the wait.
+    #[error(transparent)]
+    Api(#[from] api::Error),
+}
+
+fn human_duration(duration: Duration) -> String {
+    let total = duration.as_secs();
+    let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60);
+    match (hours, minutes) {
+        (0, 0) if total == 0 => format!("{} ms", duration.as_millis()),
+        (0, 0) => format!("{seconds}s"),
+        (0, _) => format!("{minutes}m{seconds:02}s"),
+        _ => format!("{hours}h{minutes:02}m{seconds:02}s"),
+    }
+}
+
+/// Polls `check` until it reports [`Poll::Done`] (returns its value), [`Poll::Failed`], a
+/// non-retryable error, the deadline, or cancellation.
+///
+/// Retryable API errors (rate limits, 5xx, transport) are logged at warn and the wait goes on;
+/// a `Retry-After` from a rate limit lengthens the next pause. There is always at least one check.
+/// A check in flight is never cut short by the deadline (the HTTP client's own timeouts bound
+/// it): cancelling a read that was about to report success would only cause a false timeout.
+pub async fn wait_for<T, F, Fut>(
+    what: &str,
+    policy: &WaitPolicy,
+    cancel: &CancellationToken,
+    mut check: F,
+) -> Result<T, WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>, api::Error>>,
+{
+    let started = Instant::now();
+    let deadline = started + policy.timeout;
+    let cancelled = || WaitError::Cancelled {
+        what: what.to_owned(),
+    };
+    let mut last_status: Option<String> = None;
+    let mut base: Option<Duration> = None;
+    let mut pause = policy.initial_delay;
+    let mut attempt: u32 = 0;
+    loop {
+        // Clamp to the deadline so the wait ends on time, but never below min_interval so the
+        // last check still respects the API's spacing (it may overshoot by that much at most).
+        let now = Instant::now();
+        let latest = deadline.max(now + policy.min_interval);
+        let wake = (now + pause).min(latest);
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(cancelled()),
+            () = tokio::time::sleep_until(wake) => {}
+        }
+        attempt += 1;
+        let outcome = tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(cancelled()),
+            outcome = check() => outcome,
+        };
+        let mut server_pause = None;
+        let mut check_error = None;
+        match outcome {
+            Ok(Poll::Done(value)) => {
+                debug!(what, attempt, "wait finished");
+                return Ok(value);
+            }
+            Ok(Poll::Failed { status, message }) => {
+                return Err(WaitError::Failed {
+                    what: what.to_owned(),
+                    status,
+                    message,
+                });
+            }
+            Ok(Poll::Pending { status }) => last_status = Some(status),
+            Err(error) if error.is_retryable() => {
+                warn!(what, attempt, %error, "transient error while waiting; still waiting");
+                server_pause = error.retry_after();
+                check_error = Some(error.to_string());
+            }
+            Err(error) => return Err(WaitError::Api(error)),
+        }
+        if Instant::now() >= deadline {
+            return Err(WaitError::TimedOut {
+                what: what.to_owned(),
+                waited: started.elapsed(),
+                last_status: describe_last(last_status.as_deref(), check_error.as_deref()),
+            });
+        }
+        let (next_base, next_pause) = policy.next_interval(base);
+        base = Some(next_base);
+        pause = next_pause.max(server_pause.unwrap_or_default());
+        debug!(
+            what,
+            status = last_status.as_deref().unwrap_or("unknown"),
+            attempt,
+            next_delay_ms = pause.as_millis(),
+            "still waiting"
+        );
+    }
+}
+
+fn describe_last(status: Option<&str>, error: Option<&str>) -> String {
+    match (status, error) {
+        (Some(status), None) => status.to_owned(),
+        (Some(status), Some(error)) => format!("{status} (the last check failed: {error})"),
+        (None, Some(error)) => format!("unknown (the last check failed: {error})"),
+        (None, None) => "unknown".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn policy(timeout_secs: u64) -> WaitPolicy {
+        WaitPolicy {
+            timeout: Duration::from_secs(timeout_secs),
+            initial_delay: Duration::from_secs(1),
+            min_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+            multiplier: 1.5,
+            jitter: 0.2,
+        }
+    }
+
+    /// A scripted check: returns the next outcome each call and records when it was called.
+    struct Script<T> {
+        outcomes: Mutex<Vec<Result<Poll<T>, api::Error>>>,
+        calls: Mutex<Vec<Instant>>,
+    }
+
+    impl<T: Clone> Script<T> {
+        fn new(mut outcomes: Vec<Result<Poll<T>, api::Error>>) -> Arc<Self> {
+            outcomes.reverse();
+            Arc::new(Self {
+                outcomes: Mutex::new(outcomes),
+                calls: Mutex::new(Vec::new()),
+            })
+        }
+
+        /// Next outcome; once the script is used up, the last one repeats as pending.
+        fn next(&self) -> Result<Poll<T>, api::Error> {
+            self.calls.lock().unwrap().push(Instant::now());
+            self.outcomes
+                .lock()
+                .unwrap()
+                .pop()
+                .unwrap_or(Ok(Poll::Pending {
+                    status: "CREATING".into(),
+                }))
+        }
+
+        fn call_times(&self) -> Vec<Instant> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    fn pending() -> Result<Poll<&'static str>, api::Error> {
+        Ok(Poll::Pending {
+            status: "CREATING".into(),
+        })
+    }
+
+    async fn run(
+        script: &Arc<Script<&'static str>>,
+        policy: &WaitPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<&'static str, WaitError> {
+        let script = Arc::clone(script);
+        wait_for("database db-1 to be READY", policy, cancel, move || {
+            let script = Arc::clone(&script);
+            async move { script.next() }
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_pending_then_done_returns_value() {
+        let script = Script::new(vec![pending(), pending(), Ok(Poll::Done("db"))]);
+        let result = run(&script, &policy(600), &CancellationToken::new()).await;
+        assert_eq!(result.unwrap(), "db");
+        assert_eq!(script.call_times().len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_failed_status_ends_at_once() {
+        let script = Script::new(vec![
+            pending(),
+            Ok(Poll::Failed {
+                status: "ERROR".into(),
+                message: "disk full".into(),
+            }),
+            Ok(Poll::Done("never")),
+        ]);
+        let error = run(&script, &policy(600), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert_eq!(script.call_times().len(), 2);
+        match &error {
+            WaitError::Failed {
+                status, message, ..
+            } => {
+                assert_eq!(status, "ERROR");
+                assert_eq!(message, "disk full");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(
+            error.to_string(),
+            "database db-1 to be READY failed with status ERROR: disk full"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_tolerates_transient_errors() {
+        let script = Script::new(vec![
+            Err(api::Error::Unavailable {
+                message: "maintenance".into(),
+            }),
+            Err(api::Error::Transport {
+                message: "connection reset".into(),
+            }),
+            Err(api::Error::Api {
+                status: 500,
+                message: "oops".into(),
+            }),
+            Ok(Poll::Done("db")),
+        ]);
+        let result = run(&script, &policy(600), &CancellationToken::new()).await;
+        assert_eq!(result.unwrap(), "db");
+        assert_eq!(script.call_times().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_rate_limit_lengthens_next_pause() {
+        let script = Script::new(vec![
+            Err(api::Error::RateLimited {
+                retry_after: Some(Duration::from_secs(42)),
+                message: "slow down".into(),
+            }),
+            Ok(Poll::Done("db")),
+        ]);
+        let result = run(&script, &policy(600), &CancellationToken::new()).await;
+        assert_eq!(result.unwrap(), "db");
+        let calls = script.call_times();
+        assert!(calls[1] - calls[0] >= Duration::from_secs(42));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_non_retryable_error_stops() {
+        let script = Script::new(vec![
+            pending(),
+            Err(api::Error::NotFound {
+                message: "database db-1 not found".into(),
+            }),
+            Ok(Poll::Done("never")),
+        ]);
+        let error = run(&script, &policy(600), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, WaitError::Api(ref e) if e.is_not_found()));
+        assert_eq!(script.call_times().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_timeout_reports_last_status_and_respects_deadline() {
+        let script = Script::new(vec![]); // pending forever
+        let started = Instant::now();
+        let timeout = Duration::from_secs(60);
+        let error = run(&script, &policy(60), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        let waited_total = started.elapsed();
+        match &error {
+            WaitError::TimedOut {
+                last_status,
+                waited,
+                ..
+            } => {
+                assert_eq!(last_status, "CREATING");
+                assert!(*waited >= timeout, "{waited:?}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // One last check at the deadline, late by at most min_interval (spacing wins).
+        let calls = script.call_times();
+        let last = *calls.last().unwrap() - started;
+        assert!(
+            last >= timeout && last <= timeout + Duration::from_secs(1),
+            "{last:?}"
+        );
+        assert!(calls[calls.len() - 2] - started < timeout);
+        assert!(waited_total <= timeout + Duration::from_secs(1));
+        assert!(error.to_string().contains("timed out after 1m00s"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("the last status seen was CREATING")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_timeout_after_errors_reports_the_error() {
+        let script = Script::new(
+            (0..100)
+                .map(|_| {
+                    Err(api::Error::Unavailable {
+                        message: "down for maintenance".into(),
+                    })
+                })
+                .collect(),
+        );
+        let error = run(&script, &policy(20), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        match error {
+            WaitError::TimedOut { last_status, .. } => {
+                assert!(last_status.starts_with("unknown (the last check failed:"));
+                assert!(last_status.contains("down for maintenance"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_interval_never_below_min_interval() {
+        let script = Script::new(vec![]);
+        let mut strict = policy(200);
+        strict.min_interval = Duration::from_secs(3);
+        strict.initial_delay = Duration::from_secs(3);
+        strict.max_interval = Duration::from_secs(5);
+        strict.jitter = 1.0; // the widest spread must still respect the bounds
+        let started = Instant::now();
+        let _ = run(&script, &strict, &CancellationToken::new()).await;
+        let calls = script.call_times();
+        assert!(calls.len() > 10, "{}", calls.len());
+        assert!(calls[0] - started >= Duration::from_secs(3));
+        for pair in calls.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(gap >= Duration::from_secs(3), "gap {gap:?}");
+            assert!(gap <= Duration::from_secs(5), "gap {gap:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_deadline_inside_min_interval_still_spaces_last_check() {
+        // Deadline 10 s, min interval 4 s: checks at 4, 8 and then 12 (not 10, which would be
+        // only 2 s after the previous one).
+        let script = Script::new(vec![]);
+        let mut spaced = policy(10);
+        spaced.min_interval = Duration::from_secs(4);
+        spaced.initial_delay = Duration::from_secs(4);
+        spaced.max_interval = Duration::from_secs(4);
+        let started = Instant::now();
+        let error = run(&script, &spaced, &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, WaitError::TimedOut { .. }));
+        let offsets: Vec<u64> = script
+            .call_times()
+            .iter()
+            .map(|t| (*t - started).as_secs())
+            .collect();
+        assert_eq!(offsets, vec![4, 8, 12]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_checks_at_least_once_with_zero_timeout() {
+        let script = Script::new(vec![Ok(Poll::Done("db"))]);
+        let mut instant = policy(0);
+        instant.initial_delay = Duration::ZERO;
+        let result = run(&script, &instant, &CancellationToken::new()).await;
+        assert_eq!(result.unwrap(), "db");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_cancellation_ends_promptly() {
+        let script = Script::new(vec![]);
+        let cancel = CancellationToken::new();
+        let started = Instant::now();
+        let trigger = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            trigger.cancel();
+        });
+        let error = run(&script, &policy(3600), &cancel).await.unwrap_err();
+        assert!(matches!(error, WaitError::Cancelled { .. }), "{error:?}");
+        // Cancelled during a sleep, not at the end of the hour.
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        assert_eq!(
+            error.to_string(),
+            "stopped waiting for database db-1 to be READY: the operation was cancelled"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_cancellation_interrupts_a_slow_check() {
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            trigger.cancel();
+        });
+        let started = Instant::now();
+        let result: Result<(), WaitError> = wait_for("slow", &policy(3600), &cancel, || async {
+            tokio::time::sleep(Duration::from_secs(1000)).await;
+            Ok(Poll::Done(()))
+        })
+        .await;
+        assert!(matches!(result, Err(WaitError::Cancelled { .. })));
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn from_guidance_uses_api_spacing() {
+        let guidance = PollGuidance {
+            min_interval: Duration::from_secs(30),
+            max_interval: Duration::from_secs(120),
+        };
+        let policy = WaitPolicy::from_guidance(&guidance, Duration::from_secs(2400));
+        assert_eq!(policy.timeout, Duration::from_secs(2400));
+        assert_eq!(policy.initial_delay, Duration::from_secs(30));
+        assert_eq!(policy.min_interval, Duration::from_secs(30));
+        assert_eq!(policy.max_interval, Duration::from_secs(120));
+        assert_eq!(policy.multiplier, 1.5);
+        assert_eq!(policy.jitter, 0.2);
+    }
+
+    #[test]
+    fn next_interval_grows_to_max() {
+        let mut steady = policy(600);
+        steady.jitter = 0.0;
+        let (first, pause) = steady.next_interval(None);
+        assert_eq!(
+            (first, pause),
+            (Duration::from_secs(1), Duration::from_secs(1))
+        );
+        let (second, _) = steady.next_interval(Some(first));
+        assert_eq!(second, Duration::from_millis(1500));
+        let mut base = second;
+        for _ in 0..20 {
+            base = steady.next_interval(Some(base)).0;
+        }
+        assert_eq!(base, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn human_duration_reads_naturally() {
+        assert_eq!(human_duration(Duration::from_millis(250)), "250 ms");
+        assert_eq!(human_duration(Duration::from_secs(42)), "42s");
+        assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(
+            human_duration(Duration::from_secs(3 * 3600 + 5)),
+            "3h00m05s"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! RPCs that no type of this provider uses yet. Each answers with a diagnostic that says what is not
+//! offered, never with a gRPC error or a panic, so Terraform shows the user a sentence.
+
+use futures::stream;
+use tonic::codegen::BoxStream;
+
+use super::convert;
+use super::pb;
+use crate::tfplugin::diag::Diagnostics;
+
+fn not_offered(kind: &str, name: &str) -> Vec<pb::Diagnostic> {
+    convert::diagnostics(Diagnostics::from_error(
+        format!("Unsupported {kind}"),
+        format!("The dbaas provider offers no {kind} named \"{name}\"."),
+    ))
+}
+
+pub(super) fn move_resource_state(
+    request: pb::move_resource_state::Request,
+) -> pb::move_resource_state::Response {
+    pb::move_resource_state::Response {
+        diagnostics: convert::diagnostics(Diagnostics::from_error(
+            "Unsupported Resource Move",
+            format!(
+                "The dbaas provider cannot move \"{}\" state into \"{}\": moving state between \
+                 resource types is not offered. Remove the `moved` block and import the object \
+                 into the new resource instead.",
+                request.source_type_name, request.target_type_name
+            ),
+        )),
+        ..Default::default()
+    }
+}
+
+pub(super) fn generate_resource_config(
+    request: pb::generate_resource_config::Request,
+) -> pb::generate_resource_config::Response {
+    pb::generate_resource_config::Response {
+        config: None,
+        diagnostics: convert::diagnostics(Diagnostics::from_error(
+            "Unsupported Configuration Generation",
+            format!(
+                "The dbaas provider does not generate configuration for \"{}\"; write the resource \
+                 block by hand (the registry docs list its arguments).",
+                request.type_name
+            ),
+        )),
+    }
+}
+
+pub(super) fn validate_ephemeral_resource_config(
+    request: pb::validate_ephemeral_resource_config::Request,
+) -> pb::validate_ephemeral_resource_config::Response {
+    pb::validate_ephemeral_resource_config::Response {
+        diagnostics: not_offered("ephemeral resource", &request.type_name),
+    }
+}
+
+pub(super) fn open_ephemeral_resource(
+    request: pb::open_ephemeral_resource::Request,
+) -> pb::open_ephemeral_resource::Response {
+    pb::open_ephemeral_resource::Response {
+        diagnostics: not_offered("ephemeral resource", &request.type_name),
+        ..Default::default()
+    }
+}
+
+pub(super) fn renew_ephemeral_resource(
+    request: pb::renew_ephemeral_resource::Request,
+) -> pb::renew_ephemeral_resource::Response {
+    pb::renew_ephemeral_resource::Response {
+        diagnostics: not_offered("ephemeral resource", &request.type_name),
+        ..Default::default()
+    }
+}
+
+pub(super) fn close_ephemeral_resource(
+    request: pb::close_ephemeral_resource::Request,
+) -> pb::close_ephemeral_resource::Response {
+    pb::close_ephemeral_resource::Response {
+        diagnostics: not_offered("ephemeral resource", &request.type_name),
+    }
+}
+
+pub(super) fn list_resource(
+    request: pb::list_resource::Request,
+) -> BoxStream<pb::list_resource::Event> {
+    let event = pb::list_resource::Event {
+        diagnostic: not_offered("list resource", &request.type_name),
+        ..Default::default()
+    };
+    Box::pin(stream::iter([Ok(event)]))
+}
+
+pub(super) fn validate_list_resource_config(
+    request: pb::validate_list_resource_config::Request,
+) -> pb::validate_list_resource_config::Response {
+    pb::validate_list_resource_config::Response {
+        diagnostics: not_offered("list resource", &request.type_name),
+    }
+}
+
+pub(super) fn call_function(request: pb::call_function::Request) -> pb::call_function::Response {
+    pb::call_function::Response {
+        result: None,
+        error: Some(pb::FunctionError {
+            text: format!(
+                "The dbaas provider offers no function named \"{}\".",
+                request.name
+            ),
+            function_argument: None,
+        }),
+    }
+}
+
+pub(super) fn validate_state_store(
+    request: pb::validate_state_store::Request,
+) -> pb::validate_state_store::Response {
+    pb::validate_state_store::Response {
+        diagnostics: not_offered("state store", &request.type_name),
+    }
+}
+
+pub(super) fn configure_state_store(
+    request: pb::configure_state_store::Request,
+) -> pb::configure_state_store::Response {
+    pb::configure_state_store::Response {
+        diagnostics: not_offered("state store", &request.type_name),
+        capabilities: None,
+    }
+}
+
+pub(super) fn read_state_bytes(
+    request: pb::read_state_bytes::Request,
+) -> BoxStream<pb::read_state_bytes::Response> {
+    let response = pb::read_state_bytes::Response {
+        diagnostics: not_offered("state store", &request.type_name),
+        ..Default::default()
+    };
+    Box::pin(stream::iter([Ok(response)]))
+}
+
+pub(super) fn write_state_bytes() -> pb::write_state_bytes::Response {
+    pb::write_state_bytes::Response {
+        diagnostics: convert::diagnostics(Diagnostics::from_error(
+            "Unsupported state store",
+            "The dbaas provider offers no state store.",
+        )),
+    }
+}
+
+pub(super) fn lock_state(request: pb::lock_state::Request) -> pb::lock_state::Response {
+    pb::lock_state::Response {
+        lock_id: String::new(),
+        diagnostics: not_offered("state store", &request.type_name),
+    }
+}
+
+pub(super) fn unlock_state(request: pb::unlock_state::Request) -> pb::unlock_state::Response {
+    pb::unlock_state::Response {
+        diagnostics: not_offered("state store", &request.type_name),
+    }
+}
+
+pub(super) fn get_states(request: pb::get_states::Request) -> pb::get_states::Response {
+    pb::get_states::Response {
+        state_id: Vec::new(),
+        diagnostics: not_offered("state store", &request.type_name),
+    }
+}
+
+pub(super) fn delete_state(request: pb::delete_state::Request) -> pb::delete_state::Response {
+    pb::delete_state::Response {
+        diagnostics: not_offered("state store", &request.type_name),
+    }
+}
+
+pub(super) fn plan_action(request: pb::plan_action::Request) -> pb::plan_action::Response {
+    pb::plan_action::Response {
+        diagnostics: not_offered("action", &request.action_type),
+        deferred: None,
+    }
+}
+
+pub(super) fn invoke_action(
+    request: pb::invoke_action::Request,
+) -> BoxStream<pb::invoke_action::Event> {
+    use pb::invoke_action::event::{Completed, Type};
+    let event = pb::invoke_action::Event {
+        r#type: Some(Type::Completed(Completed {
+            diagnostics: not_offered("action", &request.action_type),
+        })),
+    };
+    Box::pin(stream::iter([Ok(event)]))
+}
+
+pub(super) fn validate_action_config(
+    request: pb::validate_action_config::Request,
+) -> pb::validate_action_config::Response {
+    pb::validate_action_config::Response {
+        diagnostics: not_offered("action", &request.type_name),
+    }
+}

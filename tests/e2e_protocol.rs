@@ -1,0 +1,90 @@
+//! The plugin as Terraform sees it: schema loading, the handshake under AutoMTLS, and logs.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{LocalService, TOKEN, Workspace, text};
+
+#[test]
+fn provider_schema_lists_database_attributes() {
+    let service = LocalService::start(Duration::ZERO);
+    let work = Workspace::new(&service);
+    work.write("provider \"dbaas\" {}\n");
+    let output = work.ok(&["providers", "schema", "-json"]);
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let provider = &schema["provider_schemas"]["registry.terraform.io/dbaas/dbaas"];
+    let database = &provider["resource_schemas"]["dbaas_database"]["block"];
+    for attribute in [
+        "id",
+        "name",
+        "engine",
+        "version",
+        "plan",
+        "region",
+        "description",
+        "status",
+        "endpoint",
+        "created_at",
+    ] {
+        assert!(
+            database["attributes"][attribute].is_object(),
+            "dbaas_database has no {attribute}: {database}"
+        );
+    }
+    assert_eq!(database["attributes"]["name"]["required"], true);
+    assert_eq!(database["attributes"]["id"]["computed"], true);
+    assert!(database["block_types"]["timeouts"].is_object());
+    assert_eq!(
+        provider["provider"]["block"]["block_types"]["local"]["block"]["attributes"]["token"]["sensitive"],
+        true
+    );
+    let identity = &provider["resource_identity_schemas"]["dbaas_database"];
+    assert_eq!(
+        identity["attributes"]["id"]["required_for_import"], true,
+        "{identity}"
+    );
+}
+
+#[test]
+fn trace_logs_are_structured_and_hold_no_secret() {
+    let service = LocalService::start(Duration::ZERO);
+    let mut work = Workspace::new(&service);
+    let log = work.path().join("terraform.log");
+    work.env("TF_LOG", "trace");
+    work.env("TF_LOG_PATH", log.to_str().unwrap());
+    work.write(
+        r#"
+provider "dbaas" {}
+
+resource "dbaas_database" "logged" {
+  name = "client-logged"
+}
+"#,
+    );
+    let output = work.apply();
+    let log = std::fs::read_to_string(&log).expect("Terraform wrote the log");
+    let ours: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-dbaas"))
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("tf_rpc=ApplyResourceChange")),
+        "the provider's JSON log lines must reach Terraform as structured entries:\n{}",
+        ours.join("\n")
+    );
+    for line in &ours {
+        assert!(
+            !line.contains("{\"@level\""),
+            "a log line was not parsed as JSON by Terraform: {line}"
+        );
+    }
+    assert!(!log.contains("unexpected data"), "stdio noise in the log");
+    assert!(!log.contains(TOKEN), "the token leaked into the log");
+    let combined = text(&output);
+    assert!(
+        !combined.contains(TOKEN),
+        "the token leaked into the output"
+    );
+}

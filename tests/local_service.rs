@@ -1,0 +1,1049 @@
+//! dbaas-local end to end: the native API over HTTP (in-process via `start`) and the real binary
+//! (durability across `kill -9`, clean exit on SIGTERM, `--help`).
+//!
+//! Waiting for lifecycle transitions polls with a generous hang guard; no assertion depends on
+//! how long anything takes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use dbaas::local::{self, Config, RunningService};
+use reqwest::{Client, Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// Longest a test waits for something that should happen "soon"; only a hang guard.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+const POLL_EVERY: Duration = Duration::from_millis(25);
+
+struct Local {
+    service: RunningService,
+    client: Client,
+    base: String,
+    token: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn start_local(delay: Duration, token: Option<&str>) -> Result<Local> {
+    let dir = tempfile::tempdir()?;
+    let mut local = start_in(dir.path(), delay, token).await?;
+    local._dir = Some(dir);
+    Ok(local)
+}
+
+async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Result<Local> {
+    let service = local::start(Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: data_dir.to_path_buf(),
+        token: token.map(SecretString::from),
+        provision_delay: delay,
+    })
+    .await?;
+    Ok(Local {
+        base: service.base_url(),
+        service,
+        client: Client::new(),
+        token: token.map(str::to_owned),
+        _dir: None,
+    })
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Local {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply> {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))?
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Reply> {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Reply> {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    async fn patch(&self, path: &str, body: Value) -> Result<Reply> {
+        self.send(Method::PATCH, path, Some(body), &[]).await
+    }
+
+    async fn delete(&self, path: &str) -> Result<Reply> {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Polls `GET /v1/databases/{id}` until `done` accepts the reply.
+    async fn wait_for(&self, id: &str, what: &str, done: impl Fn(&Reply) -> bool) -> Result<Reply> {
+        wait_until(what, || async {
+            let reply = self.get(&format!("/v1/databases/{id}")).await?;
+            Ok(done(&reply).then_some(reply))
+        })
+        .await
+    }
+
+    async fn wait_ready(&self, id: &str) -> Result<Value> {
+        let reply = self
+            .wait_for(id, "database READY", |reply| {
+                reply.status == StatusCode::OK && reply.body["status"] == "READY"
+            })
+            .await?;
+        Ok(reply.body)
+    }
+
+    async fn names(&self, query: &str) -> Result<Vec<String>> {
+        let reply = self.get(&format!("/v1/databases{query}")).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        Ok(reply.body["databases"]
+            .as_array()
+            .context("databases array")?
+            .iter()
+            .map(|db| db["name"].as_str().unwrap_or_default().to_owned())
+            .collect())
+    }
+}
+
+async fn wait_until<T, F, Fut>(what: &str, mut probe: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let guard = tokio::time::Instant::now() + HANG_GUARD;
+    loop {
+        if let Some(value) = probe().await? {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() > guard {
+            bail!("hang guard: gave up waiting for {what}");
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+fn assert_error(reply: &Reply, status: StatusCode, code: &str, field: Option<&str>) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.body["error"]["code"], code, "{}", reply.body);
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        reply.body
+    );
+    let expected_field = field.map_or(Value::Null, |f| json!(f));
+    assert_eq!(
+        reply.body["error"]["field"], expected_field,
+        "{}",
+        reply.body
+    );
+}
+
+fn id_of(body: &Value) -> String {
+    body["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn database_lifecycle_create_update_delete() -> Result<()> {
+    let local = start_local(Duration::from_millis(200), None).await?;
+
+    let created = local
+        .post(
+            "/v1/databases",
+            json!({"name": "orders", "engine": "postgresql", "description": "shop orders"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let db = &created.body;
+    assert_eq!(db["status"], "CREATING");
+    let id = id_of(db);
+    assert!(id.starts_with("db-") && id.len() == 15, "{id}");
+    assert_eq!(db["version"], "17");
+    assert_eq!(db["plan"], "essential");
+    assert_eq!(db["region"], "eu-west-1");
+    assert_eq!(db["description"], "shop orders");
+    assert_eq!(
+        db["endpoint"],
+        "postgresql://orders.eu-west-1.dbaas.local:5432/orders"
+    );
+    let created_at = db["created_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created_at).is_ok()
+            && created_at.ends_with('Z')
+            && created_at.len() == 20,
+        "{created_at}"
+    );
+
+    let read = local.get(&format!("/v1/databases/{id}")).await?;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["id"], id.as_str());
+    assert!(["CREATING", "READY"].contains(&read.body["status"].as_str().unwrap()));
+
+    let ready = local.wait_ready(&id).await?;
+    assert_eq!(ready["status_message"], Value::Null);
+    assert_eq!(ready["created_at"], created.body["created_at"]);
+
+    local
+        .post("/v1/databases", json!({"name": "audit"}))
+        .await?;
+    local
+        .post("/v1/databases", json!({"name": "orders-archive"}))
+        .await?;
+    assert_eq!(
+        local.names("").await?,
+        ["audit", "orders", "orders-archive"]
+    );
+    assert_eq!(
+        local.names("?name_prefix=orders").await?,
+        ["orders", "orders-archive"]
+    );
+    assert!(local.names("?name_prefix=zzz").await?.is_empty());
+
+    let patched = local
+        .patch(&format!("/v1/databases/{id}"), json!({"plan": "business"}))
+        .await?;
+    assert_eq!(patched.status, StatusCode::ACCEPTED, "{}", patched.body);
+    assert_eq!(patched.body["status"], "UPDATING");
+    assert_eq!(
+        patched.body["plan"], "business",
+        "changes are visible at once"
+    );
+    let ready = local.wait_ready(&id).await?;
+    assert_eq!(ready["plan"], "business");
+
+    let unchanged = local
+        .patch(
+            &format!("/v1/databases/{id}"),
+            json!({"plan": "business", "description": "shop orders"}),
+        )
+        .await?;
+    assert_eq!(unchanged.status, StatusCode::OK, "{}", unchanged.body);
+    assert_eq!(unchanged.body["status"], "READY");
+
+    let cleared = local
+        .patch(&format!("/v1/databases/{id}"), json!({"description": null}))
+        .await?;
+    assert_eq!(cleared.status, StatusCode::ACCEPTED);
+    assert_eq!(cleared.body["description"], Value::Null);
+    local.wait_ready(&id).await?;
+
+    let deleting = local.delete(&format!("/v1/databases/{id}")).await?;
+    assert_eq!(deleting.status, StatusCode::ACCEPTED);
+    assert_eq!(deleting.body["status"], "DELETING");
+    let gone = local
+        .wait_for(&id, "database gone", |reply| {
+            reply.status == StatusCode::NOT_FOUND
+        })
+        .await?;
+    assert_error(&gone, StatusCode::NOT_FOUND, "not_found", None);
+    assert_eq!(local.names("").await?, ["audit", "orders-archive"]);
+    assert_error(
+        &local.delete(&format!("/v1/databases/{id}")).await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+
+    // The name is free again once the database is gone.
+    let again = local
+        .post("/v1/databases", json!({"name": "orders"}))
+        .await?;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    assert_ne!(id_of(&again.body), id);
+
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn busy_database_refuses_patch_but_accepts_delete() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    // Instant provisioning to get a READY database...
+    let fast = start_in(dir.path(), Duration::ZERO, None).await?;
+    let created = fast.post("/v1/databases", json!({"name": "busy"})).await?;
+    let id = id_of(&created.body);
+    fast.wait_ready(&id).await?;
+    fast.service.shutdown().await;
+
+    // ...then a restart with a delay no test outlives, so transitional statuses stay put.
+    let slow = start_in(dir.path(), Duration::from_secs(3600), None).await?;
+    let path = format!("/v1/databases/{id}");
+    let updating = slow.patch(&path, json!({"version": "7.0"})).await?;
+    assert_eq!(updating.status, StatusCode::ACCEPTED, "{}", updating.body);
+    assert_eq!(updating.body["status"], "UPDATING");
+
+    let refused = slow.patch(&path, json!({"plan": "enterprise"})).await?;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&id) && message.contains("busy (UPDATING)"),
+        "{message}"
+    );
+    // Bad values are still a 400, busy or not.
+    assert_error(
+        &slow.patch(&path, json!({"plan": "free"})).await?,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("plan"),
+    );
+
+    let creating = slow.post("/v1/databases", json!({"name": "fresh"})).await?;
+    let fresh = format!("/v1/databases/{}", id_of(&creating.body));
+    let refused = slow.patch(&fresh, json!({"plan": "business"})).await?;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("busy (CREATING)")
+    );
+
+    for target in [&path, &fresh] {
+        let deleting = slow.delete(target).await?;
+        assert_eq!(deleting.status, StatusCode::ACCEPTED, "{}", deleting.body);
+        assert_eq!(deleting.body["status"], "DELETING");
+        let again = slow.delete(target).await?;
+        assert_eq!(again.status, StatusCode::ACCEPTED, "DELETE is idempotent");
+        assert_eq!(again.body["status"], "DELETING");
+        assert_error(
+            &slow.patch(target, json!({"plan": "business"})).await?,
+            StatusCode::CONFLICT,
+            "conflict",
+            None,
+        );
+    }
+    assert_eq!(
+        slow.names("").await?,
+        ["busy", "fresh"],
+        "DELETING is still listed"
+    );
+    slow.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_validation_names_each_bad_field() -> Result<()> {
+    let local = start_local(Duration::from_secs(3600), None).await?;
+    let cases = [
+        (json!({}), "name"),
+        (json!({"name": "ab"}), "name"),
+        (json!({"name": "9lives"}), "name"),
+        (json!({"name": "trailing-"}), "name"),
+        (json!({"name": "UPPER"}), "name"),
+        (json!({"name": "a".repeat(64)}), "name"),
+        (json!({"name": 42}), "name"),
+        (json!({"name": "good", "engine": "oracle"}), "engine"),
+        (
+            json!({"name": "good", "engine": "mysql", "version": "5.7"}),
+            "version",
+        ),
+        (json!({"name": "good", "version": "17"}), "version"),
+        (json!({"name": "good", "plan": "free"}), "plan"),
+        (json!({"name": "good", "region": "mars-1"}), "region"),
+        (
+            json!({"name": "good", "description": "x".repeat(256)}),
+            "description",
+        ),
+        (json!({"name": "good", "description": 7}), "description"),
+        (json!({"name": "good", "colour": "red"}), "colour"),
+    ];
+    for (body, field) in cases {
+        let reply = local.post("/v1/databases", body.clone()).await?;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "invalid", Some(field));
+    }
+
+    let engine = local
+        .post("/v1/databases", json!({"name": "good", "engine": "oracle"}))
+        .await?;
+    let message = engine.body["error"]["message"].as_str().unwrap();
+    for allowed in ["mongodb", "postgresql", "mysql"] {
+        assert!(message.contains(allowed), "{message}");
+    }
+    let version = local
+        .post(
+            "/v1/databases",
+            json!({"name": "good", "engine": "mysql", "version": "5.7"}),
+        )
+        .await?;
+    let message = version.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("8.0") && message.contains("8.4"),
+        "{message}"
+    );
+
+    // Bodies that are not JSON objects: 400 without a field.
+    for raw in ["not json", "[1, 2]", ""] {
+        let response = local
+            .client
+            .post(format!("{}/v1/databases", local.base))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{raw:?}");
+        let body: Value = response.json().await?;
+        assert_eq!(body["error"]["code"], "invalid");
+        assert_eq!(body["error"]["field"], Value::Null);
+    }
+    assert!(local.names("").await?.is_empty(), "nothing was created");
+
+    // Optional nulls are defaults; the longest description passes.
+    let ok = local
+        .post(
+            "/v1/databases",
+            json!({"name": "good", "engine": null, "description": "é".repeat(255)}),
+        )
+        .await?;
+    assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.body);
+    assert_eq!(ok.body["engine"], "mongodb");
+    assert_eq!(
+        ok.body["endpoint"],
+        "mongodb://good.eu-west-1.dbaas.local:27017/good"
+    );
+
+    // PATCH: immutable fields, bad values, unknown ids.
+    let path = format!("/v1/databases/{}", id_of(&ok.body));
+    for (body, field) in [
+        (json!({"engine": "mysql"}), "engine"),
+        (json!({"region": "us-east-1"}), "region"),
+        (json!({"name": "other"}), "name"),
+        (json!({"plan": "free"}), "plan"),
+        (json!({"plan": null}), "plan"),
+        (json!({"version": "17"}), "version"),
+        (json!({"description": "y".repeat(256)}), "description"),
+        (json!({"size": 3}), "size"),
+    ] {
+        let reply = local.patch(&path, body).await?;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "invalid", Some(field));
+    }
+    assert_error(
+        &local
+            .patch("/v1/databases/db-000000000000", json!({"plan": "business"}))
+            .await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &local.get("/v1/databases/db-000000000000").await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_duplicate_name_conflicts() -> Result<()> {
+    let local = start_local(Duration::from_secs(3600), None).await?;
+    let first = local.post("/v1/databases", json!({"name": "twin"})).await?;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    let second = local
+        .post("/v1/databases", json!({"name": "twin", "engine": "mysql"}))
+        .await?;
+    assert_error(&second, StatusCode::CONFLICT, "conflict", None);
+    let message = second.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&id_of(&first.body)), "{message}");
+    assert_eq!(local.names("").await?, ["twin"]);
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_and_refuses_different_body() -> Result<()> {
+    let local = start_local(Duration::from_millis(100), None).await?;
+    let body = json!({"name": "replayed", "plan": "business"});
+    let key = [("Idempotency-Key", "create-replayed-1")];
+    let first = local
+        .send(Method::POST, "/v1/databases", Some(body.clone()), &key)
+        .await?;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+
+    // Same body with its keys in another order is the same request.
+    let same = json!({"plan": "business", "name": "replayed"});
+    let second = local
+        .send(Method::POST, "/v1/databases", Some(same), &key)
+        .await?;
+    assert_eq!(second.status, StatusCode::ACCEPTED, "{}", second.body);
+    assert_eq!(second.body["id"], first.body["id"]);
+
+    let different = json!({"name": "replayed", "plan": "enterprise"});
+    let refused = local
+        .send(Method::POST, "/v1/databases", Some(different), &key)
+        .await?;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+
+    // Without the key, the same body is a duplicate name.
+    assert_error(
+        &local.post("/v1/databases", body.clone()).await?,
+        StatusCode::CONFLICT,
+        "conflict",
+        None,
+    );
+    // A replay after the database became READY still returns it.
+    local.wait_ready(&id_of(&first.body)).await?;
+    let third = local
+        .send(Method::POST, "/v1/databases", Some(body), &key)
+        .await?;
+    assert_eq!(third.status, StatusCode::ACCEPTED);
+    assert_eq!(third.body["id"], first.body["id"]);
+    assert_eq!(third.body["status"], "READY");
+    assert_eq!(local.names("").await?, ["replayed"]);
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn token_required_except_healthz() -> Result<()> {
+    let local = start_local(Duration::ZERO, Some("correct-horse")).await?;
+    let url = |path: &str| format!("{}{path}", local.base);
+
+    let health = local.client.get(url("/healthz")).send().await?;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.json::<Value>().await?, json!({"status": "ok"}));
+
+    for request in [
+        local.client.get(url("/v1/databases")),
+        local
+            .client
+            .get(url("/v1/capabilities"))
+            .bearer_auth("wrong"),
+        local
+            .client
+            .get(url("/v1/capabilities"))
+            .bearer_auth("correct-hors"),
+        local
+            .client
+            .get(url("/v1/capabilities"))
+            .bearer_auth("correct-horse2"),
+        local
+            .client
+            .get(url("/v1/capabilities"))
+            .basic_auth("correct-horse", None::<&str>),
+        local.client.get(url("/v1/openapi.json")),
+        local.client.get(url("/v1/_admin/requests")),
+        local
+            .client
+            .post(url("/v1/databases"))
+            .json(&json!({"name": "sneaky"})),
+    ] {
+        let response = request.send().await?;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().contains_key("www-authenticate"));
+        let body: Value = response.json().await?;
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert!(!body.to_string().contains("correct-horse"), "token echoed");
+    }
+
+    let ok = local.get("/v1/capabilities").await?;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert!(
+        local.names("").await?.is_empty(),
+        "the unauthenticated create did nothing"
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn faults_fail_matching_requests_then_recover() -> Result<()> {
+    let local = start_local(Duration::ZERO, None).await?;
+    let injected = local
+        .post(
+            "/v1/_admin/faults",
+            json!({"path_prefix": "/v1/databases", "method": "GET", "status": 503, "count": 2, "retry_after": null}),
+        )
+        .await?;
+    assert_eq!(injected.status, StatusCode::OK, "{}", injected.body);
+    assert_eq!(injected.body["faults"][0]["count"], 2);
+
+    // A POST does not match the GET fault.
+    let created = local
+        .post("/v1/databases", json!({"name": "flaky"}))
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED);
+    for _ in 0..2 {
+        let reply = local.get("/v1/databases").await?;
+        assert_error(&reply, StatusCode::SERVICE_UNAVAILABLE, "unavailable", None);
+        assert!(!reply.headers.contains_key("retry-after"));
+    }
+    assert_eq!(local.get("/v1/databases").await?.status, StatusCode::OK);
+
+    local
+        .post(
+            "/v1/_admin/faults",
+            json!({"path_prefix": "/v1/capabilities", "status": 429, "count": 1, "retry_after": 7}),
+        )
+        .await?;
+    let limited = local.get("/v1/capabilities").await?;
+    assert_error(
+        &limited,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        None,
+    );
+    assert_eq!(limited.headers["retry-after"], "7");
+    assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
+
+    // A 429 without retry_after still carries Retry-After; 500 maps to internal.
+    local
+        .post(
+            "/v1/_admin/faults",
+            json!({"path_prefix": "/v1/capabilities", "status": 429, "count": 1}),
+        )
+        .await?;
+    let limited = local.get("/v1/capabilities").await?;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    local
+        .post(
+            "/v1/_admin/faults",
+            json!({"path_prefix": "/", "status": 500, "count": 3}),
+        )
+        .await?;
+    assert_error(
+        &local.get("/v1/capabilities").await?,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        None,
+    );
+    // Admin paths are never faulted, so pending faults can be cleared.
+    let cleared = local.delete("/v1/_admin/faults").await?;
+    assert_eq!(cleared.status, StatusCode::OK);
+    assert_eq!(cleared.body["faults"], json!([]));
+    assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
+
+    assert_error(
+        &local
+            .post(
+                "/v1/_admin/faults",
+                json!({"path_prefix": "/v1", "status": 404, "count": 1}),
+            )
+            .await?,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("status"),
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn request_log_records_requests() -> Result<()> {
+    let local = start_local(Duration::ZERO, Some("log-token")).await?;
+    local.get("/healthz").await?;
+    local
+        .post("/v1/databases", json!({"name": "logged"}))
+        .await?;
+    local.get("/v1/databases/db-000000000000").await?;
+    let unauthenticated = local
+        .client
+        .get(format!("{}/v1/databases?name_prefix=x", local.base))
+        .send()
+        .await?;
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+
+    let log = local.get("/v1/_admin/requests").await?;
+    assert_eq!(log.status, StatusCode::OK);
+    let entries: Vec<(String, String, u64)> = log.body["requests"]
+        .as_array()
+        .context("requests")?
+        .iter()
+        .map(|entry| {
+            assert!(
+                entry["at"]
+                    .as_str()
+                    .is_some_and(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok())
+            );
+            (
+                entry["method"].as_str().unwrap().to_owned(),
+                entry["path"].as_str().unwrap().to_owned(),
+                entry["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("GET", "/healthz", 200),
+        ("POST", "/v1/databases", 202),
+        ("GET", "/v1/databases/db-000000000000", 404),
+        ("GET", "/v1/databases", 401),
+    ];
+    assert_eq!(
+        entries,
+        expected
+            .iter()
+            .map(|(m, p, s)| (m.to_string(), p.to_string(), *s))
+            .collect::<Vec<_>>()
+    );
+
+    let cleared = local.delete("/v1/_admin/requests").await?;
+    assert_eq!(cleared.status, StatusCode::OK);
+    let log = local.get("/v1/_admin/requests").await?;
+    let after: Vec<&str> = log.body["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        after,
+        ["DELETE"],
+        "only the clearing request itself remains"
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn openapi_document_covers_every_route() -> Result<()> {
+    let local = start_local(Duration::ZERO, None).await?;
+    let reply = local.get("/v1/openapi.json").await?;
+    assert_eq!(reply.status, StatusCode::OK);
+    let document = reply.body;
+    let version = document["openapi"].as_str().context("openapi field")?;
+    assert!(version.starts_with("3.1."), "{version}");
+    let routes: &[(&str, &[&str])] = &[
+        ("/healthz", &["get"]),
+        ("/v1/openapi.json", &["get"]),
+        ("/v1/capabilities", &["get"]),
+        ("/v1/databases", &["get", "post"]),
+        ("/v1/databases/{id}", &["get", "patch", "delete"]),
+        ("/v1/_admin/requests", &["get", "delete"]),
+        ("/v1/_admin/faults", &["post", "delete"]),
+    ];
+    let paths = document["paths"].as_object().context("paths")?;
+    assert_eq!(
+        paths.len(),
+        routes.len(),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (path, methods) in routes {
+        for method in *methods {
+            assert!(
+                paths[*path][*method]["responses"].is_object(),
+                "{method} {path} missing"
+            );
+        }
+    }
+    for schema in [
+        "Error",
+        "Database",
+        "Capabilities",
+        "CreateDatabase",
+        "UpdateDatabase",
+    ] {
+        assert!(
+            document["components"]["schemas"][schema].is_object(),
+            "{schema}"
+        );
+    }
+    for response in [
+        "Invalid",
+        "Unauthorized",
+        "NotFound",
+        "Conflict",
+        "RateLimited",
+        "Internal",
+        "Unavailable",
+    ] {
+        assert!(
+            document["components"]["responses"][response].is_object(),
+            "{response}"
+        );
+    }
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn capabilities_and_unknown_routes_follow_contract() -> Result<()> {
+    let local = start_local(Duration::ZERO, None).await?;
+    let caps = local.get("/v1/capabilities").await?;
+    assert_eq!(caps.status, StatusCode::OK);
+    assert_eq!(
+        caps.body["engines"],
+        json!([
+            {"name": "mongodb", "versions": ["6.0", "7.0", "8.0"], "default_version": "8.0"},
+            {"name": "postgresql", "versions": ["15", "16", "17"], "default_version": "17"},
+            {"name": "mysql", "versions": ["8.0", "8.4"], "default_version": "8.4"}
+        ])
+    );
+    let node_counts: Vec<(&str, u64)> = caps.body["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|plan| {
+            (
+                plan["name"].as_str().unwrap(),
+                plan["node_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        node_counts,
+        [("essential", 1), ("business", 3), ("enterprise", 3)]
+    );
+    assert_eq!(
+        caps.body["defaults"],
+        json!({"engine": "mongodb", "plan": "essential", "region": "eu-west-1"})
+    );
+    assert_eq!(
+        caps.body["flavors"][0],
+        json!({"name": "db1-4", "cores": 1, "memory_gb": 4, "storage_gb": 20})
+    );
+
+    assert_error(
+        &local.get("/v1/nothing").await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    let wrong_method = local
+        .send(Method::PUT, "/v1/databases", Some(json!({})), &[])
+        .await?;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.body["error"]["code"], "method_not_allowed");
+    local.service.shutdown().await;
+    Ok(())
+}
+
+// ---- the real binary ----
+
+/// A running `dbaas-local` process, killed (SIGKILL) when dropped.
+struct Process {
+    child: Child,
+    base: String,
+    stderr_path: PathBuf,
+}
+
+impl Process {
+    fn spawn(data_dir: &Path, delay: &str, log_dir: &Path, name: &str) -> Result<Self> {
+        let stderr_path = log_dir.join(format!("{name}.stderr"));
+        let stderr = std::fs::File::create(&stderr_path)?;
+        let mut child = binary()
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--provision-delay",
+                delay,
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let mut process = Self {
+            child,
+            base: String::new(),
+            stderr_path,
+        };
+        let Some(base) = line
+            .trim_end()
+            .strip_prefix("dbaas-local listening on ")
+            .map(str::to_owned)
+        else {
+            bail!(
+                "unexpected first stdout line {line:?}; stderr: {}",
+                process.stderr()
+            );
+        };
+        process.base = base;
+        Ok(process)
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    fn kill_9(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    fn local(&self) -> LocalClient {
+        LocalClient {
+            client: Client::new(),
+            base: self.base.clone(),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dbaas-local"));
+    for var in [
+        "DBAAS_LOCAL_LISTEN",
+        "DBAAS_LOCAL_DATA_DIR",
+        "DBAAS_LOCAL_TOKEN",
+        "DBAAS_LOCAL_PROVISION_DELAY",
+        "DBAAS_LOCAL_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+struct LocalClient {
+    client: Client,
+    base: String,
+}
+
+impl LocalClient {
+    async fn get(&self, path: &str) -> Result<(StatusCode, Value)> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await?;
+        Ok((response.status(), response.json().await?))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_keeps_databases_across_kill_9() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let mut first =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "2s", dir.path(), "first"))?;
+    let client = first.local();
+    let created = client
+        .client
+        .post(format!("{}/v1/databases", client.base))
+        .json(&json!({"name": "durable", "engine": "mysql"}))
+        .send()
+        .await?;
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
+    let created: Value = created.json().await?;
+    let id = id_of(&created);
+    // SIGKILL right after the 2xx: nothing acknowledged may be lost.
+    first.kill_9()?;
+    drop(first);
+
+    // Restarted with a delay no test outlives: reaching READY can only come from the
+    // transition instant persisted by the first process.
+    let second =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "1h", dir.path(), "second"))?;
+    let client = second.local();
+    let (status, body) = client.get(&format!("/v1/databases/{id}")).await?;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{body}; stderr: {}",
+        second.stderr()
+    );
+    assert_eq!(body["name"], "durable");
+    assert_eq!(body["engine"], "mysql");
+    assert_eq!(body["created_at"], created["created_at"]);
+    assert!(["CREATING", "READY"].contains(&body["status"].as_str().unwrap()));
+
+    let ready = wait_until("READY after restart", || async {
+        let (status, body) = client.get(&format!("/v1/databases/{id}")).await?;
+        assert_eq!(status, StatusCode::OK);
+        Ok((body["status"] == "READY").then_some(body))
+    })
+    .await?;
+    assert_eq!(ready["id"], id.as_str());
+    let (_, list) = client.get("/v1/databases").await?;
+    assert_eq!(list["databases"].as_array().map(Vec::len), Some(1));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_exits_cleanly_on_sigterm() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut process = tokio::task::block_in_place(|| {
+        Process::spawn(&dir.path().join("data"), "0s", dir.path(), "term")
+    })?;
+    let (status, _) = process.local().get("/healthz").await?;
+    assert_eq!(status, StatusCode::OK);
+    let signalled = Command::new("kill")
+        .args(["-TERM", &process.child.id().to_string()])
+        .status()?;
+    assert!(signalled.success());
+    let guard = tokio::time::Instant::now() + HANG_GUARD;
+    let exit = loop {
+        if let Some(exit) = process.child.try_wait()? {
+            break exit;
+        }
+        if tokio::time::Instant::now() > guard {
+            bail!(
+                "hang guard: no exit after SIGTERM; stderr: {}",
+                process.stderr()
+            );
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    };
+    assert!(exit.success(), "{exit:?}; stderr: {}", process.stderr());
+    assert!(process.stderr().contains("shutdown signal received"));
+    Ok(())
+}
+
+#[test]
+fn binary_help_describes_flags_and_hides_token() -> Result<()> {
+    let output = binary()
+        .arg("--help")
+        .env("DBAAS_LOCAL_TOKEN", "super-secret-token-value")
+        .output()?;
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout)?;
+    for flag in ["--listen", "--data-dir", "--token", "--provision-delay"] {
+        assert!(help.contains(flag), "{flag} missing:\n{help}");
+    }
+    assert!(
+        !help.contains("super-secret-token-value"),
+        "token echoed:\n{help}"
+    );
+
+    let bad = binary().args(["--provision-delay", "5"]).output()?;
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("unit is missing"), "{stderr}");
+    Ok(())
+}

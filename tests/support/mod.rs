@@ -1,0 +1,248 @@
+//! End-to-end harness: a fresh dbaas-local on 127.0.0.1:0 per test, and the real Terraform binary
+//! pointed at the freshly built provider through a `dev_overrides` CLI configuration.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use dbaas::local::{Config, RunningService};
+use secrecy::SecretString;
+use serde_json::Value as Json;
+
+/// Token every test service is started with.
+pub const TOKEN: &str = "e2e-secret-token-0123456789";
+
+/// A dbaas-local service owned by one test, with the runtime that drives it.
+pub struct LocalService {
+    runtime: tokio::runtime::Runtime,
+    service: Option<RunningService>,
+    _data_dir: tempfile::TempDir,
+}
+
+impl LocalService {
+    /// Starts a service with the given provisioning delay.
+    pub fn start(provision_delay: Duration) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let service = runtime
+            .block_on(dbaas::local::start(Config {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                data_dir: data_dir.path().to_path_buf(),
+                token: Some(SecretString::from(TOKEN)),
+                provision_delay,
+            }))
+            .expect("dbaas-local starts");
+        Self {
+            runtime,
+            service: Some(service),
+            _data_dir: data_dir,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.service.as_ref().unwrap().base_url()
+    }
+
+    /// A native API call with the service token; returns status and JSON body (null if none).
+    pub fn call(&self, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
+        let url = format!("{}{path}", self.base_url());
+        self.runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut request = client
+                .request(method.parse().unwrap(), &url)
+                .bearer_auth(TOKEN);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("request to dbaas-local");
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+        })
+    }
+
+    /// Every database the service lists.
+    pub fn databases(&self) -> Vec<Json> {
+        let (status, body) = self.call("GET", "/v1/databases", None);
+        assert_eq!(status, 200, "list databases: {body}");
+        body["databases"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Requests the service received (method and path), from its admin request log.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        let (_, body) = self.call("GET", "/v1/_admin/requests", None);
+        body["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["method"].as_str().unwrap_or_default().to_string(),
+                    r["path"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for LocalService {
+    fn drop(&mut self) {
+        if let Some(service) = self.service.take() {
+            self.runtime.block_on(service.shutdown());
+        }
+    }
+}
+
+/// The Terraform binary: `TF_ACC_TERRAFORM_PATH`, else the one `make tools` installs.
+pub fn terraform_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("TF_ACC_TERRAFORM_PATH")
+        && !path.is_empty()
+    {
+        return PathBuf::from(path);
+    }
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform");
+    assert!(
+        installed.exists(),
+        "no Terraform binary: run `make tools` (installs Terraform 1.15.5 into .tools/) or set \
+         TF_ACC_TERRAFORM_PATH"
+    );
+    installed
+}
+
+/// One Terraform working directory, configured for the freshly built provider and a service.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    endpoint: String,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    /// A new, empty working directory talking to `service`.
+    pub fn new(service: &LocalService) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-dbaas"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let cli_config = dir.path().join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"dbaas/dbaas\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir.display()
+            ),
+        )
+        .unwrap();
+        Self {
+            dir,
+            cli_config,
+            endpoint: service.base_url(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Adds an environment variable to every Terraform command.
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Writes `main.tf` (with the `terraform { required_providers }` block prepended).
+    pub fn write(&self, body: &str) {
+        let config = format!(
+            "terraform {{\n  required_providers {{\n    dbaas = {{ source = \"dbaas/dbaas\" }}\n  }}\n}}\n\n{body}"
+        );
+        std::fs::write(self.path().join("main.tf"), config).unwrap();
+    }
+
+    /// Runs Terraform with the given arguments.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(terraform_binary());
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("DBAAS_ENDPOINT", &self.endpoint)
+            .env("DBAAS_TOKEN", TOKEN)
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH")
+            .env_remove("TF_LOG_PROVIDER");
+        for (key, value) in &self.extra_env {
+            command.env(key, value);
+        }
+        command.output().expect("terraform runs")
+    }
+
+    /// Runs Terraform and fails the test, with its output, when it fails.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "terraform {} failed:\n{}",
+            args.join(" "),
+            text(&output)
+        );
+        output
+    }
+
+    /// `terraform apply -auto-approve`.
+    pub fn apply(&self) -> Output {
+        self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform destroy -auto-approve`.
+    pub fn destroy(&self) -> Output {
+        self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// Exit code of `terraform plan -detailed-exitcode` (0 no changes, 2 changes), with output.
+    pub fn plan_exit_code(&self) -> (i32, Output) {
+        let output = self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        (output.status.code().unwrap_or(-1), output)
+    }
+
+    /// `terraform show -json` of the state.
+    pub fn show(&self) -> Json {
+        let output = self.ok(&["show", "-json", "-no-color"]);
+        serde_json::from_slice(&output.stdout).expect("show -json prints JSON")
+    }
+
+    /// The attribute values of a resource in the state, by address.
+    pub fn resource(&self, address: &str) -> Json {
+        let state = self.show();
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| panic!("{address} is not in the state: {state}"))
+    }
+
+    /// The raw state file, as Terraform wrote it.
+    pub fn state_file(&self) -> String {
+        std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap_or_default()
+    }
+}
+
+/// Stdout and stderr of a command, for failure messages.
+pub fn text(output: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
