@@ -6,11 +6,15 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 use dbaas::provider::{DbaasProvider, PROVIDER_ADDRESS};
 use dbaas::tfplugin::log;
 use dbaas::tfplugin::rpc::ProviderServer;
-use dbaas::tfplugin::serve::{self, ServeError, ServeOptions};
+use dbaas::tfplugin::serve::{self, ServeError, ServeOptions, ShutdownHandle};
 
 const HELP: &str = "\
 terraform-provider-dbaas: the Terraform/OpenTofu provider for managed databases.
@@ -100,5 +104,28 @@ async fn run(debug: bool) -> Result<(), ServeError> {
     stdout.flush()?;
     drop(stdout);
 
-    bound.serve(ProviderServer::new(DbaasProvider)).await
+    let server = ProviderServer::new(DbaasProvider);
+    stop_on_terminate(server.stop_token(), bound.shutdown_handle())?;
+    bound.serve(server).await
+}
+
+/// How long Terraform gets, after SIGTERM, to collect the answers of the operations we stopped
+/// and shut the plugin down itself.
+const TERMINATE_GRACE: Duration = Duration::from_secs(30);
+
+/// SIGTERM (a CI job being cancelled signals the whole process group) stops operations the way
+/// StopProvider does, so Terraform, which shuts down gracefully on SIGTERM too, still receives
+/// the state of every object already created. The plugin exits after a grace period if Terraform
+/// does not shut it down first.
+fn stop_on_terminate(stop: CancellationToken, shutdown: ShutdownHandle) -> std::io::Result<()> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        if terminate.recv().await.is_some() {
+            tracing::warn!("SIGTERM received: stopping operations in progress");
+            stop.cancel();
+            tokio::time::sleep(TERMINATE_GRACE).await;
+            shutdown.shutdown();
+        }
+    });
+    Ok(())
 }

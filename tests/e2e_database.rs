@@ -232,3 +232,44 @@ fn database_invalid_settings_fail_at_plan_time_without_mutating_requests() {
     );
     assert!(service.databases().is_empty());
 }
+
+#[test]
+fn database_create_interrupted_by_sigterm_is_kept_in_state() {
+    // A long provisioning delay: the create is still waiting when the run is cancelled.
+    let service = LocalService::start(Duration::from_secs(600));
+    let work = Workspace::new(&service);
+    work.write(&database("essential", "eu-west-1"));
+    let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+
+    // Cancel the way a CI runner does once the API has accepted the create: SIGTERM to the
+    // whole process group, Terraform and the provider alike.
+    let mut accepted = false;
+    for _ in 0..600 {
+        if !service.databases().is_empty() {
+            accepted = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(accepted, "the create never reached the service");
+    let group = format!("-{}", terraform.id());
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", "--", &group])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let output = terraform.wait_with_output().expect("terraform ends");
+    assert!(!output.status.success(), "an interrupted apply fails");
+
+    let id = service.databases()[0]["id"].as_str().unwrap().to_string();
+    assert!(
+        work.state_file().contains(&id),
+        "the database the API created must be in the state, not orphaned:\n{}",
+        text(&output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("interrupted"),
+        "{}",
+        text(&output)
+    );
+}

@@ -97,7 +97,10 @@ pub(super) fn wait_error(
              object in the vendor's console; fix the cause, then apply again."
         ),
         WaitError::Cancelled { .. } => {
-            format!("Terraform asked the provider to stop while it was waiting for {object}.{kept}")
+            format!(
+                "The run was interrupted (Ctrl-C, or SIGTERM from a cancelled CI job) while the \
+                 provider was waiting for {object}.{kept}"
+            )
         }
         WaitError::Api(api) => {
             return api_error(summary, object, api_name, api, &[]);

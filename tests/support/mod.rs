@@ -166,8 +166,24 @@ impl Workspace {
         std::fs::write(self.path().join("main.tf"), config).unwrap();
     }
 
+    /// Starts Terraform in a process group of its own (so the test can signal it the way a CI
+    /// runner does), with stdout and stderr captured.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt as _;
+        let mut command = self.command(args);
+        command
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command.spawn().expect("terraform starts")
+    }
+
     /// Runs Terraform with the given arguments.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("terraform runs")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_binary());
         command
             .args(args)
@@ -183,7 +199,7 @@ impl Workspace {
         for (key, value) in &self.extra_env {
             command.env(key, value);
         }
-        command.output().expect("terraform runs")
+        command
     }
 
     /// Runs Terraform and fails the test, with its output, when it fails.

@@ -92,6 +92,12 @@ impl<P: Provider> ProviderServer<P> {
         }
     }
 
+    /// A token that, when cancelled, does what StopProvider does: waits in progress end and
+    /// report what exists. Used for SIGTERM, which a CI cancel sends to the whole process group.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
     /// Every schema this server exposes, by kind, for documentation and schema checks.
     pub fn schemas(&self) -> ServedSchemas<'_> {
         ServedSchemas {
