@@ -5,7 +5,7 @@ CARGO ?= cargo
 # installs. Passed to those recipes only, so that `make tools` still installs when the user named none.
 TERRAFORM := $(if $(TF_ACC_TERRAFORM_PATH),$(TF_ACC_TERRAFORM_PATH),$(CURDIR)/.tools/bin/terraform)
 
-.PHONY: all build tools demo local test lint fmt bench clean-demo
+.PHONY: all build tools demo local test lint fmt bench docs clean-demo
 
 all: build
 
@@ -38,6 +38,10 @@ fmt:
 ## bench: protocol hot paths (codec, plan), in ns/op; compare runs on one machine
 bench:
 	$(CARGO) bench --bench protocol
+
+## docs: regenerate the registry docs (docs/) from the provider schema and examples/
+docs:
+	$(CARGO) run --quiet --bin dbaas-docs -- docs
 
 clean-demo:
 	rm -rf .demo

@@ -308,6 +308,8 @@ async fn busy_database_refuses_patch_but_accepts_delete() -> Result<()> {
 
     let refused = slow.patch(&path, json!({"plan": "enterprise"})).await?;
     assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+    assert_eq!(refused.body["error"]["reason"], "busy");
+    assert_eq!(refused.headers["retry-after"], "1");
     let message = refused.body["error"]["message"].as_str().unwrap();
     assert!(
         message.contains(&id) && message.contains("busy (UPDATING)"),
@@ -339,11 +341,11 @@ async fn busy_database_refuses_patch_but_accepts_delete() -> Result<()> {
         let again = slow.delete(target).await?;
         assert_eq!(again.status, StatusCode::ACCEPTED, "DELETE is idempotent");
         assert_eq!(again.body["status"], "DELETING");
-        assert_error(
-            &slow.patch(target, json!({"plan": "business"})).await?,
-            StatusCode::CONFLICT,
-            "conflict",
-            None,
+        let refused = slow.patch(target, json!({"plan": "business"})).await?;
+        assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+        assert_eq!(
+            refused.body["error"]["reason"], "state",
+            "waiting never makes a DELETING database changeable"
         );
     }
     assert_eq!(
@@ -477,6 +479,8 @@ async fn create_duplicate_name_conflicts() -> Result<()> {
         .post("/v1/databases", json!({"name": "twin", "engine": "mysql"}))
         .await?;
     assert_error(&second, StatusCode::CONFLICT, "conflict", None);
+    assert_eq!(second.body["error"]["reason"], "duplicate");
+    assert!(second.headers.get("retry-after").is_none());
     let message = second.body["error"]["message"].as_str().unwrap();
     assert!(message.contains(&id_of(&first.body)), "{message}");
     assert_eq!(local.names("").await?, ["twin"]);
@@ -507,6 +511,7 @@ async fn idempotency_key_replays_and_refuses_different_body() -> Result<()> {
         .send(Method::POST, "/v1/databases", Some(different), &key)
         .await?;
     assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+    assert_eq!(refused.body["error"]["reason"], "state");
 
     // Without the key, the same body is a duplicate name.
     assert_error(
@@ -743,6 +748,37 @@ async fn openapi_document_covers_every_route() -> Result<()> {
         ("/v1/capabilities", &["get"]),
         ("/v1/databases", &["get", "post"]),
         ("/v1/databases/{id}", &["get", "patch", "delete"]),
+        ("/v1/databases/{id}/credentials", &["get", "post"]),
+        (
+            "/v1/databases/{id}/credentials/{username}",
+            &["get", "patch", "delete"],
+        ),
+        (
+            "/v1/databases/{id}/credentials/{username}/reset-password",
+            &["post"],
+        ),
+        (
+            "/v1/databases/{id}/credentials/{username}/password",
+            &["get"],
+        ),
+        (
+            "/v1/databases/{id}/credentials/{username}/verify",
+            &["post"],
+        ),
+        ("/v1/databases/{id}/collections", &["get"]),
+        (
+            "/v1/databases/{id}/collections/{collection}/indexes",
+            &["get", "post"],
+        ),
+        (
+            "/v1/databases/{id}/collections/{collection}/indexes/{name}",
+            &["get", "delete"],
+        ),
+        ("/v1/databases/{id}/ip-restrictions", &["get", "post"]),
+        (
+            "/v1/databases/{id}/ip-restrictions/{cidr}",
+            &["get", "patch", "delete"],
+        ),
         ("/v1/_admin/requests", &["get", "delete"]),
         ("/v1/_admin/faults", &["post", "delete"]),
     ];
@@ -767,12 +803,30 @@ async fn openapi_document_covers_every_route() -> Result<()> {
         "Capabilities",
         "CreateDatabase",
         "UpdateDatabase",
+        "Credential",
+        "CreateCredential",
+        "UpdateCredential",
+        "ResetPassword",
+        "Password",
+        "VerifyPassword",
+        "Verification",
+        "CollectionList",
+        "Index",
+        "IndexKey",
+        "CreateIndex",
+        "IpRestriction",
+        "CreateIpRestriction",
+        "UpdateIpRestriction",
     ] {
         assert!(
             document["components"]["schemas"][schema].is_object(),
             "{schema}"
         );
     }
+    assert_eq!(
+        document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["reason"]["enum"],
+        json!(["busy", "duplicate", "state"])
+    );
     for response in [
         "Invalid",
         "Unauthorized",

@@ -14,11 +14,16 @@ provider "dbaas" {
     token    = var.dbaas_token
   }
 
-  max_retries         = 5
+  # Failed idempotent requests (HTTP 429, 5xx, connection errors) are retried with backoff.
+  max_retries = 5
+  # Shared by every resource of this provider configuration, e.g. to stay under an API quota.
   requests_per_second = 10
+  # For one HTTP request; waiting for a database to become READY is governed by `timeouts`.
+  request_timeout = "30s"
 }
 
 variable "dbaas_token" {
-  type      = string
-  sensitive = true
+  description = "Token dbaas-local was started with (`dbaas-local --token`)."
+  type        = string
+  sensitive   = true
 }

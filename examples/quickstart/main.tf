@@ -1,4 +1,5 @@
-# A database for one client of a database-per-client SaaS, on dbaas-local.
+# Everything one client of a database-per-client SaaS needs, on dbaas-local: a database, an
+# application user, two indexes and a network allow-list.
 # `make demo` runs this against a dbaas-local it starts itself; the provider reads the endpoint and
 # token from DBAAS_ENDPOINT and DBAAS_TOKEN.
 terraform {
@@ -17,6 +18,15 @@ variable "client" {
   default     = "acme"
 }
 
+variable "allowed_networks" {
+  description = "Networks allowed to connect: the client's office and our CI runners."
+  type        = map(string)
+  default = {
+    office = "198.51.100.0/24"
+    ci     = "203.0.113.7"
+  }
+}
+
 resource "dbaas_database" "client" {
   name        = "client-${var.client}"
   engine      = "mongodb"
@@ -29,6 +39,36 @@ resource "dbaas_database" "client" {
   }
 }
 
+resource "dbaas_credential" "app" {
+  database_id = dbaas_database.client.id
+  username    = "app"
+  roles       = ["readWrite@orders"]
+}
+
+resource "dbaas_collection_index" "orders_by_customer" {
+  database_id = dbaas_database.client.id
+  collection  = "orders"
+  keys = [
+    { field = "customer_id" },
+    { field = "created_at", direction = "desc" },
+  ]
+}
+
+resource "dbaas_collection_index" "customers_by_email" {
+  database_id = dbaas_database.client.id
+  collection  = "customers"
+  keys        = [{ field = "email" }]
+  unique      = true
+}
+
+resource "dbaas_ip_restriction" "allowed" {
+  for_each = var.allowed_networks
+
+  database_id = dbaas_database.client.id
+  cidr        = each.value
+  description = each.key
+}
+
 output "database_id" {
   value = dbaas_database.client.id
 }
@@ -39,4 +79,24 @@ output "database_status" {
 
 output "database_endpoint" {
   value = dbaas_database.client.endpoint
+}
+
+output "app_username" {
+  value = dbaas_credential.app.username
+}
+
+output "app_password" {
+  value     = dbaas_credential.app.password
+  sensitive = true
+}
+
+output "indexes" {
+  value = [
+    dbaas_collection_index.orders_by_customer.name,
+    dbaas_collection_index.customers_by_email.name,
+  ]
+}
+
+output "allowed_networks" {
+  value = sort([for r in dbaas_ip_restriction.allowed : r.cidr])
 }

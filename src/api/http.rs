@@ -179,8 +179,9 @@ impl HttpConfig {
     }
 }
 
-/// One API call, before it is sent.
-#[derive(Clone, Debug)]
+/// One API call, before it is sent. Its Debug shows the body and headers redacted, since the
+/// body may carry a password.
+#[derive(Clone)]
 pub struct ApiRequest {
     /// HTTP method.
     pub method: Method,
@@ -278,8 +279,42 @@ impl ApiRequest {
     }
 }
 
-/// A reply with its body fully read.
-#[derive(Clone, Debug)]
+impl fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let body = self.body.as_ref().map(|value| {
+            let mut shown = value.clone();
+            redact_json(&mut shown);
+            shown
+        });
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &redact_query(&self.query))
+            .field("body", &body)
+            .field("headers", &redact_headers(&self.headers))
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
+}
+
+/// Query pairs for logs, sensitive values replaced by `***`.
+fn redact_query(query: &[(String, String)]) -> Vec<(&str, &str)> {
+    query
+        .iter()
+        .map(|(name, value)| {
+            let shown = if is_sensitive_field(name) {
+                REDACTED
+            } else {
+                value.as_str()
+            };
+            (name.as_str(), shown)
+        })
+        .collect()
+}
+
+/// A reply with its body fully read. Its Debug shows the body and headers redacted (a create
+/// reply may carry a generated password).
+#[derive(Clone)]
 pub struct ApiResponse {
     /// HTTP status code.
     pub status: u16,
@@ -287,6 +322,16 @@ pub struct ApiResponse {
     pub headers: HeaderMap,
     /// The whole body.
     pub body: Bytes,
+}
+
+impl fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("status", &self.status)
+            .field("headers", &redact_headers(&self.headers))
+            .field("body", &redact_body(&self.body))
+            .finish()
+    }
 }
 
 impl ApiResponse {
@@ -453,6 +498,11 @@ const SENSITIVE_HEADER_PARTS: [&str; 8] = [
 
 const SENSITIVE_FIELD_PARTS: [&str; 6] = ["password", "passwd", "pwd", "secret", "token", "key"];
 
+/// Field names that are sensitive by name (they contain "key") but usually hold an index
+/// specification (`"keys": [{"field": "a", "direction": 1}]`, MongoDB's `"key": {"a": 1}`).
+/// Their value is shown when it is such a structure, never when it is a plain value.
+const INDEX_SPEC_FIELDS: [&str; 2] = ["key", "keys"];
+
 /// True for a header whose value must never be logged (Authorization, X-Ovh-Consumer,
 /// X-Ovh-Signature, Idempotency-Key, cookies, …).
 pub fn is_sensitive_header(name: &str) -> bool {
@@ -462,10 +512,22 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|part| name.contains(part))
 }
 
-/// True for a JSON field whose value must never be logged.
+/// True for a JSON field (or query parameter) whose value must never be logged, judged by its
+/// name alone: anything naming a password, secret, token or key (`api_key`, `consumer_key`,
+/// `AccessKey`, and a bare `key` too).
 pub fn is_sensitive_field(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SENSITIVE_FIELD_PARTS.iter().any(|part| key.contains(part))
+}
+
+/// True when a field named `key`/`keys` holds a structure (an index specification), which is
+/// shown with its own sensitive fields still redacted. A plain `"key": "…"` stays hidden: that
+/// is how some APIs name an API key.
+fn is_index_spec(key: &str, value: &Value) -> bool {
+    INDEX_SPEC_FIELDS
+        .iter()
+        .any(|name| key.eq_ignore_ascii_case(name))
+        && (value.is_array() || value.is_object())
 }
 
 /// Headers as printable pairs, sensitive values replaced by `***`.
@@ -492,7 +554,7 @@ pub fn redact_json(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                if is_sensitive_field(key) && !item.is_null() {
+                if is_sensitive_field(key) && !item.is_null() && !is_index_spec(key, item) {
                     *item = Value::String(REDACTED.to_owned());
                 } else {
                     redact_json(item);
@@ -917,6 +979,13 @@ impl HttpClient {
                 retry_after: None,
                 message,
             } => Error::RateLimited {
+                retry_after: response.retry_after(),
+                message,
+            },
+            Error::Busy {
+                retry_after: None,
+                message,
+            } => Error::Busy {
                 retry_after: response.retry_after(),
                 message,
             },
@@ -1681,6 +1750,94 @@ mod tests {
     }
 
     #[test]
+    fn redact_json_shows_index_keys_but_hides_vendor_keys() {
+        let mut body = json!({
+            "name": "email_1_created_-1",
+            "keys": [{"field": "email", "direction": 1}, {"field": "created", "direction": -1}],
+            "index": {"key": {"email": 1}, "unique": true},
+            "api_key": "ak-1",
+            "application_key": "apk-2",
+            "consumer_key": "ck-3",
+            "private_key": {"pem": "-----BEGIN PRIVATE KEY-----"},
+            "secret_key": "sk-4",
+            "ApiKey": "ak-5",
+            "key": "plain-key-6",
+            "keys_of_users": ["uk-7"],
+            "Keys": [{"field": "a", "direction": 1, "password": "pw-8"}],
+        });
+        redact_json(&mut body);
+        assert_eq!(
+            body,
+            json!({
+                "name": "email_1_created_-1",
+                "keys": [{"field": "email", "direction": 1}, {"field": "created", "direction": -1}],
+                "index": {"key": {"email": 1}, "unique": true},
+                "api_key": "***",
+                "application_key": "***",
+                "consumer_key": "***",
+                "private_key": "***",
+                "secret_key": "***",
+                "ApiKey": "***",
+                "key": "***",
+                "keys_of_users": "***",
+                "Keys": [{"field": "a", "direction": 1, "password": "***"}],
+            })
+        );
+        assert!(is_sensitive_field("key"));
+        assert!(is_sensitive_field("consumer_key"));
+        assert!(!is_sensitive_field("field"));
+    }
+
+    #[test]
+    fn request_and_response_debug_hide_secrets() {
+        let request = ApiRequest::post(
+            "/v1/databases/db-1/credentials",
+            json!({"username": "app", "password": "Ch0senPassw0rd!"}),
+        )
+        .with_query("token", "q-secret")
+        .with_query("name_prefix", "ord")
+        .with_idempotency_key("idem-1")
+        .unwrap();
+        let shown = format!("{request:?}");
+        assert!(shown.contains("/v1/databases/db-1/credentials"), "{shown}");
+        assert!(shown.contains("app") && shown.contains("ord"), "{shown}");
+        for secret in ["Ch0senPassw0rd!", "q-secret", "idem-1"] {
+            assert!(!shown.contains(secret), "{secret} shown: {shown}");
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("1"));
+        let response = ApiResponse {
+            status: 202,
+            headers,
+            body: Bytes::from_static(br#"{"username":"app","password":"Gener4tedPassw0rd"}"#),
+        };
+        let shown = format!("{response:?}");
+        assert!(shown.contains("202") && shown.contains("app"), "{shown}");
+        assert!(shown.contains("retry-after"), "{shown}");
+        assert!(!shown.contains("Gener4tedPassw0rd"), "{shown}");
+    }
+
+    fn busy_mapper(_response: &ApiResponse) -> Error {
+        Error::Busy {
+            message: "database db-1 is busy (UPDATING); retry when it is READY".into(),
+            retry_after: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn send_returns_busy_at_once_with_retry_after() {
+        let (url, server) = serve(vec![reply(409).header("Retry-After", "1"), reply(202)]).await;
+        let (client, sleeper) = client_with(&url, |config| config.error_mapper = busy_mapper);
+        let request = ApiRequest::patch("/v1/databases/db-1", json!({"plan": "business"}))
+            .with_idempotent(true);
+        let error = client.send(request).await.unwrap_err();
+        assert!(error.is_busy(), "{error:?}");
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+        assert_eq!(server.seen().len(), 1, "a busy answer is not retried here");
+        assert!(sleeper.pauses().is_empty());
+    }
+
+    #[test]
     fn redact_body_and_url_hide_secrets() {
         let shown = redact_body(br#"{"user":{"password":"hunter2"}}"#);
         assert_eq!(shown, r#"{"user":{"password":"***"}}"#);
@@ -1706,8 +1863,17 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn send_trace_logs_never_show_secrets() {
+    /// Keeps a log capture active on this thread.
+    struct LogCapture {
+        _guard: tracing::subscriber::DefaultGuard,
+        /// A second registered dispatcher. While only one is registered, tracing-core decides
+        /// whether a callsite is enabled from the thread that first reaches it: a callsite first
+        /// reached by a concurrent test (no subscriber there) would stay disabled here too.
+        _companion: tracing::Dispatch,
+    }
+
+    /// Captures everything logged on this thread, at every level.
+    fn capture_trace_logs() -> (LogBuffer, LogCapture) {
         let buffer = LogBuffer::default();
         let writer = buffer.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -1715,7 +1881,16 @@ mod tests {
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let capture = LogCapture {
+            _companion: tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()),
+            _guard: tracing::subscriber::set_default(subscriber),
+        };
+        (buffer, capture)
+    }
+
+    #[tokio::test]
+    async fn send_trace_logs_never_show_secrets() {
+        let (buffer, _capture) = capture_trace_logs();
         let (url, _server) = serve(vec![
             reply(503),
             reply(201).body(r#"{"id":"u1","password":"server-made-pw"}"#),
@@ -1732,6 +1907,49 @@ mod tests {
         assert!(logs.contains("HTTP request"), "{logs}");
         assert!(logs.contains("***"), "{logs}");
         for secret in ["bearer-secret", "client-pw", "server-made-pw"] {
+            assert!(!logs.contains(secret), "{secret} leaked: {logs}");
+        }
+    }
+
+    #[tokio::test]
+    async fn send_trace_logs_hide_credential_passwords_and_show_index_keys() {
+        let (buffer, _capture) = capture_trace_logs();
+        let created = r#"{"database_id":"db-0123456789ab","username":"app",
+            "roles":["readWrite@orders"],"status":"CREATING","password_chosen":false,
+            "password":"Gener4tedPassw0rdXyZ1234","created_at":"2026-11-22T08:00:00Z",
+            "updated_at":"2026-11-22T08:00:00Z"}"#;
+        let (url, _server) = serve(vec![
+            reply(202).body(created),
+            reply(200).body(r#"{"password":"Reve4ledPassw0rdXyZ1234"}"#),
+            reply(202).body(r#"{"name":"email_1","keys":[{"field":"email","direction":1}]}"#),
+        ])
+        .await;
+        let (client, _) = client(&url);
+        let create = ApiRequest::post(
+            "/v1/databases/db-0123456789ab/credentials",
+            json!({"username": "app", "roles": ["readWrite@orders"]}),
+        );
+        client.send(create).await.unwrap();
+        client
+            .send(ApiRequest::get(
+                "/v1/databases/db-0123456789ab/credentials/app/password",
+            ))
+            .await
+            .unwrap();
+        let index = ApiRequest::post(
+            "/v1/databases/db-0123456789ab/collections/users/indexes",
+            json!({"keys": [{"field": "email", "direction": 1}], "unique": true}),
+        );
+        client.send(index).await.unwrap();
+        let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.contains("readWrite@orders"), "{logs}");
+        assert!(logs.contains(r#""password":"***""#), "{logs}");
+        assert!(
+            logs.contains(r#""keys":[{"direction":1,"field":"email"}]"#)
+                || logs.contains(r#""keys":[{"field":"email","direction":1}]"#),
+            "index keys hidden: {logs}"
+        );
+        for secret in ["Gener4tedPassw0rdXyZ1234", "Reve4ledPassw0rdXyZ1234"] {
             assert!(!logs.contains(secret), "{secret} leaked: {logs}");
         }
     }

@@ -1,12 +1,16 @@
 //! `LocalApi`: the client for dbaas-local's native REST API (v1).
 //!
 //! The contract is the shared native-API document: JSON everywhere, bearer token when the
-//! service has one, errors as `{"error": {"code", "message", "field"}}`.
+//! service has one, errors as `{"error": {"code", "message", "field"}}` (plus `reason` on a 409:
+//! `busy` becomes [`Error::Busy`], anything else [`Error::Conflict`]). Databases and their
+//! children (credentials, collection indexes, IP restrictions) live under `/v1/databases`; every
+//! variable path segment is percent-encoded, so a CIDR's `/` travels as `%2F`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -15,8 +19,9 @@ use super::http::{
     encode_path_segment, error_for_status, error_message_from_body, status_reason,
 };
 use super::{
-    Capabilities, Database, DatabaseChanges, DatabaseSpec, DbaasApi, Defaults, EngineInfo, Error,
-    FlavorInfo, Phase, PlanInfo, RegionInfo, Status,
+    Capabilities, Credential, CredentialSpec, Database, DatabaseChanges, DatabaseSpec, DbaasApi,
+    Defaults, EngineInfo, Error, FlavorInfo, Index, IndexDirection, IndexKey, IndexSpec,
+    IpRestriction, IpRestrictionSpec, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
 };
 
 /// Where dbaas-local listens unless told otherwise.
@@ -66,12 +71,86 @@ impl LocalApi {
         }
         Ok(format!("/v1/databases/{}", encode_path_segment(id)))
     }
+
+    fn credentials_path(database_id: &str) -> Result<String, Error> {
+        Ok(format!("{}/credentials", Self::database_path(database_id)?))
+    }
+
+    fn credential_path(database_id: &str, username: &str) -> Result<String, Error> {
+        Ok(format!(
+            "{}/credentials/{}",
+            Self::database_path(database_id)?,
+            child_segment("username", username)?
+        ))
+    }
+
+    fn indexes_path(database_id: &str, collection: &str) -> Result<String, Error> {
+        Ok(format!(
+            "{}/collections/{}/indexes",
+            Self::database_path(database_id)?,
+            child_segment("collection", collection)?
+        ))
+    }
+
+    fn index_path(database_id: &str, collection: &str, name: &str) -> Result<String, Error> {
+        Ok(format!(
+            "{}/{}",
+            Self::indexes_path(database_id, collection)?,
+            child_segment("name", name)?
+        ))
+    }
+
+    fn ip_restrictions_path(database_id: &str) -> Result<String, Error> {
+        Ok(format!(
+            "{}/ip-restrictions",
+            Self::database_path(database_id)?
+        ))
+    }
+
+    /// The cidr's `/` becomes `%2F`, so `10.0.0.0/24` stays one path segment.
+    fn ip_restriction_path(database_id: &str, cidr: &str) -> Result<String, Error> {
+        Ok(format!(
+            "{}/ip-restrictions/{}",
+            Self::database_path(database_id)?,
+            child_segment("cidr", cidr)?
+        ))
+    }
+}
+
+/// One encoded path segment of a child object. Empty, `.` and `..` are refused before any
+/// request: URL normalisation would drop them and the call would reach another endpoint.
+fn child_segment(field: &str, value: &str) -> Result<String, Error> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(Error::Invalid {
+            field: Some(field.to_owned()),
+            message: format!("`{value}` cannot be used as a {field}: it is not addressable"),
+        });
+    }
+    Ok(encode_path_segment(value))
+}
+
+/// Treats "already gone" as success, which is what a delete wants.
+fn gone_is_ok(result: Result<ApiResponse, Error>) -> Result<(), Error> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 #[async_trait]
 impl DbaasApi for LocalApi {
     fn api_name(&self) -> &'static str {
         "local"
+    }
+
+    /// A local service answers fast and tests create dozens of objects one after another, so
+    /// polls may come much closer together than at a vendor.
+    fn poll_guidance(&self) -> PollGuidance {
+        PollGuidance {
+            min_interval: Duration::from_millis(250),
+            max_interval: Duration::from_secs(5),
+        }
     }
 
     async fn capabilities(&self) -> Result<Capabilities, Error> {
@@ -159,6 +238,221 @@ impl DbaasApi for LocalApi {
             Err(error) => Err(error),
         }
     }
+
+    async fn create_credential(
+        &self,
+        database_id: &str,
+        spec: &CredentialSpec,
+    ) -> Result<Credential, Error> {
+        let path = Self::credentials_path(database_id)?;
+        let mut body = Map::new();
+        body.insert("username".into(), Value::String(spec.username.clone()));
+        body.insert("roles".into(), string_array(&spec.roles));
+        if let Some(password) = &spec.password {
+            body.insert(
+                "password".into(),
+                Value::String(password.expose_secret().to_owned()),
+            );
+        }
+        // Not retried once it may have reached the service: a repeat would be a duplicate (409)
+        // and the generated password of the first attempt would only be revealable later.
+        let request = ApiRequest::post(path, Value::Object(body));
+        let wire: WireCredential = self.http.send_json(request).await?;
+        Ok(wire.into())
+    }
+
+    async fn get_credential(&self, database_id: &str, username: &str) -> Result<Credential, Error> {
+        let path = Self::credential_path(database_id, username)?;
+        let wire: WireCredential = self.http.send_json(ApiRequest::get(path)).await?;
+        Ok(wire.into())
+    }
+
+    async fn list_credentials(&self, database_id: &str) -> Result<Vec<Credential>, Error> {
+        let path = Self::credentials_path(database_id)?;
+        let wire: WireCredentialList = self.http.send_json(ApiRequest::get(path)).await?;
+        Ok(wire.credentials.into_iter().map(Credential::from).collect())
+    }
+
+    async fn update_credential_roles(
+        &self,
+        database_id: &str,
+        username: &str,
+        roles: &[String],
+    ) -> Result<Credential, Error> {
+        let path = Self::credential_path(database_id, username)?;
+        let body = serde_json::json!({ "roles": string_array(roles) });
+        // The whole role list is sent, so repeating it is harmless: retry-safe.
+        let request = ApiRequest::patch(path, body).with_idempotent(true);
+        let wire: WireCredential = self.http.send_json(request).await?;
+        Ok(wire.into())
+    }
+
+    async fn reset_credential_password(
+        &self,
+        database_id: &str,
+        username: &str,
+        password: Option<&SecretString>,
+    ) -> Result<Credential, Error> {
+        let path = format!(
+            "{}/reset-password",
+            Self::credential_path(database_id, username)?
+        );
+        let mut body = Map::new();
+        if let Some(password) = password {
+            body.insert(
+                "password".into(),
+                Value::String(password.expose_secret().to_owned()),
+            );
+        }
+        // Retry-safe: a repeat ends in the same state (the chosen password, or a fresh generated
+        // one that the final reply carries).
+        let request = ApiRequest::post(path, Value::Object(body)).with_idempotent(true);
+        let wire: WireCredential = self.http.send_json(request).await?;
+        Ok(wire.into())
+    }
+
+    async fn reveal_credential_password(
+        &self,
+        database_id: &str,
+        username: &str,
+    ) -> Result<SecretString, Error> {
+        let path = format!("{}/password", Self::credential_path(database_id, username)?);
+        let wire: WirePassword = self.http.send_json(ApiRequest::get(path)).await?;
+        Ok(SecretString::from(wire.password))
+    }
+
+    async fn delete_credential(&self, database_id: &str, username: &str) -> Result<(), Error> {
+        let path = match Self::credential_path(database_id, username) {
+            Ok(path) => path,
+            Err(error) if error.is_not_found() => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        gone_is_ok(self.http.send(ApiRequest::delete(path)).await)
+    }
+
+    async fn create_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        spec: &IndexSpec,
+    ) -> Result<Index, Error> {
+        let path = Self::indexes_path(database_id, collection)?;
+        let mut body = Map::new();
+        if let Some(name) = &spec.name {
+            body.insert("name".into(), Value::String(name.clone()));
+        }
+        let keys = spec
+            .keys
+            .iter()
+            .map(|key| {
+                serde_json::json!({"field": key.field, "direction": key.direction.as_number()})
+            })
+            .collect();
+        body.insert("keys".into(), Value::Array(keys));
+        body.insert("unique".into(), Value::Bool(spec.unique));
+        body.insert("sparse".into(), Value::Bool(spec.sparse));
+        let request = ApiRequest::post(path, Value::Object(body));
+        let wire: WireIndex = self.http.send_json(request).await?;
+        wire.into_index(database_id, collection)
+    }
+
+    async fn get_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<Index, Error> {
+        let path = Self::index_path(database_id, collection, name)?;
+        let wire: WireIndex = self.http.send_json(ApiRequest::get(path)).await?;
+        wire.into_index(database_id, collection)
+    }
+
+    async fn list_indexes(&self, database_id: &str, collection: &str) -> Result<Vec<Index>, Error> {
+        let path = Self::indexes_path(database_id, collection)?;
+        let wire: WireIndexList = self.http.send_json(ApiRequest::get(path)).await?;
+        wire.indexes
+            .into_iter()
+            .map(|index| index.into_index(database_id, collection))
+            .collect()
+    }
+
+    async fn delete_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<(), Error> {
+        let path = match Self::index_path(database_id, collection, name) {
+            Ok(path) => path,
+            Err(error) if error.is_not_found() => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        gone_is_ok(self.http.send(ApiRequest::delete(path)).await)
+    }
+
+    async fn create_ip_restriction(
+        &self,
+        database_id: &str,
+        spec: &IpRestrictionSpec,
+    ) -> Result<IpRestriction, Error> {
+        let path = Self::ip_restrictions_path(database_id)?;
+        let mut body = Map::new();
+        body.insert("cidr".into(), Value::String(spec.cidr.clone()));
+        if let Some(description) = &spec.description {
+            body.insert("description".into(), Value::String(description.clone()));
+        }
+        let request = ApiRequest::post(path, Value::Object(body));
+        let wire: WireIpRestriction = self.http.send_json(request).await?;
+        Ok(wire.into())
+    }
+
+    async fn get_ip_restriction(
+        &self,
+        database_id: &str,
+        cidr: &str,
+    ) -> Result<IpRestriction, Error> {
+        let path = Self::ip_restriction_path(database_id, cidr)?;
+        let wire: WireIpRestriction = self.http.send_json(ApiRequest::get(path)).await?;
+        Ok(wire.into())
+    }
+
+    async fn list_ip_restrictions(&self, database_id: &str) -> Result<Vec<IpRestriction>, Error> {
+        let path = Self::ip_restrictions_path(database_id)?;
+        let wire: WireIpRestrictionList = self.http.send_json(ApiRequest::get(path)).await?;
+        Ok(wire
+            .ip_restrictions
+            .into_iter()
+            .map(IpRestriction::from)
+            .collect())
+    }
+
+    async fn update_ip_restriction(
+        &self,
+        database_id: &str,
+        cidr: &str,
+        description: Option<&str>,
+    ) -> Result<IpRestriction, Error> {
+        let path = Self::ip_restriction_path(database_id, cidr)?;
+        let description = description.map_or(Value::Null, |text| Value::String(text.to_owned()));
+        let body = serde_json::json!({ "description": description });
+        // An absolute value: repeating it is harmless.
+        let request = ApiRequest::patch(path, body).with_idempotent(true);
+        let wire: WireIpRestriction = self.http.send_json(request).await?;
+        Ok(wire.into())
+    }
+
+    async fn delete_ip_restriction(&self, database_id: &str, cidr: &str) -> Result<(), Error> {
+        let path = match Self::ip_restriction_path(database_id, cidr) {
+            Ok(path) => path,
+            Err(error) if error.is_not_found() => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        gone_is_ok(self.http.send(ApiRequest::delete(path)).await)
+    }
+}
+
+fn string_array(items: &[String]) -> Value {
+    Value::Array(items.iter().cloned().map(Value::String).collect())
 }
 
 /// Maps a raw dbaas-local status to a phase. Unknown statuses are pending, never failed.
@@ -167,15 +461,25 @@ pub(crate) fn phase_of(raw: &str) -> Phase {
         "READY" => Phase::Ready,
         "DELETING" => Phase::Deleting,
         "ERROR" => Phase::Failed,
-        _ => Phase::Pending, // CREATING, UPDATING, and anything new
+        _ => Phase::Pending, // CREATING, UPDATING, BUILDING (indexes), and anything new
+    }
+}
+
+fn status_of(raw: String, message: Option<String>) -> Status {
+    Status {
+        phase: phase_of(&raw),
+        raw,
+        message,
     }
 }
 
 /// Maps the native error body to [`Error`]; 500 stays [`Error::Api`], 502–504 become
-/// [`Error::Unavailable`], and `Retry-After` is kept for 429.
+/// [`Error::Unavailable`], and `Retry-After` is kept for 429. A 409 is [`Error::Busy`] when its
+/// `reason` is `busy` (the same request succeeds later) and [`Error::Conflict`] otherwise
+/// (`duplicate`, `state`, or no reason at all).
 fn local_error_mapper(response: &ApiResponse) -> Error {
     let parsed = serde_json::from_slice::<WireErrorBody>(&response.body).ok();
-    let (message, field) = match parsed {
+    let (message, field, reason) = match parsed {
         Some(WireErrorBody { error }) => {
             let message = match error.message {
                 Some(message) if !message.trim().is_empty() => message,
@@ -184,14 +488,21 @@ fn local_error_mapper(response: &ApiResponse) -> Error {
                     .map(|code| format!("{} ({code})", status_reason(response.status)))
                     .unwrap_or_else(|| status_reason(response.status)),
             };
-            (message, error.field)
+            (message, error.field, error.reason)
         }
         None => (
             error_message_from_body(&response.body)
                 .unwrap_or_else(|| status_reason(response.status)),
             None,
+            None,
         ),
     };
+    if response.status == 409 && reason.as_deref() == Some("busy") {
+        return Error::Busy {
+            message,
+            retry_after: response.retry_after(),
+        };
+    }
     error_for_status(response.status, message, field, response.retry_after())
 }
 
@@ -208,6 +519,137 @@ struct WireError {
     message: Option<String>,
     #[serde(default)]
     field: Option<String>,
+    /// On 409: `busy`, `duplicate` or `state`.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireCredentialList {
+    credentials: Vec<WireCredential>,
+}
+
+#[derive(Deserialize)]
+struct WireCredential {
+    database_id: String,
+    username: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    status: String,
+    #[serde(default)]
+    password_chosen: bool,
+    /// Only in create and reset replies, and only for a generated password. Wrapped into a
+    /// `SecretString` as soon as it is decoded.
+    #[serde(default)]
+    password: Option<String>,
+    created_at: String,
+}
+
+impl From<WireCredential> for Credential {
+    fn from(wire: WireCredential) -> Self {
+        Credential {
+            database_id: wire.database_id,
+            username: wire.username,
+            roles: wire.roles,
+            status: status_of(wire.status, None),
+            password: wire.password.map(SecretString::from),
+            password_chosen: wire.password_chosen,
+            created_at: wire.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WirePassword {
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct WireIndexList {
+    indexes: Vec<WireIndex>,
+}
+
+#[derive(Deserialize)]
+struct WireIndex {
+    /// Absent on the implicit `_id_` index in some replies: filled from the request.
+    #[serde(default)]
+    database_id: Option<String>,
+    #[serde(default)]
+    collection: Option<String>,
+    name: String,
+    keys: Vec<WireIndexKey>,
+    #[serde(default)]
+    unique: bool,
+    #[serde(default)]
+    sparse: bool,
+    status: String,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireIndexKey {
+    field: String,
+    direction: i64,
+}
+
+impl WireIndex {
+    /// The domain index; a direction other than 1/-1 is a reply we cannot represent.
+    fn into_index(self, database_id: &str, collection: &str) -> Result<Index, Error> {
+        let keys = self
+            .keys
+            .into_iter()
+            .map(|key| match IndexDirection::from_number(key.direction) {
+                Some(direction) => Ok(IndexKey {
+                    field: key.field,
+                    direction,
+                }),
+                None => Err(Error::Protocol {
+                    message: format!(
+                        "index `{}` has direction {} on field `{}`; only 1 and -1 are known",
+                        self.name, key.direction, key.field
+                    ),
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Index {
+            database_id: self.database_id.unwrap_or_else(|| database_id.to_owned()),
+            collection: self.collection.unwrap_or_else(|| collection.to_owned()),
+            name: self.name,
+            keys,
+            unique: self.unique,
+            sparse: self.sparse,
+            status: status_of(self.status, None),
+            created_at: self.created_at.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct WireIpRestrictionList {
+    ip_restrictions: Vec<WireIpRestriction>,
+}
+
+#[derive(Deserialize)]
+struct WireIpRestriction {
+    database_id: String,
+    cidr: String,
+    #[serde(default)]
+    description: Option<String>,
+    status: String,
+    created_at: String,
+}
+
+impl From<WireIpRestriction> for IpRestriction {
+    fn from(wire: WireIpRestriction) -> Self {
+        IpRestriction {
+            database_id: wire.database_id,
+            cidr: wire.cidr,
+            description: wire.description,
+            status: status_of(wire.status, None),
+            created_at: wire.created_at,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -243,11 +685,7 @@ impl From<WireDatabase> for Database {
             plan: wire.plan,
             region: wire.region,
             description: wire.description,
-            status: Status {
-                phase: phase_of(&wire.status),
-                raw: wire.status,
-                message: wire.status_message,
-            },
+            status: status_of(wire.status, wire.status_message),
             endpoint: wire.endpoint,
             created_at: wire.created_at,
         }
@@ -371,6 +809,7 @@ mod tests {
     fn phase_of_maps_contract_statuses_and_unknown_to_pending() {
         assert_eq!(phase_of("CREATING"), Phase::Pending);
         assert_eq!(phase_of("UPDATING"), Phase::Pending);
+        assert_eq!(phase_of("BUILDING"), Phase::Pending);
         assert_eq!(phase_of("READY"), Phase::Ready);
         assert_eq!(phase_of("DELETING"), Phase::Deleting);
         assert_eq!(phase_of("ERROR"), Phase::Failed);
@@ -509,6 +948,263 @@ mod tests {
         for bad in ["", ".", ".."] {
             assert!(LocalApi::database_path(bad).unwrap_err().is_not_found());
         }
+    }
+
+    fn conflict(reason: &str, message: &str) -> ApiResponse {
+        response(
+            409,
+            &format!(
+                r#"{{"error":{{"code":"conflict","reason":"{reason}","message":"{message}","field":null}}}}"#
+            ),
+        )
+    }
+
+    #[test]
+    fn local_error_mapper_maps_busy_reason_to_busy_with_retry_after() {
+        let mut reply = conflict(
+            "busy",
+            "database db-0123456789ab is busy (UPDATING); retry when it is READY",
+        );
+        reply
+            .headers
+            .insert("retry-after", HeaderValue::from_static("1"));
+        let error = local_error_mapper(&reply);
+        match &error {
+            Error::Busy {
+                message,
+                retry_after,
+            } => {
+                assert_eq!(
+                    message,
+                    "database db-0123456789ab is busy (UPDATING); retry when it is READY"
+                );
+                assert_eq!(*retry_after, Some(Duration::from_secs(1)));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(!error.is_conflict() && !error.is_retryable());
+        let without_header = local_error_mapper(&conflict("busy", "wait"));
+        assert!(without_header.is_busy());
+        assert_eq!(without_header.retry_after(), None);
+    }
+
+    #[test]
+    fn local_error_mapper_maps_other_reasons_to_conflict() {
+        let cases = [
+            conflict(
+                "duplicate",
+                "10.0.0.0/24 is already allowed on database db-0123456789ab",
+            ),
+            conflict(
+                "state",
+                "the password of app was chosen by the client and is not stored",
+            ),
+            conflict("something-new", "odd"),
+            response(
+                409,
+                r#"{"error":{"code":"conflict","message":"no reason"}}"#,
+            ),
+        ];
+        for reply in cases {
+            let error = local_error_mapper(&reply);
+            assert!(error.is_conflict() && !error.is_busy(), "{error:?}");
+        }
+        // `reason` only means busy on a 409.
+        let odd = response(
+            503,
+            r#"{"error":{"code":"unavailable","reason":"busy","message":"down"}}"#,
+        );
+        assert!(matches!(
+            local_error_mapper(&odd),
+            Error::Unavailable { .. }
+        ));
+    }
+
+    #[test]
+    fn credential_decodes_create_reply_with_generated_password() {
+        let wire: WireCredential = serde_json::from_str(
+            r#"{"database_id":"db-0123456789ab","username":"app",
+                "roles":["readWrite@orders","read@reports"],"status":"CREATING",
+                "password_chosen":false,"password":"Gener4tedPassw0rdXyZ1234",
+                "created_at":"2026-11-22T08:00:00Z","updated_at":"2026-11-22T08:00:00Z"}"#,
+        )
+        .unwrap();
+        let credential = Credential::from(wire);
+        assert_eq!(credential.database_id, "db-0123456789ab");
+        assert_eq!(credential.username, "app");
+        assert_eq!(credential.roles, ["readWrite@orders", "read@reports"]);
+        assert_eq!(credential.status.phase, Phase::Pending);
+        assert_eq!(credential.status.raw, "CREATING");
+        assert!(!credential.password_chosen);
+        assert_eq!(
+            credential.password.as_ref().map(|p| p.expose_secret()),
+            Some("Gener4tedPassw0rdXyZ1234")
+        );
+        assert_eq!(credential.created_at, "2026-11-22T08:00:00Z");
+        assert!(!format!("{credential:?}").contains("Gener4tedPassw0rdXyZ1234"));
+    }
+
+    #[test]
+    fn credential_decodes_read_without_password() {
+        for body in [
+            r#"{"database_id":"db-1","username":"app","roles":[],"status":"READY",
+                "password_chosen":true,"password":null,"created_at":"t","updated_at":"t"}"#,
+            r#"{"database_id":"db-1","username":"app","status":"DELETING",
+                "password_chosen":true,"created_at":"t"}"#,
+        ] {
+            let credential =
+                Credential::from(serde_json::from_str::<WireCredential>(body).unwrap());
+            assert!(credential.password.is_none());
+            assert!(credential.password_chosen);
+            assert!(credential.roles.is_empty());
+        }
+        let list: WireCredentialList = serde_json::from_str(
+            r#"{"credentials":[{"database_id":"db-1","username":"a","roles":["read@x"],
+                "status":"UPDATING","password_chosen":false,"created_at":"t"}]}"#,
+        )
+        .unwrap();
+        let first = Credential::from(list.credentials.into_iter().next().unwrap());
+        assert_eq!(first.status.phase, Phase::Pending);
+    }
+
+    #[test]
+    fn index_decodes_directions_and_fills_implicit_fields() {
+        let list: WireIndexList = serde_json::from_str(
+            r#"{"indexes":[
+                {"name":"_id_","keys":[{"field":"_id","direction":1}],"unique":true,
+                 "sparse":false,"status":"READY"},
+                {"database_id":"db-1","collection":"users","name":"a_1_b_-1",
+                 "keys":[{"field":"a","direction":1},{"field":"b","direction":-1}],
+                 "unique":false,"sparse":true,"status":"BUILDING",
+                 "created_at":"2026-11-22T08:00:00Z"}]}"#,
+        )
+        .unwrap();
+        let indexes: Vec<Index> = list
+            .indexes
+            .into_iter()
+            .map(|wire| wire.into_index("db-1", "users"))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes[0].name, "_id_");
+        assert_eq!(indexes[0].database_id, "db-1");
+        assert_eq!(indexes[0].collection, "users");
+        assert_eq!(indexes[0].status.phase, Phase::Ready);
+        assert!(indexes[0].unique);
+        assert_eq!(indexes[0].created_at, "");
+        assert_eq!(
+            indexes[1].keys,
+            [
+                IndexKey {
+                    field: "a".into(),
+                    direction: IndexDirection::Ascending
+                },
+                IndexKey {
+                    field: "b".into(),
+                    direction: IndexDirection::Descending
+                }
+            ]
+        );
+        assert!(indexes[1].sparse && !indexes[1].unique);
+        assert_eq!(indexes[1].status.raw, "BUILDING");
+        assert_eq!(indexes[1].status.phase, Phase::Pending);
+    }
+
+    #[test]
+    fn index_with_unknown_direction_is_a_protocol_error() {
+        let wire: WireIndex = serde_json::from_str(
+            r#"{"name":"geo","keys":[{"field":"loc","direction":2}],"status":"READY"}"#,
+        )
+        .unwrap();
+        let error = wire.into_index("db-1", "places").unwrap_err();
+        assert!(matches!(error, Error::Protocol { .. }), "{error:?}");
+        assert!(error.api_message().contains("loc"), "{error:?}");
+    }
+
+    #[test]
+    fn ip_restriction_decodes_contract_example() {
+        let list: WireIpRestrictionList = serde_json::from_str(
+            r#"{"ip_restrictions":[{"database_id":"db-1","cidr":"2001:db8::/32",
+                "description":null,"status":"CREATING","created_at":"2026-11-22T08:00:00Z"},
+                {"database_id":"db-1","cidr":"10.0.0.0/24","description":"office",
+                "status":"DELETING","created_at":"2026-11-22T08:00:00Z"}]}"#,
+        )
+        .unwrap();
+        let restrictions: Vec<IpRestriction> = list
+            .ip_restrictions
+            .into_iter()
+            .map(IpRestriction::from)
+            .collect();
+        assert_eq!(restrictions[0].cidr, "2001:db8::/32");
+        assert_eq!(restrictions[0].description, None);
+        assert_eq!(restrictions[0].status.phase, Phase::Pending);
+        assert_eq!(restrictions[1].description.as_deref(), Some("office"));
+        assert_eq!(restrictions[1].status.phase, Phase::Deleting);
+    }
+
+    #[test]
+    fn child_paths_encode_segments() {
+        assert_eq!(
+            LocalApi::ip_restriction_path("db-1", "10.0.0.0/24").unwrap(),
+            "/v1/databases/db-1/ip-restrictions/10.0.0.0%2F24"
+        );
+        assert_eq!(
+            LocalApi::ip_restriction_path("db-1", "2001:db8::/32").unwrap(),
+            "/v1/databases/db-1/ip-restrictions/2001%3Adb8%3A%3A%2F32"
+        );
+        assert_eq!(
+            LocalApi::ip_restrictions_path("db-1").unwrap(),
+            "/v1/databases/db-1/ip-restrictions"
+        );
+        assert_eq!(
+            LocalApi::credential_path("db-1", "app.reader").unwrap(),
+            "/v1/databases/db-1/credentials/app.reader"
+        );
+        assert_eq!(
+            LocalApi::credentials_path("db-1").unwrap(),
+            "/v1/databases/db-1/credentials"
+        );
+        assert_eq!(
+            LocalApi::index_path("db-1", "orders.items", "a_1_b_-1").unwrap(),
+            "/v1/databases/db-1/collections/orders.items/indexes/a_1_b_-1"
+        );
+        assert_eq!(
+            LocalApi::indexes_path("db-1", "a b/c").unwrap(),
+            "/v1/databases/db-1/collections/a%20b%2Fc/indexes"
+        );
+    }
+
+    #[test]
+    fn child_paths_refuse_segments_that_would_change_the_route() {
+        for bad in ["", ".", ".."] {
+            let error = LocalApi::index_path("db-1", bad, "a_1").unwrap_err();
+            assert!(
+                matches!(&error, Error::Invalid { field: Some(f), .. } if f == "collection"),
+                "{error:?}"
+            );
+            let error = LocalApi::ip_restriction_path("db-1", bad).unwrap_err();
+            assert!(
+                matches!(&error, Error::Invalid { field: Some(f), .. } if f == "cidr"),
+                "{error:?}"
+            );
+            let error = LocalApi::credential_path("db-1", bad).unwrap_err();
+            assert!(
+                matches!(&error, Error::Invalid { field: Some(f), .. } if f == "username"),
+                "{error:?}"
+            );
+            assert!(LocalApi::credentials_path(bad).unwrap_err().is_not_found());
+        }
+    }
+
+    #[test]
+    fn poll_guidance_suits_a_local_service() {
+        let api = LocalApi::new(DEFAULT_ENDPOINT, None, HttpTuning::default()).unwrap();
+        assert_eq!(
+            api.poll_guidance(),
+            PollGuidance {
+                min_interval: Duration::from_millis(250),
+                max_interval: Duration::from_secs(5),
+            }
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use secrecy::SecretString;
 
 pub mod http;
 pub mod local;
@@ -52,6 +53,165 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
     async fn find_database_by_name(&self, name: &str) -> Result<Option<Database>, Error> {
         let candidates = self.list_databases(Some(name)).await?;
         Ok(candidates.into_iter().find(|db| db.name == name))
+    }
+
+    // Children of a database. Each has a default that says the API cannot do it, so a vendor
+    // client implements only what its API offers and the provider reports the rest plainly.
+
+    /// Starts creating a database user. The reply carries the generated password (the only
+    /// time it is shown, apart from [`DbaasApi::reveal_credential_password`]); `None` when the
+    /// client chose it.
+    async fn create_credential(
+        &self,
+        database_id: &str,
+        spec: &CredentialSpec,
+    ) -> Result<Credential, Error> {
+        let _ = (database_id, spec);
+        Err(self.unsupported("creating credentials"))
+    }
+
+    /// Reads one credential (never with its password). A credential that is gone is
+    /// [`Error::NotFound`].
+    async fn get_credential(&self, database_id: &str, username: &str) -> Result<Credential, Error> {
+        let _ = (database_id, username);
+        Err(self.unsupported("reading credentials"))
+    }
+
+    /// Lists the credentials of a database (without passwords).
+    async fn list_credentials(&self, database_id: &str) -> Result<Vec<Credential>, Error> {
+        let _ = database_id;
+        Err(self.unsupported("listing credentials"))
+    }
+
+    /// Replaces the roles of a credential (the whole list, so a retry is harmless).
+    async fn update_credential_roles(
+        &self,
+        database_id: &str,
+        username: &str,
+        roles: &[String],
+    ) -> Result<Credential, Error> {
+        let _ = (database_id, username, roles);
+        Err(self.unsupported("changing credential roles"))
+    }
+
+    /// Sets a new password: the one given (stored hashed, never revealable), or a generated one
+    /// returned in the reply when `password` is `None`.
+    async fn reset_credential_password(
+        &self,
+        database_id: &str,
+        username: &str,
+        password: Option<&SecretString>,
+    ) -> Result<Credential, Error> {
+        let _ = (database_id, username, password);
+        Err(self.unsupported("resetting credential passwords"))
+    }
+
+    /// The current generated password. A password the client chose is not stored, so asking
+    /// for it is an [`Error::Conflict`].
+    async fn reveal_credential_password(
+        &self,
+        database_id: &str,
+        username: &str,
+    ) -> Result<SecretString, Error> {
+        let _ = (database_id, username);
+        Err(self.unsupported("revealing credential passwords"))
+    }
+
+    /// Starts deleting a credential. A credential that is already gone counts as success.
+    async fn delete_credential(&self, database_id: &str, username: &str) -> Result<(), Error> {
+        let _ = (database_id, username);
+        Err(self.unsupported("deleting credentials"))
+    }
+
+    /// Starts building an index (creating the collection when it does not exist yet).
+    async fn create_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        spec: &IndexSpec,
+    ) -> Result<Index, Error> {
+        let _ = (database_id, collection, spec);
+        Err(self.unsupported("creating indexes"))
+    }
+
+    /// Reads one index by name. An index that is gone is [`Error::NotFound`].
+    async fn get_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<Index, Error> {
+        let _ = (database_id, collection, name);
+        Err(self.unsupported("reading indexes"))
+    }
+
+    /// Lists the indexes of a collection, the implicit `_id_` index included.
+    async fn list_indexes(&self, database_id: &str, collection: &str) -> Result<Vec<Index>, Error> {
+        let _ = (database_id, collection);
+        Err(self.unsupported("listing indexes"))
+    }
+
+    /// Starts deleting an index. An index that is already gone counts as success.
+    async fn delete_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<(), Error> {
+        let _ = (database_id, collection, name);
+        Err(self.unsupported("deleting indexes"))
+    }
+
+    /// Starts allowing a network. At OVH-style APIs this makes the whole database busy for a
+    /// while, so the next change gets [`Error::Busy`] until it is ready again.
+    async fn create_ip_restriction(
+        &self,
+        database_id: &str,
+        spec: &IpRestrictionSpec,
+    ) -> Result<IpRestriction, Error> {
+        let _ = (database_id, spec);
+        Err(self.unsupported("creating IP restrictions"))
+    }
+
+    /// Reads one IP restriction by its CIDR. One that is gone is [`Error::NotFound`].
+    async fn get_ip_restriction(
+        &self,
+        database_id: &str,
+        cidr: &str,
+    ) -> Result<IpRestriction, Error> {
+        let _ = (database_id, cidr);
+        Err(self.unsupported("reading IP restrictions"))
+    }
+
+    /// Lists the IP restrictions of a database.
+    async fn list_ip_restrictions(&self, database_id: &str) -> Result<Vec<IpRestriction>, Error> {
+        let _ = database_id;
+        Err(self.unsupported("listing IP restrictions"))
+    }
+
+    /// Sets (`Some`) or clears (`None`) the description of an IP restriction.
+    async fn update_ip_restriction(
+        &self,
+        database_id: &str,
+        cidr: &str,
+        description: Option<&str>,
+    ) -> Result<IpRestriction, Error> {
+        let _ = (database_id, cidr, description);
+        Err(self.unsupported("changing IP restrictions"))
+    }
+
+    /// Starts removing an IP restriction. One that is already gone counts as success.
+    async fn delete_ip_restriction(&self, database_id: &str, cidr: &str) -> Result<(), Error> {
+        let _ = (database_id, cidr);
+        Err(self.unsupported("deleting IP restrictions"))
+    }
+
+    /// The error every unimplemented operation returns, naming this API.
+    fn unsupported(&self, what: &str) -> Error {
+        Error::Unsupported {
+            api: self.api_name(),
+            what: what.to_owned(),
+        }
     }
 }
 
@@ -240,6 +400,144 @@ pub struct Defaults {
     pub region: String,
 }
 
+/// A database user to create. `password: None` asks the API to generate one.
+#[derive(Clone, Debug, Default)]
+pub struct CredentialSpec {
+    /// The user name, unique per database; the key of every later call.
+    pub username: String,
+    /// Roles as `<role>@<database>` (e.g. `readWrite@orders`).
+    pub roles: Vec<String>,
+    /// A password the client chose ("write-only": the API keeps only a hash), or `None` to let
+    /// the API generate one that it can reveal later.
+    pub password: Option<SecretString>,
+}
+
+/// A database user as the API reports it. Its Debug never shows the password.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    /// The database the user belongs to.
+    pub database_id: String,
+    /// The user name.
+    pub username: String,
+    /// Roles as `<role>@<database>`.
+    pub roles: Vec<String>,
+    /// Lifecycle state, mapped for waiters.
+    pub status: Status,
+    /// The password, only in the replies of create and reset, and only when the API generated
+    /// it; `None` everywhere else.
+    pub password: Option<SecretString>,
+    /// True when the client chose the password, so it cannot be revealed.
+    pub password_chosen: bool,
+    /// Creation time as the API reports it.
+    pub created_at: String,
+}
+
+/// An index to build.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexSpec {
+    /// The index name; `None` lets the API derive it from the keys
+    /// (see [`default_index_name`]).
+    pub name: Option<String>,
+    /// The indexed fields, in order (the order matters to the index).
+    pub keys: Vec<IndexKey>,
+    /// Whether the index refuses duplicate values.
+    pub unique: bool,
+    /// Whether documents without the fields are left out of the index.
+    pub sparse: bool,
+}
+
+/// One indexed field.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IndexKey {
+    /// The field name (dotted for nested fields).
+    pub field: String,
+    /// The sort order of the field in the index.
+    pub direction: IndexDirection,
+}
+
+/// The sort order of an indexed field; `1` and `-1` on the wire (MongoDB style).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IndexDirection {
+    /// `1`.
+    Ascending,
+    /// `-1`.
+    Descending,
+}
+
+impl IndexDirection {
+    /// The wire number: 1 or -1.
+    pub fn as_number(self) -> i8 {
+        match self {
+            IndexDirection::Ascending => 1,
+            IndexDirection::Descending => -1,
+        }
+    }
+
+    /// The direction for a wire number; `None` for anything but 1 and -1.
+    pub fn from_number(number: i64) -> Option<Self> {
+        match number {
+            1 => Some(IndexDirection::Ascending),
+            -1 => Some(IndexDirection::Descending),
+            _ => None,
+        }
+    }
+}
+
+/// The name an API gives an index created without one: fields and directions joined by `_`,
+/// MongoDB style (`a_1_b_-1`). Lets a plan show the name before the API is asked.
+pub fn default_index_name(keys: &[IndexKey]) -> String {
+    keys.iter()
+        .map(|key| format!("{}_{}", key.field, key.direction.as_number()))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// An index as the API reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    /// The database the collection belongs to.
+    pub database_id: String,
+    /// The collection the index is on.
+    pub collection: String,
+    /// The index name (given, or derived from the keys).
+    pub name: String,
+    /// The indexed fields, in order.
+    pub keys: Vec<IndexKey>,
+    /// Whether the index refuses duplicate values.
+    pub unique: bool,
+    /// Whether documents without the fields are left out.
+    pub sparse: bool,
+    /// Lifecycle state, mapped for waiters (BUILDING is pending).
+    pub status: Status,
+    /// Creation time as the API reports it (empty when the API gives none, e.g. for `_id_`).
+    pub created_at: String,
+}
+
+/// A network to allow.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IpRestrictionSpec {
+    /// An IPv4 or IPv6 network (`10.0.0.0/24`); a bare address means a single host.
+    pub cidr: String,
+    /// Free text saying why it is allowed.
+    pub description: Option<String>,
+}
+
+/// An allowed network as the API reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpRestriction {
+    /// The database it applies to.
+    pub database_id: String,
+    /// The network in the API's canonical form (`/32` added, IPv6 compressed); the key of
+    /// every later call.
+    pub cidr: String,
+    /// Free text, `None` when unset.
+    pub description: Option<String>,
+    /// Lifecycle state, mapped for waiters.
+    pub status: Status,
+    /// Creation time as the API reports it.
+    pub created_at: String,
+}
+
 /// Every failure a client can report. Each variant carries the API's own message, and its
 /// Display is a sentence that ends with it. No variant ever holds a secret.
 #[derive(thiserror::Error, Debug)]
@@ -250,11 +548,22 @@ pub enum Error {
         /// The API's message.
         message: String,
     },
-    /// Duplicate, or the object is busy (not ready) and the change must wait.
+    /// The object already exists, or another state conflict that waiting will not resolve
+    /// (e.g. a password the client chose cannot be revealed).
     #[error("the request conflicts with the current state: {message}")]
     Conflict {
         /// The API's message.
         message: String,
+    },
+    /// The object or its parent is in a transitional status (creating, updating, …): the same
+    /// request will succeed once it is ready. Not retried by the HTTP layer (it can take
+    /// minutes); resources wait on it within their timeout.
+    #[error("the object is busy{}: {message}", retry_after_hint(*.retry_after))]
+    Busy {
+        /// The API's message (it usually names the status that blocks the change).
+        message: String,
+        /// How long the server suggested waiting (`Retry-After`), when it said.
+        retry_after: Option<Duration>,
     },
     /// Credentials missing or wrong.
     #[error("the API rejected the credentials: {message}")]
@@ -346,8 +655,9 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
-    /// True when trying again later may succeed: rate limits, unavailability, transport
-    /// failures, HTTP 5xx and 408.
+    /// True when the HTTP layer may simply try again: rate limits, unavailability, transport
+    /// failures, HTTP 5xx and 408. False for [`Error::Busy`]: a busy object can stay busy for
+    /// minutes, so waiting on it is the resource's job (within its timeout), not a quick retry.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Unavailable { .. } | Error::Transport { .. } => true,
@@ -356,15 +666,23 @@ impl Error {
         }
     }
 
-    /// True for a conflict (duplicate, or busy object).
+    /// True for a conflict that waiting will not resolve (duplicate, or another state
+    /// conflict). False for [`Error::Busy`]: see [`Error::is_busy`].
     pub fn is_conflict(&self) -> bool {
         matches!(self, Error::Conflict { .. })
     }
 
-    /// The pause the server asked for, when it gave one.
+    /// True when the object (or its parent) is busy and the same request will succeed later.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Busy { .. })
+    }
+
+    /// The pause the server asked for, when it gave one (rate limits and busy objects).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::RateLimited { retry_after, .. } | Error::Busy { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -374,6 +692,7 @@ impl Error {
         match self {
             Error::NotFound { message }
             | Error::Conflict { message }
+            | Error::Busy { message, .. }
             | Error::Unauthorized { message }
             | Error::Forbidden { message }
             | Error::RateLimited { message, .. }
@@ -484,6 +803,189 @@ mod tests {
                 message: msg()
             }
             .is_not_found()
+        );
+    }
+
+    #[test]
+    fn error_busy_is_neither_conflict_nor_retryable() {
+        let busy = Error::Busy {
+            message: "database db-1 is busy (UPDATING); retry when it is READY".into(),
+            retry_after: Some(Duration::from_secs(1)),
+        };
+        assert!(busy.is_busy());
+        assert!(!busy.is_conflict());
+        assert!(!busy.is_retryable());
+        assert!(!busy.is_not_found());
+        assert_eq!(busy.retry_after(), Some(Duration::from_secs(1)));
+        assert_eq!(
+            busy.to_string(),
+            "the object is busy (retry after 1 s): database db-1 is busy (UPDATING); retry when \
+             it is READY"
+        );
+        assert_eq!(
+            busy.api_message(),
+            "database db-1 is busy (UPDATING); retry when it is READY"
+        );
+        let duplicate = Error::Conflict {
+            message: "exists".into(),
+        };
+        assert!(duplicate.is_conflict());
+        assert!(!duplicate.is_busy());
+        assert_eq!(duplicate.retry_after(), None);
+        let unhinted = Error::Busy {
+            message: "wait".into(),
+            retry_after: None,
+        };
+        assert_eq!(unhinted.to_string(), "the object is busy: wait");
+    }
+
+    #[test]
+    fn index_direction_maps_to_wire_numbers() {
+        assert_eq!(IndexDirection::Ascending.as_number(), 1);
+        assert_eq!(IndexDirection::Descending.as_number(), -1);
+        assert_eq!(
+            IndexDirection::from_number(1),
+            Some(IndexDirection::Ascending)
+        );
+        assert_eq!(
+            IndexDirection::from_number(-1),
+            Some(IndexDirection::Descending)
+        );
+        for other in [0, 2, -2, i64::MAX] {
+            assert_eq!(IndexDirection::from_number(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn default_index_name_joins_fields_and_directions() {
+        let key = |field: &str, direction| IndexKey {
+            field: field.into(),
+            direction,
+        };
+        assert_eq!(
+            default_index_name(&[
+                key("a", IndexDirection::Ascending),
+                key("b", IndexDirection::Descending)
+            ]),
+            "a_1_b_-1"
+        );
+        assert_eq!(
+            default_index_name(&[key("user.email", IndexDirection::Ascending)]),
+            "user.email_1"
+        );
+        assert_eq!(default_index_name(&[]), "");
+    }
+
+    #[test]
+    fn credential_debug_never_shows_password() {
+        let credential = Credential {
+            database_id: "db-1".into(),
+            username: "app".into(),
+            roles: vec!["readWrite@orders".into()],
+            status: Status {
+                phase: Phase::Pending,
+                raw: "CREATING".into(),
+                message: None,
+            },
+            password: Some(SecretString::from("Gener4tedPassw0rd")),
+            password_chosen: false,
+            created_at: "2026-11-22T08:00:00Z".into(),
+        };
+        let spec = CredentialSpec {
+            username: "app".into(),
+            roles: Vec::new(),
+            password: Some(SecretString::from("Ch0senPassw0rd!")),
+        };
+        let shown = format!("{credential:?} {spec:?}");
+        assert!(shown.contains("app"), "{shown}");
+        assert!(!shown.contains("Gener4tedPassw0rd"), "{shown}");
+        assert!(!shown.contains("Ch0senPassw0rd!"), "{shown}");
+    }
+
+    /// An API that implements only the required methods, to exercise the defaults.
+    #[derive(Debug)]
+    struct DatabasesOnly;
+
+    #[async_trait]
+    impl DbaasApi for DatabasesOnly {
+        fn api_name(&self) -> &'static str {
+            "globo"
+        }
+
+        async fn capabilities(&self) -> Result<Capabilities, Error> {
+            Ok(Capabilities::default())
+        }
+
+        async fn create_database(&self, _spec: &DatabaseSpec) -> Result<Database, Error> {
+            Err(self.unsupported("creating databases"))
+        }
+
+        async fn get_database(&self, _id: &str) -> Result<Database, Error> {
+            Err(self.unsupported("reading databases"))
+        }
+
+        async fn list_databases(&self, _prefix: Option<&str>) -> Result<Vec<Database>, Error> {
+            Ok(Vec::new())
+        }
+
+        async fn update_database(
+            &self,
+            _id: &str,
+            _changes: &DatabaseChanges,
+        ) -> Result<Database, Error> {
+            Err(self.unsupported("updating databases"))
+        }
+
+        async fn delete_database(&self, _id: &str) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    fn unsupported_what(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::Unsupported { api, what }) => {
+                assert_eq!(api, "globo");
+                what
+            }
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn child_defaults_are_unsupported_and_name_the_api() {
+        let api = DatabasesOnly;
+        let db = "db-1";
+        let password = SecretString::from("Ch0senPassw0rd!");
+        let whats = [
+            unsupported_what(api.create_credential(db, &CredentialSpec::default()).await),
+            unsupported_what(api.get_credential(db, "app").await),
+            unsupported_what(api.list_credentials(db).await),
+            unsupported_what(api.update_credential_roles(db, "app", &[]).await),
+            unsupported_what(
+                api.reset_credential_password(db, "app", Some(&password))
+                    .await,
+            ),
+            unsupported_what(api.reveal_credential_password(db, "app").await),
+            unsupported_what(api.delete_credential(db, "app").await),
+            unsupported_what(api.create_index(db, "c", &IndexSpec::default()).await),
+            unsupported_what(api.get_index(db, "c", "a_1").await),
+            unsupported_what(api.list_indexes(db, "c").await),
+            unsupported_what(api.delete_index(db, "c", "a_1").await),
+            unsupported_what(
+                api.create_ip_restriction(db, &IpRestrictionSpec::default())
+                    .await,
+            ),
+            unsupported_what(api.get_ip_restriction(db, "10.0.0.0/8").await),
+            unsupported_what(api.list_ip_restrictions(db).await),
+            unsupported_what(api.update_ip_restriction(db, "10.0.0.0/8", None).await),
+            unsupported_what(api.delete_ip_restriction(db, "10.0.0.0/8").await),
+        ];
+        let distinct: std::collections::BTreeSet<_> = whats.iter().collect();
+        assert_eq!(distinct.len(), whats.len(), "{whats:?}");
+        let error = api.delete_index(db, "c", "a_1").await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the globo API does not support deleting indexes"
         );
     }
 

@@ -14,7 +14,7 @@ use super::catalog::CATALOG;
 use super::error::LocalError;
 use super::lifecycle::{Clock, Wake};
 use super::model::{Database, Status, new_id, whole_seconds};
-use super::store::{IdempotencyClaim, InsertOutcome, Modified, Store};
+use super::store::{IdempotencyClaim, InsertOutcome, Modified, Store, StoreTx};
 
 /// How long an idempotency key is remembered.
 pub(crate) const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
@@ -99,8 +99,18 @@ impl Databases {
         &self.clock
     }
 
+    /// The shared store (the child rule modules run their transactions on it).
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Tells the lifecycle worker that a transition was scheduled.
+    pub(crate) fn wake(&self) {
+        self.wake.poke();
+    }
+
     /// When a transition started `now` settles, in whole milliseconds (the stored precision).
-    fn settles_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+    pub(crate) fn settles_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         chrono::Duration::from_std(self.provision_delay)
             .ok()
             .and_then(|delay| now.checked_add_signed(delay))
@@ -210,7 +220,7 @@ impl Databases {
                     )));
                 }
                 InsertOutcome::NameTaken { existing_id } => {
-                    return Err(LocalError::Conflict(format!(
+                    return Err(LocalError::Duplicate(format!(
                         "a database named {:?} already exists ({existing_id})",
                         request.name
                     )));
@@ -269,6 +279,13 @@ impl Databases {
                         ));
                     }
                 }
+                if current.status == Status::Deleting {
+                    // Waiting never helps: a state conflict, not a busy one.
+                    return Err(LocalError::Conflict(format!(
+                        "database {} is being deleted; it cannot be changed",
+                        current.id
+                    )));
+                }
                 if current.status != Status::Ready {
                     return Err(busy(current));
                 }
@@ -311,21 +328,30 @@ impl Databases {
 
     /// Starts deleting the database (status `DELETING`), whatever it is doing; deleting a
     /// database that is already `DELETING` changes nothing.
+    ///
+    /// Its credentials, indexes and IP restrictions go `DELETING` with it, in the same
+    /// transaction, and disappear when it is gone.
     pub(crate) async fn delete(&self, id: &str) -> Result<Database, LocalError> {
         let now = self.clock.now();
         let settles_at = self.settles_at(now);
+        let owned_id = id.to_owned();
         let outcome = self
             .store
-            .modify_database(id, move |current| {
+            .transact(move |tx| {
+                let Some(current) = tx.database(&owned_id)? else {
+                    return Ok(Modified::Missing);
+                };
                 if current.status == Status::Deleting {
-                    return Ok(None);
+                    return Ok(Modified::Unchanged(current));
                 }
-                let mut next = current.clone();
+                let mut next = current;
                 next.status = Status::Deleting;
                 next.status_message = Some("deleting".to_owned());
                 next.transition_at = Some(settles_at);
                 next.updated_at = whole_seconds(now);
-                Ok(Some(next))
+                tx.update_database(&next)?;
+                tx.mark_children_deleting(&next.id, whole_seconds(now), settles_at)?;
+                Ok(Modified::Written(next))
             })
             .await?;
         match outcome {
@@ -340,12 +366,31 @@ impl Databases {
     }
 }
 
+/// The database a child *change* (create, update, delete) applies to: 404 when it is unknown,
+/// gone or `DELETING`, 409 busy unless it is `READY`.
+pub(crate) fn parent_for_change(tx: &StoreTx<'_>, id: &str) -> Result<Database, LocalError> {
+    let database = parent_for_read(tx, id)?;
+    match database.status {
+        Status::Ready => Ok(database),
+        Status::Deleting => Err(LocalError::NotFound(format!(
+            "database {id} is being deleted"
+        ))),
+        _ => Err(busy(&database)),
+    }
+}
+
+/// The database a child *read* applies to, whatever its status: 404 when unknown or gone.
+pub(crate) fn parent_for_read(tx: &StoreTx<'_>, id: &str) -> Result<Database, LocalError> {
+    tx.database(id)?.ok_or_else(|| not_found(id))
+}
+
 fn not_found(id: &str) -> LocalError {
     LocalError::NotFound(format!("database {id} not found"))
 }
 
-fn busy(database: &Database) -> LocalError {
-    LocalError::Conflict(format!(
+/// The 409 busy answer for a database in a transitional status.
+pub(crate) fn busy(database: &Database) -> LocalError {
+    LocalError::Busy(format!(
         "database {} is busy ({}); retry when it is READY",
         database.id,
         database.status.as_str()
@@ -387,7 +432,8 @@ fn validate_plan(plan: &str) -> Result<(), LocalError> {
     }
 }
 
-fn validate_description(description: &str) -> Result<(), LocalError> {
+/// At most [`MAX_DESCRIPTION_CHARS`] characters (databases and IP restrictions alike).
+pub(crate) fn validate_description(description: &str) -> Result<(), LocalError> {
     let chars = description.chars().count();
     if chars <= MAX_DESCRIPTION_CHARS {
         Ok(())
@@ -571,7 +617,7 @@ mod tests {
         // Without a key the duplicate name is a conflict.
         let error = ops.create(create("alpha"), None).await.unwrap_err();
         assert!(
-            matches!(&error, LocalError::Conflict(m) if m.contains(&first.id)),
+            matches!(&error, LocalError::Duplicate(m) if m.contains(&first.id)),
             "{error:?}"
         );
         let bad_key = Idempotency {
@@ -594,7 +640,7 @@ mod tests {
         };
         let error = ops.update(&db.id, change.clone()).await.unwrap_err();
         assert!(
-            matches!(&error, LocalError::Conflict(m) if m.contains("busy (CREATING)")),
+            matches!(&error, LocalError::Busy(m) if m.contains("busy (CREATING)")),
             "{error:?}"
         );
 

@@ -1,10 +1,14 @@
 //! The one error type of dbaas-local, and the one place that turns it into the wire format
-//! `{"error": {"code", "message", "field"}}` of the native API.
+//! `{"error": {"code", "message", "field"}}` of the native API (plus `reason` on every 409).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// `Retry-After` of every busy answer: transitions settle after the provision delay, and
+/// one second is a polite first wait whatever that delay is.
+pub(crate) const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// Everything that can go wrong in dbaas-local, from a bad request field to a broken data dir.
 ///
@@ -34,9 +38,17 @@ pub enum LocalError {
         /// The path it used it on.
         path: String,
     },
-    /// 409 `conflict`: duplicate name, busy object, or a reused idempotency key.
+    /// 409 `conflict` with reason `state`: a state conflict that waiting does not resolve
+    /// (a reused idempotency key, a password that cannot be revealed, ...).
     #[error("{0}")]
     Conflict(String),
+    /// 409 `conflict` with reason `busy` (and `Retry-After: 1`): the object or its database is
+    /// in a transitional status; the same request succeeds once it is `READY`.
+    #[error("{0}")]
+    Busy(String),
+    /// 409 `conflict` with reason `duplicate`: the object already exists; retrying never helps.
+    #[error("{0}")]
+    Duplicate(String),
     /// 429 `rate_limited`, always with a `Retry-After` header.
     #[error("{message}")]
     RateLimited {
@@ -110,7 +122,7 @@ impl LocalError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_)
@@ -122,6 +134,16 @@ impl LocalError {
         }
     }
 
+    /// The `reason` of a 409, telling clients whether waiting helps; `None` for other statuses.
+    pub(crate) fn conflict_reason(&self) -> Option<&'static str> {
+        match self {
+            Self::Busy(_) => Some("busy"),
+            Self::Duplicate(_) => Some("duplicate"),
+            Self::Conflict(_) => Some("state"),
+            _ => None,
+        }
+    }
+
     /// The machine-readable `code` of the wire format.
     pub(crate) fn code(&self) -> &'static str {
         match self {
@@ -129,7 +151,7 @@ impl LocalError {
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
             Self::Internal(_)
@@ -159,7 +181,12 @@ impl IntoResponse for LocalError {
             }
             other => (other.to_string(), None),
         };
-        let body = json!({"error": {"code": self.code(), "message": message, "field": field}});
+        let body = match self.conflict_reason() {
+            Some(reason) => json!({"error": {
+                "code": self.code(), "reason": reason, "message": message, "field": field
+            }}),
+            None => json!({"error": {"code": self.code(), "message": message, "field": field}}),
+        };
         let mut response = (status, Json(body)).into_response();
         let retry_after = match &self {
             Self::RateLimited {
@@ -168,6 +195,7 @@ impl IntoResponse for LocalError {
             Self::Unavailable {
                 retry_after_secs, ..
             } => *retry_after_secs,
+            Self::Busy(_) => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
         };
         if let Some(secs) = retry_after {
@@ -227,6 +255,31 @@ mod tests {
         assert_eq!(body["error"]["code"], "internal");
         assert!(!body["error"]["message"].as_str().unwrap().contains("/x/y"));
         assert_eq!(body["error"]["field"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn conflicts_carry_their_reason() {
+        for (error, reason, retry_after) in [
+            (LocalError::Busy("db busy".into()), "busy", Some("1")),
+            (LocalError::Duplicate("exists".into()), "duplicate", None),
+            (LocalError::Conflict("cannot".into()), "state", None),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::CONFLICT);
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .map(|v| v.to_str().unwrap()),
+                retry_after
+            );
+            let body = body_json(response).await;
+            assert_eq!(body["error"]["code"], "conflict");
+            assert_eq!(body["error"]["reason"], reason);
+            assert_eq!(body["error"]["field"], serde_json::Value::Null);
+        }
+        let body = body_json(LocalError::NotFound("x".into()).into_response()).await;
+        assert!(body["error"].get("reason").is_none(), "{body}");
     }
 
     #[tokio::test]

@@ -6,8 +6,11 @@
 //! instants are persisted, transitions happen whether or not anyone polls, and resume after a
 //! restart: an overdue `CREATING` settles as soon as the worker starts.
 //!
-//! The rules ([`settle`]) are pure functions of the object and the time; future object kinds
-//! (credentials, indexes, IP restrictions) add their own rule and their own "due" query.
+//! The rules ([`settle`], [`settle_child`]) are pure functions of the object and the time.
+//! Credentials (`CREATING`/`UPDATING`), indexes (`BUILDING`) and IP restrictions (`CREATING`)
+//! become `READY`; children in `DELETING` are removed. Children settle before databases in
+//! each pass, so an IP restriction is `READY` no later than the database it made `UPDATING`.
+//! A database that is gone takes its remaining children with it, in the same transaction.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +20,7 @@ use tokio::sync::{Notify, watch};
 
 use super::error::LocalError;
 use super::model::{Database, Status, whole_seconds};
-use super::store::{Modified, Store};
+use super::store::{DueChild, Store};
 
 /// Longest nap of the worker: it re-checks at least this often, which bounds the effect of a
 /// wall-clock jump (due instants are wall-clock times, persisted across restarts).
@@ -77,7 +80,7 @@ pub(crate) fn settle(database: &Database, now: DateTime<Utc>) -> Option<Database
     next.status_message = None;
     next.updated_at = whole_seconds(now);
     match database.status {
-        Status::Creating | Status::Updating => next.status = Status::Ready,
+        Status::Creating | Status::Building | Status::Updating => next.status = Status::Ready,
         Status::Deleting => next.gone_at = Some(whole_seconds(now)),
         // Settled statuses have nothing to settle; a stray instant is just cleared.
         Status::Ready | Status::Error => {}
@@ -85,15 +88,59 @@ pub(crate) fn settle(database: &Database, now: DateTime<Utc>) -> Option<Database
     Some(next)
 }
 
+/// What a due child transition comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChildSettled {
+    /// The child is now in this (settled) status.
+    Now(Status),
+    /// The child was `DELETING` and is now removed.
+    Gone,
+}
+
+/// How a child in `status` with a transition due at `due` settles at `now`; `None` when not
+/// due (or nothing to settle).
+pub(crate) fn settle_child(
+    status: Status,
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<ChildSettled> {
+    if due? > now {
+        return None;
+    }
+    Some(match status {
+        Status::Creating | Status::Building | Status::Updating => ChildSettled::Now(Status::Ready),
+        Status::Deleting => ChildSettled::Gone,
+        // A stray instant on a settled child is just cleared.
+        Status::Ready | Status::Error => ChildSettled::Now(status),
+    })
+}
+
 /// Settles every transition due at `now`; returns how many objects changed.
 pub(crate) async fn settle_due(store: &Store, now: DateTime<Utc>) -> Result<usize, LocalError> {
     let mut settled = 0;
+    for child in store.due_children(now).await? {
+        if settle_one_child(store, child, now).await? {
+            settled += 1;
+        }
+    }
     for id in store.due_database_ids(now).await? {
         // Re-decided inside the store transaction: a request may have changed it meanwhile.
         let outcome = store
-            .modify_database(&id, move |database| Ok(settle(database, now)))
+            .transact(move |tx| {
+                let Some(current) = tx.database(&id)? else {
+                    return Ok(None);
+                };
+                let Some(next) = settle(&current, now) else {
+                    return Ok(None);
+                };
+                tx.update_database(&next)?;
+                if next.is_gone() {
+                    tx.remove_children(&next.id)?;
+                }
+                Ok(Some(next))
+            })
             .await?;
-        if let Modified::Written(database) = outcome {
+        if let Some(database) = outcome {
             settled += 1;
             tracing::info!(
                 id = %database.id,
@@ -104,6 +151,88 @@ pub(crate) async fn settle_due(store: &Store, now: DateTime<Utc>) -> Result<usiz
         }
     }
     Ok(settled)
+}
+
+/// Settles one due child in its own transaction; whether it changed.
+async fn settle_one_child(
+    store: &Store,
+    child: DueChild,
+    now: DateTime<Utc>,
+) -> Result<bool, LocalError> {
+    let described = format!("{child:?}");
+    let outcome = store
+        .transact(move |tx| match child {
+            DueChild::Credential {
+                database_id,
+                username,
+            } => {
+                let Some(mut credential) = tx.credential(&database_id, &username)? else {
+                    return Ok(None);
+                };
+                let Some(settled) = settle_child(credential.status, credential.transition_at, now)
+                else {
+                    return Ok(None);
+                };
+                match settled {
+                    ChildSettled::Gone => tx.remove_credential(&database_id, &username)?,
+                    ChildSettled::Now(status) => {
+                        credential.status = status;
+                        credential.transition_at = None;
+                        credential.updated_at = whole_seconds(now);
+                        tx.update_credential(&credential)?;
+                    }
+                }
+                Ok(Some(settled))
+            }
+            DueChild::Index {
+                database_id,
+                collection,
+                name,
+            } => {
+                let Some(mut index) = tx.index(&database_id, &collection, &name)? else {
+                    return Ok(None);
+                };
+                let Some(settled) = settle_child(index.status, index.transition_at, now) else {
+                    return Ok(None);
+                };
+                match settled {
+                    ChildSettled::Gone => tx.remove_index(&database_id, &collection, &name)?,
+                    ChildSettled::Now(status) => {
+                        index.status = status;
+                        index.transition_at = None;
+                        tx.update_index(&index)?;
+                    }
+                }
+                Ok(Some(settled))
+            }
+            DueChild::IpRestriction { database_id, cidr } => {
+                let Some(mut restriction) = tx.ip_restriction(&database_id, &cidr)? else {
+                    return Ok(None);
+                };
+                let Some(settled) =
+                    settle_child(restriction.status, restriction.transition_at, now)
+                else {
+                    return Ok(None);
+                };
+                match settled {
+                    ChildSettled::Gone => tx.remove_ip_restriction(&database_id, &cidr)?,
+                    ChildSettled::Now(status) => {
+                        restriction.status = status;
+                        restriction.transition_at = None;
+                        tx.update_ip_restriction(&restriction)?;
+                    }
+                }
+                Ok(Some(settled))
+            }
+        })
+        .await?;
+    match outcome {
+        Some(settled) => {
+            tracing::info!(child = %described, ?settled, "child transition settled");
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Handle used by request handlers to tell the worker that an earlier transition may now exist.
@@ -206,6 +335,27 @@ mod tests {
         assert_eq!(gone.gone_at, Some(at(2)));
         assert!(gone.is_gone());
         assert_eq!(settle(&database(Status::Ready, None), at(2)), None);
+    }
+
+    #[test]
+    fn settle_child_maps_every_status() {
+        let due = Some(at(1));
+        assert_eq!(settle_child(Status::Building, due, at(0)), None);
+        assert_eq!(settle_child(Status::Building, None, at(9)), None);
+        for status in [Status::Creating, Status::Building, Status::Updating] {
+            assert_eq!(
+                settle_child(status, due, at(1)),
+                Some(ChildSettled::Now(Status::Ready))
+            );
+        }
+        assert_eq!(
+            settle_child(Status::Deleting, due, at(2)),
+            Some(ChildSettled::Gone)
+        );
+        assert_eq!(
+            settle_child(Status::Ready, due, at(2)),
+            Some(ChildSettled::Now(Status::Ready))
+        );
     }
 
     #[tokio::test]

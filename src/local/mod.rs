@@ -4,20 +4,27 @@
 //! "dialects" over the same store. Databases go through `CREATING → READY`,
 //! `READY → UPDATING → READY` and `DELETING → gone`, driven by the service itself after a
 //! configurable provision delay, persisted in SQLite so nothing acknowledged is lost and pending
-//! transitions resume after a restart.
+//! transitions resume after a restart. Their children (credentials, collections and indexes,
+//! IP restrictions) have lifecycles of their own, driven the same way.
 //!
 //! # Layout
 //!
 //! The core is independent of any wire format; HTTP layers are thin adapters over it.
 //!
-//! - `model`: the stored objects (`Database`, `Status`), ids and timestamp format.
+//! - `model`: the stored objects (`Database`, `Credential`, `Collection`, `Index`,
+//!   `IpRestriction`, `Status`), ids and timestamp format.
 //! - `catalog`: engines/versions, plans, regions, flavors and defaults (the capabilities).
-//! - `store`: SQLite (WAL, `synchronous=FULL`, versioned migrations); the only SQL.
+//! - `store`: SQLite (WAL, `synchronous=FULL`, versioned migrations); the only SQL. Rules run
+//!   inside its transactions through typed row operations (`Store::transact`).
 //! - `lifecycle`: the rules that settle transitional statuses and the worker that applies them
 //!   at the earliest persisted `transition_at`.
 //! - `databases`: the operations every API shares (validation, duplicate names, idempotency
-//!   keys, busy checks, scheduling transitions).
-//! - `native`: the native REST API v1 handlers; `openapi`: its OpenAPI 3.1 document.
+//!   keys, busy checks, scheduling transitions), and the parent rule of the children.
+//! - `credentials`, `indexes`, `ip_restrictions`: the shared rules of each child kind, beside
+//!   `databases`, so vendor dialects reuse them over the same store; `passwords` (generation,
+//!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers.
+//! - `native`: the native REST API v1 handlers (children in `native/`); `openapi`: its
+//!   OpenAPI 3.1 document.
 //! - `auth`: bearer-token middleware; `faults`: request log, fault injection and the admin
 //!   endpoints; `error`: [`LocalError`] and its single mapping to the wire format.
 //!
@@ -43,17 +50,54 @@
 //!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`.
 //! - Request log entries carry `at` with millisecond precision, and the path without its query.
 //! - Gone databases stay in the store (invisible to the API) so idempotency keys can refer to
-//!   them.
+//!   them. Gone children are removed for good (no idempotency keys refer to them).
+//! - A PATCH of a database that is `DELETING` is a 409 with reason `state` (waiting never
+//!   helps), not `busy`.
+//!
+//! Children (credentials, indexes, IP restrictions):
+//!
+//! - Order of checks: the body is validated first (400), then the database (404 when unknown,
+//!   gone or `DELETING`; 409 busy unless `READY`), then the object itself (404, 409).
+//! - Reads (`GET`s, and `POST .../verify`, which changes nothing) work whatever the statuses.
+//! - Deleting a database puts all its children in `DELETING` at once (same transaction, same
+//!   instant), so lists show them going; when it is gone they are removed with it.
+//! - An object whose name (username, index name or keys, CIDR) is taken by one still
+//!   `DELETING` answers 409 `busy` (retrying works once it is gone), otherwise `duplicate`.
+//! - A `DELETE` of a child already `DELETING` answers 202 again without resetting its timer;
+//!   a child may be deleted in any status (as databases may), subject to the parent rule.
+//! - Every child reply has all its members; `"password"` of a credential is `null` except in
+//!   the create and reset replies of a generated password.
+//! - Credentials: roles keep the client's order; a role listed twice is a 400. A roles PATCH
+//!   needs `roles` (400 otherwise), answers 200 when they are unchanged, and refuses
+//!   `username` and `password` (400 naming them). `reset-password` accepts an empty body, and
+//!   does not change the status. A generated password has at least one lowercase letter, one
+//!   uppercase letter and one digit; it is kept in the store as is (it must be revealable);
+//!   a chosen one is kept only as a salted PBKDF2-HMAC-SHA256 hash (`passwords` says why the
+//!   iteration count is low). Passwords count in characters, any characters.
+//! - Indexes: allowed on databases of every engine (the service does not model engines'
+//!   data). Key problems name the field `keys` (the message says which entry). Duplicate key
+//!   lists compare fields and directions, not options. `index_count` counts `_id_` and
+//!   transitional indexes. Collections are never deleted, except with their database.
+//! - IP restrictions: lists are in network order (IPv4 first, then by address, then by prefix
+//!   length), not string order. A path CIDR in any accepted spelling (a bare address, upper
+//!   case, uncompressed IPv6) finds the restriction; one that is no network is a 404. A PATCH
+//!   needs `description` (`null` clears it), refuses `cidr`, needs the database `READY` like
+//!   any change, and answers 200.
 
 mod auth;
 mod catalog;
+mod cidr;
+mod credentials;
 mod databases;
 mod error;
 mod faults;
+mod indexes;
+mod ip_restrictions;
 mod lifecycle;
 mod model;
 mod native;
 mod openapi;
+mod passwords;
 mod store;
 
 use std::net::SocketAddr;
@@ -72,8 +116,11 @@ use tokio::task::JoinHandle;
 
 pub use error::LocalError;
 
+use credentials::Credentials;
 use databases::Databases;
 use faults::{Faults, RequestLog};
+use indexes::Indexes;
+use ip_restrictions::IpRestrictions;
 use lifecycle::{Clock, Wake};
 use store::Store;
 
@@ -115,12 +162,33 @@ impl Default for Config {
 pub(crate) struct AppState {
     /// The database operations (store, clock, lifecycle wake-up).
     pub(crate) databases: Databases,
+    /// Credential operations over the same store.
+    pub(crate) credentials: Credentials,
+    /// Collection and index operations over the same store.
+    pub(crate) indexes: Indexes,
+    /// IP restriction operations over the same store.
+    pub(crate) ip_restrictions: IpRestrictions,
     /// Token required on requests, if any.
     pub(crate) token: Option<SecretString>,
     /// Pending injected faults.
     pub(crate) faults: Arc<Faults>,
     /// Requests received since start.
     pub(crate) requests: Arc<RequestLog>,
+}
+
+impl AppState {
+    /// State whose child operations all share `databases`' store, clock and lifecycle.
+    pub(crate) fn new(databases: Databases, token: Option<SecretString>) -> Self {
+        Self {
+            credentials: Credentials::new(databases.clone()),
+            indexes: Indexes::new(databases.clone()),
+            ip_restrictions: IpRestrictions::new(databases.clone()),
+            databases,
+            token,
+            faults: Arc::default(),
+            requests: Arc::default(),
+        }
+    }
 }
 
 /// The whole HTTP application: routes, fallbacks and middleware.
@@ -248,12 +316,10 @@ pub(crate) async fn start_with_clock(
         wake.clone(),
         stopped.clone(),
     ));
-    let state = AppState {
-        databases: Databases::new(store, clock, wake, config.provision_delay),
-        token: config.token,
-        faults: Arc::default(),
-        requests: Arc::default(),
-    };
+    let state = AppState::new(
+        Databases::new(store, clock, wake, config.provision_delay),
+        config.token,
+    );
     let server = tokio::spawn(
         axum::serve(listener, app(state))
             .with_graceful_shutdown(stop_requested(stopped))
@@ -387,12 +453,10 @@ mod tests {
 
     async fn state(dir: &std::path::Path, token: Option<&str>) -> AppState {
         let store = Store::open(dir).await.unwrap();
-        AppState {
-            databases: Databases::new(store, Clock::tokio(), Wake::default(), Duration::ZERO),
-            token: token.map(SecretString::from),
-            faults: Arc::default(),
-            requests: Arc::default(),
-        }
+        AppState::new(
+            Databases::new(store, Clock::tokio(), Wake::default(), Duration::ZERO),
+            token.map(SecretString::from),
+        )
     }
 
     async fn call(app: &Router, method: &str, path: &str) -> (StatusCode, serde_json::Value) {
@@ -420,7 +484,12 @@ mod tests {
                 if method == "parameters" {
                     continue;
                 }
-                let concrete = path.replace("{id}", "db-000000000000");
+                let concrete = path
+                    .replace("{id}", "db-000000000000")
+                    .replace("{username}", "app")
+                    .replace("{collection}", "orders")
+                    .replace("{name}", "by_customer")
+                    .replace("{cidr}", "10.0.0.0%2F24");
                 let (status, body) = call(&app, &method.to_uppercase(), &concrete).await;
                 let routed = status != StatusCode::METHOD_NOT_ALLOWED
                     && !(status == StatusCode::NOT_FOUND

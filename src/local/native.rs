@@ -3,6 +3,13 @@
 //! Bodies are decoded by hand from a JSON object rather than through serde derive so that every
 //! problem names the JSON field at fault (`{"error": {..., "field": "plan"}}`), unknown fields are
 //! refused by name, and `"description": null` (clear) can be told apart from an absent field.
+//!
+//! The children of a database have their own adapters: [`credentials`], [`indexes`] and
+//! [`ip_restrictions`], using the decoding helpers of this module.
+
+mod credentials;
+mod indexes;
+mod ip_restrictions;
 
 use axum::Json;
 use axum::Router;
@@ -41,6 +48,9 @@ pub(crate) fn routes() -> Router<AppState> {
                 .patch(update_database)
                 .delete(delete_database),
         )
+        .merge(credentials::routes())
+        .merge(indexes::routes())
+        .merge(ip_restrictions::routes())
 }
 
 async fn healthz() -> Json<Value> {
@@ -164,8 +174,14 @@ fn accepted(database: &Database) -> Response {
 }
 
 fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, LocalError> {
-    id.map(|Path(id)| id)
-        .map_err(|rejection| LocalError::NotFound(format!("bad database id in path: {rejection}")))
+    path_params(id)
+}
+
+/// The decoded path parameters; a path that cannot be decoded names nothing (404).
+pub(crate) fn path_params<T>(params: Result<Path<T>, PathRejection>) -> Result<T, LocalError> {
+    params
+        .map(|Path(params)| params)
+        .map_err(|rejection| LocalError::NotFound(format!("bad path: {rejection}")))
 }
 
 /// The wire form of a database.
@@ -243,6 +259,73 @@ pub(crate) fn parse_object(
             "the request body is not valid JSON: {error}"
         ))),
     }
+}
+
+/// Like [`parse_object`], but an empty body counts as `{}` (for requests whose fields are all
+/// optional, such as a password reset).
+pub(crate) fn parse_optional_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, LocalError> {
+    match body {
+        Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Map::new()),
+        other => parse_object(other),
+    }
+}
+
+/// A boolean field that may be absent or `null` (meaning `false`).
+pub(crate) fn optional_bool(
+    object: &mut Map<String, Value>,
+    field: &str,
+) -> Result<bool, LocalError> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(value)) => Ok(value),
+        Some(_) => Err(LocalError::invalid(
+            field,
+            format!("{field} must be true, false or null"),
+        )),
+    }
+}
+
+/// A list of strings that may be absent or `null` (meaning empty).
+pub(crate) fn optional_string_list(
+    object: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<Vec<String>>, LocalError> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(text),
+                _ => Err(LocalError::invalid(
+                    field,
+                    format!("{field} must be a list of strings"),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(LocalError::invalid(
+            field,
+            format!("{field} must be a list of strings"),
+        )),
+    }
+}
+
+/// Refuses `fields` that cannot be changed by this request, each with its own advice.
+pub(crate) fn reject_fixed(
+    object: &Map<String, Value>,
+    fixed: &[(&str, &str)],
+) -> Result<(), LocalError> {
+    for (field, advice) in fixed {
+        if object.contains_key(*field) {
+            return Err(LocalError::invalid(
+                field,
+                format!("{field} cannot be changed here; {advice}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses fields outside `allowed`; `immutable` ones get a message saying they cannot change.

@@ -9,7 +9,10 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::catalog::CATALOG;
+use super::credentials::{MAX_ROLE_DATABASE_CHARS, MAX_USERNAME_CHARS, ROLES};
 use super::databases::{MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS};
+use super::indexes::{MAX_COLLECTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS};
+use super::passwords::{GENERATED_LENGTH, MAX_CHOSEN_CHARS, MIN_CHOSEN_CHARS};
 
 /// The document, built on first use.
 pub(crate) fn document() -> &'static Value {
@@ -26,12 +29,18 @@ fn build() -> Value {
             "description": "The native REST API of dbaas-local, the local DBaaS service of \
                 terraform-provider-dbaas. JSON everywhere. When the service runs with a token, \
                 every endpoint except GET /healthz needs `Authorization: Bearer <token>`. \
-                Transitional statuses (CREATING, UPDATING, DELETING) settle by themselves after \
-                the service's provision delay."
+                Transitional statuses (CREATING, BUILDING, UPDATING, DELETING) settle by \
+                themselves after the service's provision delay. Every 409 carries a `reason`: \
+                `busy` (the object or its database is in a transitional status; the same request \
+                succeeds later; sent with Retry-After: 1), `duplicate` (the object already \
+                exists; retrying never helps) or `state` (any other state conflict). Changes to \
+                the children of a database (credentials, indexes, IP restrictions) need the \
+                database to exist (404, also while it is DELETING) and to be READY (409 busy); \
+                reads work in any status."
         },
         "servers": [{"url": "http://127.0.0.1:8780"}],
         "security": [{"bearer": []}],
-        "paths": paths(),
+        "paths": merged(paths(), child_paths()),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"}
@@ -41,6 +50,28 @@ fn build() -> Value {
                     "name": "id", "in": "path", "required": true,
                     "schema": {"type": "string", "pattern": "^db-[0-9a-f]{12}$"},
                     "description": "Database id."
+                },
+                "Username": {
+                    "name": "username", "in": "path", "required": true,
+                    "schema": {"type": "string"},
+                    "description": "Username of a credential of the database."
+                },
+                "Collection": {
+                    "name": "collection", "in": "path", "required": true,
+                    "schema": {"type": "string"},
+                    "description": "Collection name (percent-encoded)."
+                },
+                "IndexName": {
+                    "name": "name", "in": "path", "required": true,
+                    "schema": {"type": "string"},
+                    "description": "Index name; `_id_` is the implicit index of the collection."
+                },
+                "Cidr": {
+                    "name": "cidr", "in": "path", "required": true,
+                    "schema": {"type": "string"},
+                    "description": "The network with its `/` percent-encoded, e.g. \
+                        `10.0.0.0%2F24`; any spelling of the same network finds it (a bare \
+                        address means /32 or /128)."
                 }
             },
             "headers": {
@@ -49,10 +80,18 @@ fn build() -> Value {
                     "schema": {"type": "integer", "minimum": 0}
                 }
             },
-            "schemas": schemas(),
+            "schemas": merged(schemas(), child_schemas()),
             "responses": error_responses()
         }
     })
+}
+
+/// `base` with the members of `extra` added (both objects).
+fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(target), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        target.extend(extra);
+    }
+    base
 }
 
 fn error_ref(name: &str) -> Value {
@@ -194,6 +233,345 @@ fn paths() -> Value {
     })
 }
 
+fn params(names: &[&str]) -> Value {
+    Value::Array(
+        names
+            .iter()
+            .map(|name| json!({"$ref": format!("#/components/parameters/{name}")}))
+            .collect(),
+    )
+}
+
+fn body(schema: &str) -> Value {
+    json!({"requestBody": {"required": true, "content": json_content(schema)}})
+}
+
+/// The children of a database: credentials, collections and indexes, IP restrictions.
+fn child_paths() -> Value {
+    let change_errors = |success: Value| {
+        let mut responses = success;
+        for (status, name) in [("400", "Invalid"), ("404", "NotFound"), ("409", "Conflict")] {
+            responses[status] = error_ref(name);
+        }
+        responses
+    };
+    json!({
+        "/v1/databases/{id}/credentials": {
+            "parameters": params(&["DatabaseId"]),
+            "get": operation("listCredentials",
+                "Credentials of a database, sorted by username (never with passwords).",
+                json!({"200": ok("The credentials.", "CredentialList"),
+                       "404": error_ref("NotFound")}), json!({})),
+            "post": operation("createCredential",
+                "Create a database user; CREATING, then READY. Without `password` the service \
+                 generates one, returned in this reply (and revealable later); with one, only \
+                 a salted hash is kept and the reply's password is null.",
+                change_errors(json!({"202": ok("Accepted; the credential in status CREATING, \
+                    with the generated password.", "Credential")})),
+                body("CreateCredential"))
+        },
+        "/v1/databases/{id}/credentials/{username}": {
+            "parameters": params(&["DatabaseId", "Username"]),
+            "get": operation("getCredential", "One credential (without password).", json!({
+                "200": ok("The credential.", "Credential"),
+                "404": error_ref("NotFound")
+            }), json!({})),
+            "patch": operation("updateCredential",
+                "Replace the roles of a READY credential (409 busy otherwise).",
+                change_errors(json!({
+                    "200": ok("The roles were already these; the credential as it is.", "Credential"),
+                    "202": ok("Accepted; the credential in status UPDATING.", "Credential")
+                })),
+                body("UpdateCredential")),
+            "delete": operation("deleteCredential",
+                "Delete a credential, whatever its status; DELETING, then gone (404).",
+                change_errors(json!({"202": ok("Accepted; the credential in status DELETING.",
+                    "Credential")})), json!({}))
+        },
+        "/v1/databases/{id}/credentials/{username}/reset-password": {
+            "parameters": params(&["DatabaseId", "Username"]),
+            "post": operation("resetCredentialPassword",
+                "Replace the password of a READY credential: with the one given (kept hashed, \
+                 never revealable) or a generated one, returned in this reply.",
+                change_errors(json!({"200": ok("The credential with the new generated \
+                    password (null when the client chose it).", "Credential")})),
+                json!({"requestBody": {"required": false,
+                                       "content": json_content("ResetPassword")}}))
+        },
+        "/v1/databases/{id}/credentials/{username}/password": {
+            "parameters": params(&["DatabaseId", "Username"]),
+            "get": operation("revealCredentialPassword",
+                "The current generated password. A password chosen by the client is not \
+                 stored: 409 with reason state.",
+                json!({
+                    "200": ok("The password.", "Password"),
+                    "404": error_ref("NotFound"),
+                    "409": error_ref("Conflict")
+                }), json!({}))
+        },
+        "/v1/databases/{id}/credentials/{username}/verify": {
+            "parameters": params(&["DatabaseId", "Username"]),
+            "post": operation("verifyCredentialPassword",
+                "Whether a password is the credential's current one (either kind); works in \
+                 any status.",
+                json!({
+                    "200": ok("The verdict.", "Verification"),
+                    "400": error_ref("Invalid"),
+                    "404": error_ref("NotFound")
+                }), body("VerifyPassword"))
+        },
+        "/v1/databases/{id}/collections": {
+            "parameters": params(&["DatabaseId"]),
+            "get": operation("listCollections",
+                "Collections of a database, sorted by name. A collection is created by its \
+                 first index and stays (with _id_) when its last index is deleted.",
+                json!({"200": ok("The collections.", "CollectionList"),
+                       "404": error_ref("NotFound")}), json!({}))
+        },
+        "/v1/databases/{id}/collections/{collection}/indexes": {
+            "parameters": params(&["DatabaseId", "Collection"]),
+            "get": operation("listIndexes",
+                "Indexes of a collection: the implicit _id_ first, then by name.",
+                json!({"200": ok("The indexes.", "IndexList"),
+                       "404": error_ref("NotFound")}), json!({})),
+            "post": operation("createIndex",
+                "Build an index (creating the collection when needed); BUILDING, then READY.",
+                change_errors(json!({"202": ok("Accepted; the index in status BUILDING.",
+                    "Index")})),
+                body("CreateIndex"))
+        },
+        "/v1/databases/{id}/collections/{collection}/indexes/{name}": {
+            "parameters": params(&["DatabaseId", "Collection", "IndexName"]),
+            "get": operation("getIndex", "One index (_id_ included).", json!({
+                "200": ok("The index.", "Index"),
+                "404": error_ref("NotFound")
+            }), json!({})),
+            "delete": operation("deleteIndex",
+                "Delete an index; DELETING, then gone (404). _id_ cannot be deleted (400).",
+                change_errors(json!({"202": ok("Accepted; the index in status DELETING.",
+                    "Index")})), json!({}))
+        },
+        "/v1/databases/{id}/ip-restrictions": {
+            "parameters": params(&["DatabaseId"]),
+            "get": operation("listIpRestrictions",
+                "Networks allowed to reach the database: IPv4 first, then by address and \
+                 prefix length.",
+                json!({"200": ok("The IP restrictions.", "IpRestrictionList"),
+                       "404": error_ref("NotFound")}), json!({})),
+            "post": operation("createIpRestriction",
+                "Allow a network; CREATING, then READY. The database is UPDATING for the same \
+                 time, so every other change to it gets 409 busy until it is READY again.",
+                change_errors(json!({"202": ok("Accepted; the restriction in status CREATING.",
+                    "IpRestriction")})),
+                body("CreateIpRestriction"))
+        },
+        "/v1/databases/{id}/ip-restrictions/{cidr}": {
+            "parameters": params(&["DatabaseId", "Cidr"]),
+            "get": operation("getIpRestriction", "One IP restriction.", json!({
+                "200": ok("The IP restriction.", "IpRestriction"),
+                "404": error_ref("NotFound")
+            }), json!({})),
+            "patch": operation("updateIpRestriction",
+                "Change the description; this does not make the database busy.",
+                change_errors(json!({"200": ok("The updated restriction.", "IpRestriction")})),
+                body("UpdateIpRestriction")),
+            "delete": operation("deleteIpRestriction",
+                "Stop allowing a network; DELETING, then gone. The database is UPDATING for \
+                 the same time.",
+                change_errors(json!({"202": ok("Accepted; the restriction in status DELETING.",
+                    "IpRestriction")})), json!({}))
+        }
+    })
+}
+
+fn child_schemas() -> Value {
+    let timestamp = json!({
+        "type": "string", "format": "date-time",
+        "description": "RFC 3339 UTC with seconds precision, e.g. 2026-11-22T08:00:00Z."
+    });
+    let database_id = json!({"type": "string", "pattern": "^db-[0-9a-f]{12}$"});
+    let username = json!({
+        "type": "string", "minLength": 1, "maxLength": MAX_USERNAME_CHARS,
+        "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+        "description": "Unique within the database."
+    });
+    let roles = json!({
+        "type": "array",
+        "items": {
+            "type": "string",
+            "pattern": format!("^({})@[A-Za-z0-9_-]{{1,{MAX_ROLE_DATABASE_CHARS}}}$", ROLES.join("|")),
+            "description": format!("<role>@<database>, role one of {}.", ROLES.join(", "))
+        },
+        "description": "Kept in the order given; no role twice."
+    });
+    let chosen_password = json!({
+        "type": ["string", "null"], "minLength": MIN_CHOSEN_CHARS, "maxLength": MAX_CHOSEN_CHARS,
+        "writeOnly": true,
+        "description": "Chosen by the client: stored only as a salted hash, never shown or \
+            revealable. Absent or null: the service generates one."
+    });
+    let description = json!({"type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS});
+    json!({
+        "Credential": {
+            "type": "object",
+            "required": ["database_id", "username", "roles", "status", "password_chosen",
+                         "password", "created_at", "updated_at"],
+            "properties": {
+                "database_id": database_id,
+                "username": username,
+                "roles": roles,
+                "status": {"$ref": "#/components/schemas/ChildStatus"},
+                "password_chosen": {"type": "boolean",
+                    "description": "True when the client chose the current password (it \
+                        cannot be revealed)."},
+                "password": {"type": ["string", "null"],
+                    "description": format!("The generated password ({GENERATED_LENGTH} letters \
+                        and digits), only in the create and reset replies; null everywhere \
+                        else and when the client chose it.")},
+                "created_at": timestamp,
+                "updated_at": timestamp
+            }
+        },
+        "CredentialList": {
+            "type": "object", "required": ["credentials"],
+            "properties": {
+                "credentials": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/Credential"}}
+            }
+        },
+        "CreateCredential": {
+            "type": "object", "required": ["username"], "additionalProperties": false,
+            "properties": {
+                "username": username,
+                "roles": {"type": ["array", "null"], "items": roles["items"].clone(),
+                          "description": "Absent or null: no roles."},
+                "password": chosen_password
+            }
+        },
+        "UpdateCredential": {
+            "type": "object", "required": ["roles"], "additionalProperties": false,
+            "description": "The whole new list of roles; username and password cannot be \
+                changed here (400 naming the field).",
+            "properties": {"roles": roles}
+        },
+        "ResetPassword": {
+            "type": "object", "additionalProperties": false,
+            "description": "An empty body or {} generates a new password.",
+            "properties": {"password": chosen_password}
+        },
+        "Password": {
+            "type": "object", "required": ["password"],
+            "properties": {"password": {"type": "string"}}
+        },
+        "VerifyPassword": {
+            "type": "object", "required": ["password"], "additionalProperties": false,
+            "properties": {"password": {"type": "string", "writeOnly": true}}
+        },
+        "Verification": {
+            "type": "object", "required": ["valid"],
+            "properties": {"valid": {"type": "boolean"}}
+        },
+        "Collection": {
+            "type": "object", "required": ["name", "index_count"],
+            "properties": {
+                "name": {"type": "string"},
+                "index_count": {"type": "integer", "minimum": 1,
+                                "description": "Indexes listed for it, _id_ included."}
+            }
+        },
+        "CollectionList": {
+            "type": "object", "required": ["collections"],
+            "properties": {
+                "collections": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/Collection"}}
+            }
+        },
+        "IndexKey": {
+            "type": "object", "required": ["field", "direction"], "additionalProperties": false,
+            "properties": {
+                "field": {"type": "string", "minLength": 1,
+                          "description": "Not starting with '$'."},
+                "direction": {"type": "integer", "enum": [1, -1]}
+            }
+        },
+        "Index": {
+            "type": "object",
+            "required": ["database_id", "collection", "name", "keys", "unique", "sparse",
+                         "status", "created_at"],
+            "properties": {
+                "database_id": database_id,
+                "collection": {"type": "string"},
+                "name": {"type": "string"},
+                "keys": {"type": "array", "items": {"$ref": "#/components/schemas/IndexKey"}},
+                "unique": {"type": "boolean"},
+                "sparse": {"type": "boolean"},
+                "status": {"$ref": "#/components/schemas/ChildStatus"},
+                "created_at": timestamp
+            }
+        },
+        "IndexList": {
+            "type": "object", "required": ["indexes"],
+            "properties": {
+                "indexes": {"type": "array", "items": {"$ref": "#/components/schemas/Index"}}
+            }
+        },
+        "CreateIndex": {
+            "type": "object", "required": ["keys"], "additionalProperties": false,
+            "description": format!("The collection (path) must be 1 to {MAX_COLLECTION_CHARS} \
+                characters, without '$' or NUL, not starting with 'system.'. Two indexes of a \
+                collection may not share a name or a key list (409 duplicate)."),
+            "properties": {
+                "name": {"type": ["string", "null"], "minLength": 1,
+                         "maxLength": MAX_INDEX_NAME_CHARS,
+                         "description": "Not _id_. Absent or null: fields and directions \
+                             joined MongoDB style, e.g. a_1_b_-1."},
+                "keys": {"type": "array", "minItems": 1, "maxItems": MAX_INDEX_KEYS,
+                         "items": {"$ref": "#/components/schemas/IndexKey"},
+                         "description": "Distinct fields, in order; not exactly [{_id: 1}]."},
+                "unique": {"type": ["boolean", "null"], "description": "Default false."},
+                "sparse": {"type": ["boolean", "null"], "description": "Default false."}
+            }
+        },
+        "IpRestriction": {
+            "type": "object",
+            "required": ["database_id", "cidr", "description", "status", "created_at"],
+            "properties": {
+                "database_id": database_id,
+                "cidr": {"type": "string",
+                         "description": "Canonical: the network address and prefix length; \
+                             IPv6 in RFC 5952 form."},
+                "description": description,
+                "status": {"$ref": "#/components/schemas/ChildStatus"},
+                "created_at": timestamp
+            }
+        },
+        "IpRestrictionList": {
+            "type": "object", "required": ["ip_restrictions"],
+            "properties": {
+                "ip_restrictions": {"type": "array",
+                                    "items": {"$ref": "#/components/schemas/IpRestriction"}}
+            }
+        },
+        "CreateIpRestriction": {
+            "type": "object", "required": ["cidr"], "additionalProperties": false,
+            "properties": {
+                "cidr": {"type": "string",
+                         "description": "IPv4 or IPv6 network; a bare address means /32 or \
+                             /128; host bits must be zero (400 suggests the network). Stored \
+                             canonical; the same network twice is 409 duplicate."},
+                "description": description
+            }
+        },
+        "UpdateIpRestriction": {
+            "type": "object", "required": ["description"], "additionalProperties": false,
+            "description": "The cidr cannot be changed (400 naming it).",
+            "properties": {"description": {"type": ["string", "null"],
+                                           "maxLength": MAX_DESCRIPTION_CHARS,
+                                           "description": "null clears it."}}
+        }
+    })
+}
+
 fn names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     names.collect()
 }
@@ -234,6 +612,13 @@ fn schemas() -> Value {
                         "code": {"type": "string", "enum": [
                             "invalid", "unauthorized", "not_found", "method_not_allowed",
                             "conflict", "rate_limited", "internal", "unavailable"]},
+                        "reason": {"type": "string", "enum": ["busy", "duplicate", "state"],
+                                   "description": "Present on every 409 (code conflict) and \
+                                       only there. busy: the object or its database is in a \
+                                       transitional status and the same request succeeds \
+                                       later (Retry-After: 1); duplicate: the object already \
+                                       exists, retrying never helps; state: any other state \
+                                       conflict."},
                         "message": {"type": "string", "description": "A human sentence."},
                         "field": {"type": ["string", "null"],
                                   "description": "The JSON field at fault, for `invalid`."}
@@ -295,6 +680,12 @@ fn schemas() -> Value {
         "Status": {
             "type": "string",
             "enum": ["CREATING", "UPDATING", "READY", "DELETING", "ERROR"]
+        },
+        "ChildStatus": {
+            "type": "string",
+            "enum": ["CREATING", "BUILDING", "UPDATING", "READY", "DELETING"],
+            "description": "Credentials: CREATING, UPDATING, READY, DELETING. Indexes: \
+                BUILDING, READY, DELETING. IP restrictions: CREATING, READY, DELETING."
         },
         "Database": {
             "type": "object",
@@ -402,12 +793,20 @@ fn error_responses() -> Value {
     rate_limited["headers"] = json!({"Retry-After": {"$ref": "#/components/headers/RetryAfter"}});
     let mut unavailable =
         error("Temporarily unavailable (code unavailable); Retry-After when known.");
+    let mut conflict = error(
+        "Conflict (code conflict); `reason` says whether waiting helps: busy (with \
+         Retry-After: 1), duplicate or state.",
+    );
+    conflict["headers"] = json!({"Retry-After": {
+        "$ref": "#/components/headers/RetryAfter",
+        "description": "Sent with reason busy: seconds to wait before retrying (1)."
+    }});
     unavailable["headers"] = json!({"Retry-After": {"$ref": "#/components/headers/RetryAfter"}});
     json!({
         "Invalid": error("A field is invalid (code invalid); `field` names it."),
         "Unauthorized": error("Missing or wrong bearer token (code unauthorized)."),
         "NotFound": error("No such object (code not_found)."),
-        "Conflict": error("Duplicate name, busy object or reused idempotency key (code conflict)."),
+        "Conflict": conflict,
         "RateLimited": rate_limited,
         "Internal": error("Internal error (code internal)."),
         "Unavailable": unavailable
@@ -479,6 +878,6 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "operation ids are unique");
-        assert_eq!(count, 12);
+        assert_eq!(count, 30);
     }
 }

@@ -19,7 +19,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::error::LocalError;
-use super::model::{Database, Status, format_timestamp};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::model::{
+    Collection, Credential, Database, Index, IndexKey, IpRestriction, PasswordHash, Status,
+    StoredPassword, format_timestamp,
+};
 
 /// File name of the store inside the data dir.
 pub(crate) const STORE_FILE: &str = "dbaas-local.sqlite3";
@@ -52,6 +57,55 @@ const MIGRATIONS: &[&str] = &[
         created_at_ms INTEGER NOT NULL,
         PRIMARY KEY (scope, key)
     ) STRICT;",
+    // 2: children of a database: credentials, collections and indexes, IP restrictions.
+    // Exactly one of password_secret (generated, revealable) and password_hash (client-chosen,
+    // salted KDF hash) is set.
+    "CREATE TABLE credentials (
+        database_id TEXT NOT NULL REFERENCES databases(id),
+        username TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        status TEXT NOT NULL,
+        password_secret TEXT,
+        password_hash TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        transition_at_ms INTEGER,
+        PRIMARY KEY (database_id, username),
+        CHECK ((password_secret IS NULL) <> (password_hash IS NULL))
+    ) STRICT;
+    CREATE INDEX credentials_due ON credentials(transition_at_ms)
+        WHERE transition_at_ms IS NOT NULL;
+    CREATE TABLE collections (
+        database_id TEXT NOT NULL REFERENCES databases(id),
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (database_id, name)
+    ) STRICT;
+    CREATE TABLE indexes (
+        database_id TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        name TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        is_unique INTEGER NOT NULL,
+        is_sparse INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        transition_at_ms INTEGER,
+        PRIMARY KEY (database_id, collection, name),
+        FOREIGN KEY (database_id, collection) REFERENCES collections(database_id, name)
+    ) STRICT;
+    CREATE INDEX indexes_due ON indexes(transition_at_ms) WHERE transition_at_ms IS NOT NULL;
+    CREATE TABLE ip_restrictions (
+        database_id TEXT NOT NULL REFERENCES databases(id),
+        cidr TEXT NOT NULL,
+        description TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        transition_at_ms INTEGER,
+        PRIMARY KEY (database_id, cidr)
+    ) STRICT;
+    CREATE INDEX ip_restrictions_due ON ip_restrictions(transition_at_ms)
+        WHERE transition_at_ms IS NOT NULL;",
 ];
 
 /// Newest schema version this build knows.
@@ -61,6 +115,43 @@ pub(crate) fn supported_schema_version() -> i64 {
 
 const DATABASE_COLUMNS: &str = "id, name, engine, version, plan, region, description, status, \
      status_message, created_at, updated_at, transition_at_ms, gone_at";
+
+const CREDENTIAL_COLUMNS: &str = "database_id, username, roles, status, password_secret, \
+     password_hash, created_at, updated_at, transition_at_ms";
+
+const INDEX_COLUMNS: &str = "database_id, collection, name, keys, is_unique, is_sparse, status, \
+     created_at, transition_at_ms";
+
+const IP_RESTRICTION_COLUMNS: &str =
+    "database_id, cidr, description, status, created_at, transition_at_ms";
+
+/// A child object whose transition is due, as returned to the lifecycle worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DueChild {
+    /// A credential, by database and username.
+    Credential {
+        /// Its database.
+        database_id: String,
+        /// Its username.
+        username: String,
+    },
+    /// An index, by database, collection and name.
+    Index {
+        /// Its database.
+        database_id: String,
+        /// Its collection.
+        collection: String,
+        /// Its name.
+        name: String,
+    },
+    /// An IP restriction, by database and CIDR.
+    IpRestriction {
+        /// Its database.
+        database_id: String,
+        /// Its canonical CIDR.
+        cidr: String,
+    },
+}
 
 /// An idempotency key to check and remember together with an insert.
 #[derive(Debug, Clone)]
@@ -319,16 +410,96 @@ impl Store {
         .await
     }
 
+    /// Runs `work` in one transaction, committed when it returns `Ok` and rolled back when it
+    /// returns `Err`: the rule modules decide, [`StoreTx`] reads and writes rows.
+    pub(crate) async fn transact<T, F>(&self, work: F) -> Result<T, LocalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&StoreTx<'_>) -> Result<T, LocalError> + Send + 'static,
+    {
+        self.call(move |connection| {
+            let tx = StoreTx(connection.transaction()?);
+            let result = work(&tx)?;
+            tx.0.commit()?;
+            Ok(result)
+        })
+        .await
+    }
+
     /// The earliest pending transition of any object, so the lifecycle worker knows when to
     /// wake.
     pub(crate) async fn next_transition_at(&self) -> Result<Option<DateTime<Utc>>, LocalError> {
         self.call(|connection| {
             let millis: Option<i64> = connection.query_row(
-                "SELECT min(transition_at_ms) FROM databases WHERE gone_at IS NULL",
+                "SELECT min(at) FROM ( \
+                   SELECT min(transition_at_ms) AS at FROM databases WHERE gone_at IS NULL \
+                   UNION ALL SELECT min(transition_at_ms) FROM credentials \
+                   UNION ALL SELECT min(transition_at_ms) FROM indexes \
+                   UNION ALL SELECT min(transition_at_ms) FROM ip_restrictions)",
                 [],
                 |row| row.get(0),
             )?;
             millis.map(millis_to_time).transpose()
+        })
+        .await
+    }
+
+    /// Children whose transition is due at `now`, earliest first.
+    pub(crate) async fn due_children(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DueChild>, LocalError> {
+        self.call(move |connection| {
+            let now = now.timestamp_millis();
+            let mut due: Vec<(i64, DueChild)> = Vec::new();
+            let mut statement = connection.prepare(
+                "SELECT transition_at_ms, database_id, username FROM credentials \
+                 WHERE transition_at_ms <= ?1",
+            )?;
+            for row in statement.query_map(params![now], |row| {
+                Ok((
+                    row.get(0)?,
+                    DueChild::Credential {
+                        database_id: row.get(1)?,
+                        username: row.get(2)?,
+                    },
+                ))
+            })? {
+                due.push(row?);
+            }
+            let mut statement = connection.prepare(
+                "SELECT transition_at_ms, database_id, collection, name FROM indexes \
+                 WHERE transition_at_ms <= ?1",
+            )?;
+            for row in statement.query_map(params![now], |row| {
+                Ok((
+                    row.get(0)?,
+                    DueChild::Index {
+                        database_id: row.get(1)?,
+                        collection: row.get(2)?,
+                        name: row.get(3)?,
+                    },
+                ))
+            })? {
+                due.push(row?);
+            }
+            let mut statement = connection.prepare(
+                "SELECT transition_at_ms, database_id, cidr FROM ip_restrictions \
+                 WHERE transition_at_ms <= ?1",
+            )?;
+            for row in statement.query_map(params![now], |row| {
+                Ok((
+                    row.get(0)?,
+                    DueChild::IpRestriction {
+                        database_id: row.get(1)?,
+                        cidr: row.get(2)?,
+                    },
+                ))
+            })? {
+                due.push(row?);
+            }
+            due.sort_by_key(|(at, _)| *at);
+            Ok(due.into_iter().map(|(_, child)| child).collect())
         })
         .await
     }
@@ -348,6 +519,473 @@ impl Store {
         })
         .await
     }
+}
+
+/// An open transaction: typed reads and writes of every object kind. Handed to the closures of
+/// [`Store::transact`], so a rule can read, decide and write atomically.
+pub(crate) struct StoreTx<'c>(Transaction<'c>);
+
+impl StoreTx<'_> {
+    /// The database with this id, unless unknown or gone.
+    pub(crate) fn database(&self, id: &str) -> Result<Option<Database>, LocalError> {
+        select_database(&self.0, id, false)
+    }
+
+    /// Overwrites the row of `database` (which must exist).
+    pub(crate) fn update_database(&self, database: &Database) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "UPDATE databases SET ({DATABASE_COLUMNS}) = \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) WHERE id = ?1"
+            ),
+            database_params(database),
+        )?;
+        Ok(())
+    }
+
+    /// Puts every child of the database that is not already `DELETING` into `DELETING`,
+    /// settling at `transition_at` (children go with their database).
+    pub(crate) fn mark_children_deleting(
+        &self,
+        database_id: &str,
+        now: DateTime<Utc>,
+        transition_at: DateTime<Utc>,
+    ) -> Result<(), LocalError> {
+        let deleting = Status::Deleting.as_str();
+        let at = transition_at.timestamp_millis();
+        self.0.execute(
+            "UPDATE credentials SET status = ?2, transition_at_ms = ?3, updated_at = ?4 \
+             WHERE database_id = ?1 AND status <> ?2",
+            params![database_id, deleting, at, format_timestamp(now)],
+        )?;
+        for table in ["indexes", "ip_restrictions"] {
+            self.0.execute(
+                &format!(
+                    "UPDATE {table} SET status = ?2, transition_at_ms = ?3 \
+                     WHERE database_id = ?1 AND status <> ?2"
+                ),
+                params![database_id, deleting, at],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Removes every child of the database (when the database is gone).
+    pub(crate) fn remove_children(&self, database_id: &str) -> Result<(), LocalError> {
+        for table in ["credentials", "indexes", "collections", "ip_restrictions"] {
+            self.0.execute(
+                &format!("DELETE FROM {table} WHERE database_id = ?1"),
+                params![database_id],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One credential.
+    pub(crate) fn credential(
+        &self,
+        database_id: &str,
+        username: &str,
+    ) -> Result<Option<Credential>, LocalError> {
+        self.0
+            .query_row(
+                &format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
+                     WHERE database_id = ?1 AND username = ?2"
+                ),
+                params![database_id, username],
+                read_credential_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// The credentials of a database, sorted by username.
+    pub(crate) fn credentials(&self, database_id: &str) -> Result<Vec<Credential>, LocalError> {
+        let mut statement = self.0.prepare(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE database_id = ?1 \
+             ORDER BY username"
+        ))?;
+        let rows = statement.query_map(params![database_id], read_credential_row)?;
+        rows.map(|row| row?).collect()
+    }
+
+    /// Inserts a credential (the caller checked that the username is free).
+    pub(crate) fn insert_credential(&self, credential: &Credential) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            credential_params(credential)?,
+        )?;
+        Ok(())
+    }
+
+    /// Overwrites a credential's row.
+    pub(crate) fn update_credential(&self, credential: &Credential) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "UPDATE credentials SET ({CREDENTIAL_COLUMNS}) = \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE database_id = ?1 AND username = ?2"
+            ),
+            credential_params(credential)?,
+        )?;
+        Ok(())
+    }
+
+    /// Removes a credential for good.
+    pub(crate) fn remove_credential(
+        &self,
+        database_id: &str,
+        username: &str,
+    ) -> Result<(), LocalError> {
+        self.0.execute(
+            "DELETE FROM credentials WHERE database_id = ?1 AND username = ?2",
+            params![database_id, username],
+        )?;
+        Ok(())
+    }
+
+    /// One collection.
+    pub(crate) fn collection(
+        &self,
+        database_id: &str,
+        name: &str,
+    ) -> Result<Option<Collection>, LocalError> {
+        self.0
+            .query_row(
+                "SELECT database_id, name, created_at FROM collections \
+                 WHERE database_id = ?1 AND name = ?2",
+                params![database_id, name],
+                read_collection_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// The collections of a database, sorted by name, each with its number of stored
+    /// (non-implicit) indexes.
+    pub(crate) fn collections(
+        &self,
+        database_id: &str,
+    ) -> Result<Vec<(Collection, usize)>, LocalError> {
+        let mut statement = self.0.prepare(
+            "SELECT c.database_id, c.name, c.created_at, \
+               (SELECT count(*) FROM indexes i \
+                WHERE i.database_id = c.database_id AND i.collection = c.name) \
+             FROM collections c WHERE c.database_id = ?1 ORDER BY c.name",
+        )?;
+        let rows = statement.query_map(params![database_id], |row| {
+            let count: i64 = row.get(3)?;
+            let collection = read_collection_row(row)?;
+            Ok(collection.map(|collection| (collection, count.max(0) as usize)))
+        })?;
+        rows.map(|row| row?).collect()
+    }
+
+    /// Inserts a collection (the caller checked that it does not exist).
+    pub(crate) fn insert_collection(&self, collection: &Collection) -> Result<(), LocalError> {
+        self.0.execute(
+            "INSERT INTO collections (database_id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![
+                collection.database_id,
+                collection.name,
+                format_timestamp(collection.created_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// One stored index.
+    pub(crate) fn index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<Option<Index>, LocalError> {
+        self.0
+            .query_row(
+                &format!(
+                    "SELECT {INDEX_COLUMNS} FROM indexes \
+                     WHERE database_id = ?1 AND collection = ?2 AND name = ?3"
+                ),
+                params![database_id, collection, name],
+                read_index_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// The stored indexes of a collection, sorted by name.
+    pub(crate) fn indexes(
+        &self,
+        database_id: &str,
+        collection: &str,
+    ) -> Result<Vec<Index>, LocalError> {
+        let mut statement = self.0.prepare(&format!(
+            "SELECT {INDEX_COLUMNS} FROM indexes WHERE database_id = ?1 AND collection = ?2 \
+             ORDER BY name"
+        ))?;
+        let rows = statement.query_map(params![database_id, collection], read_index_row)?;
+        rows.map(|row| row?).collect()
+    }
+
+    /// Inserts an index (its collection must exist).
+    pub(crate) fn insert_index(&self, index: &Index) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "INSERT INTO indexes ({INDEX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            index_params(index)?,
+        )?;
+        Ok(())
+    }
+
+    /// Overwrites an index's row.
+    pub(crate) fn update_index(&self, index: &Index) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "UPDATE indexes SET ({INDEX_COLUMNS}) = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 WHERE database_id = ?1 AND collection = ?2 AND name = ?3"
+            ),
+            index_params(index)?,
+        )?;
+        Ok(())
+    }
+
+    /// Removes an index for good (its collection stays).
+    pub(crate) fn remove_index(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<(), LocalError> {
+        self.0.execute(
+            "DELETE FROM indexes WHERE database_id = ?1 AND collection = ?2 AND name = ?3",
+            params![database_id, collection, name],
+        )?;
+        Ok(())
+    }
+
+    /// One IP restriction, by canonical CIDR.
+    pub(crate) fn ip_restriction(
+        &self,
+        database_id: &str,
+        cidr: &str,
+    ) -> Result<Option<IpRestriction>, LocalError> {
+        self.0
+            .query_row(
+                &format!(
+                    "SELECT {IP_RESTRICTION_COLUMNS} FROM ip_restrictions \
+                     WHERE database_id = ?1 AND cidr = ?2"
+                ),
+                params![database_id, cidr],
+                read_ip_restriction_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// The IP restrictions of a database, in storage order (the rules sort them).
+    pub(crate) fn ip_restrictions(
+        &self,
+        database_id: &str,
+    ) -> Result<Vec<IpRestriction>, LocalError> {
+        let mut statement = self.0.prepare(&format!(
+            "SELECT {IP_RESTRICTION_COLUMNS} FROM ip_restrictions WHERE database_id = ?1 \
+             ORDER BY cidr"
+        ))?;
+        let rows = statement.query_map(params![database_id], read_ip_restriction_row)?;
+        rows.map(|row| row?).collect()
+    }
+
+    /// Inserts an IP restriction (the caller checked that the CIDR is free).
+    pub(crate) fn insert_ip_restriction(
+        &self,
+        restriction: &IpRestriction,
+    ) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "INSERT INTO ip_restrictions ({IP_RESTRICTION_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ),
+            ip_restriction_params(restriction),
+        )?;
+        Ok(())
+    }
+
+    /// Overwrites an IP restriction's row.
+    pub(crate) fn update_ip_restriction(
+        &self,
+        restriction: &IpRestriction,
+    ) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!(
+                "UPDATE ip_restrictions SET ({IP_RESTRICTION_COLUMNS}) = \
+                 (?1, ?2, ?3, ?4, ?5, ?6) WHERE database_id = ?1 AND cidr = ?2"
+            ),
+            ip_restriction_params(restriction),
+        )?;
+        Ok(())
+    }
+
+    /// Removes an IP restriction for good.
+    pub(crate) fn remove_ip_restriction(
+        &self,
+        database_id: &str,
+        cidr: &str,
+    ) -> Result<(), LocalError> {
+        self.0.execute(
+            "DELETE FROM ip_restrictions WHERE database_id = ?1 AND cidr = ?2",
+            params![database_id, cidr],
+        )?;
+        Ok(())
+    }
+}
+
+fn read_credential_row(row: &Row<'_>) -> rusqlite::Result<Result<Credential, LocalError>> {
+    let database_id: String = row.get(0)?;
+    let username: String = row.get(1)?;
+    let roles: String = row.get(2)?;
+    let status: String = row.get(3)?;
+    let secret: Option<String> = row.get(4)?;
+    let hash: Option<String> = row.get(5)?;
+    let created_at: String = row.get(6)?;
+    let updated_at: String = row.get(7)?;
+    let transition_at_ms: Option<i64> = row.get(8)?;
+    Ok((|| {
+        let password = match (secret, hash) {
+            (Some(secret), None) => StoredPassword::Generated(SecretString::from(secret)),
+            (None, Some(hash)) => StoredPassword::Chosen(PasswordHash(hash)),
+            _ => {
+                return Err(LocalError::Corrupt(format!(
+                    "credential {username} of {database_id} has no single password"
+                )));
+            }
+        };
+        Ok(Credential {
+            roles: serde_json::from_str(&roles)
+                .map_err(|error| LocalError::Corrupt(format!("bad roles {roles:?}: {error}")))?,
+            status: Status::parse(&status)?,
+            password,
+            created_at: parse_time(&created_at)?,
+            updated_at: parse_time(&updated_at)?,
+            transition_at: transition_at_ms.map(millis_to_time).transpose()?,
+            database_id,
+            username,
+        })
+    })())
+}
+
+fn credential_params(credential: &Credential) -> Result<impl rusqlite::Params, LocalError> {
+    use rusqlite::types::Value as Sql;
+    let (secret, hash) = match &credential.password {
+        StoredPassword::Generated(secret) => (Some(secret.expose_secret().to_owned()), None),
+        StoredPassword::Chosen(hash) => (None, Some(hash.0.clone())),
+    };
+    let roles = serde_json::to_string(&credential.roles)
+        .map_err(|error| LocalError::Internal(format!("cannot encode roles: {error}")))?;
+    let values: [Sql; 9] = [
+        Sql::from(credential.database_id.clone()),
+        Sql::from(credential.username.clone()),
+        Sql::from(roles),
+        Sql::from(credential.status.as_str().to_owned()),
+        Sql::from(secret),
+        Sql::from(hash),
+        Sql::from(format_timestamp(credential.created_at)),
+        Sql::from(format_timestamp(credential.updated_at)),
+        Sql::from(credential.transition_at.map(|at| at.timestamp_millis())),
+    ];
+    Ok(rusqlite::params_from_iter(values))
+}
+
+fn read_collection_row(row: &Row<'_>) -> rusqlite::Result<Result<Collection, LocalError>> {
+    let database_id: String = row.get(0)?;
+    let name: String = row.get(1)?;
+    let created_at: String = row.get(2)?;
+    Ok(parse_time(&created_at).map(|created_at| Collection {
+        database_id,
+        name,
+        created_at,
+    }))
+}
+
+fn read_index_row(row: &Row<'_>) -> rusqlite::Result<Result<Index, LocalError>> {
+    let database_id: String = row.get(0)?;
+    let collection: String = row.get(1)?;
+    let name: String = row.get(2)?;
+    let keys: String = row.get(3)?;
+    let unique: bool = row.get(4)?;
+    let sparse: bool = row.get(5)?;
+    let status: String = row.get(6)?;
+    let created_at: String = row.get(7)?;
+    let transition_at_ms: Option<i64> = row.get(8)?;
+    Ok((|| {
+        let keys: Vec<IndexKey> = serde_json::from_str(&keys)
+            .map_err(|error| LocalError::Corrupt(format!("bad index keys {keys:?}: {error}")))?;
+        Ok(Index {
+            database_id,
+            collection,
+            name,
+            keys,
+            unique,
+            sparse,
+            status: Status::parse(&status)?,
+            created_at: parse_time(&created_at)?,
+            transition_at: transition_at_ms.map(millis_to_time).transpose()?,
+        })
+    })())
+}
+
+fn index_params(index: &Index) -> Result<impl rusqlite::Params, LocalError> {
+    use rusqlite::types::Value as Sql;
+    let keys = serde_json::to_string(&index.keys)
+        .map_err(|error| LocalError::Internal(format!("cannot encode index keys: {error}")))?;
+    let values: [Sql; 9] = [
+        Sql::from(index.database_id.clone()),
+        Sql::from(index.collection.clone()),
+        Sql::from(index.name.clone()),
+        Sql::from(keys),
+        Sql::from(index.unique),
+        Sql::from(index.sparse),
+        Sql::from(index.status.as_str().to_owned()),
+        Sql::from(format_timestamp(index.created_at)),
+        Sql::from(index.transition_at.map(|at| at.timestamp_millis())),
+    ];
+    Ok(rusqlite::params_from_iter(values))
+}
+
+fn read_ip_restriction_row(row: &Row<'_>) -> rusqlite::Result<Result<IpRestriction, LocalError>> {
+    let database_id: String = row.get(0)?;
+    let cidr: String = row.get(1)?;
+    let description: Option<String> = row.get(2)?;
+    let status: String = row.get(3)?;
+    let created_at: String = row.get(4)?;
+    let transition_at_ms: Option<i64> = row.get(5)?;
+    Ok((|| {
+        Ok(IpRestriction {
+            database_id,
+            cidr,
+            description,
+            status: Status::parse(&status)?,
+            created_at: parse_time(&created_at)?,
+            transition_at: transition_at_ms.map(millis_to_time).transpose()?,
+        })
+    })())
+}
+
+fn ip_restriction_params(restriction: &IpRestriction) -> impl rusqlite::Params {
+    use rusqlite::types::Value as Sql;
+    let values: [Sql; 6] = [
+        Sql::from(restriction.database_id.clone()),
+        Sql::from(restriction.cidr.clone()),
+        Sql::from(restriction.description.clone()),
+        Sql::from(restriction.status.as_str().to_owned()),
+        Sql::from(format_timestamp(restriction.created_at)),
+        Sql::from(restriction.transition_at.map(|at| at.timestamp_millis())),
+    ];
+    rusqlite::params_from_iter(values)
 }
 
 fn read_schema_version(connection: &Connection) -> Result<i64, LocalError> {
@@ -715,17 +1353,232 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn store_migrates_a_version_1_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let connection = Connection::open(dir.path().join(STORE_FILE)).unwrap();
+            connection
+                .execute_batch(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT;
+                     INSERT INTO schema_version (version) VALUES (1);",
+                )
+                .unwrap();
+            connection.execute_batch(MIGRATIONS[0]).unwrap();
+            connection
+                .execute(
+                    &format!(
+                        "INSERT INTO databases ({DATABASE_COLUMNS}) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                    ),
+                    database_params(&database("db-000000000001", "old")),
+                )
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).await.unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(
+            store
+                .database("db-000000000001")
+                .await
+                .unwrap()
+                .unwrap()
+                .name,
+            "old"
+        );
+        let children = store
+            .transact(|tx| tx.credentials("db-000000000001"))
+            .await
+            .unwrap();
+        assert!(children.is_empty());
+    }
+
+    fn credential(database_id: &str, username: &str, password: StoredPassword) -> Credential {
+        Credential {
+            database_id: database_id.into(),
+            username: username.into(),
+            roles: vec!["read@app".into(), "dbOwner@app".into()],
+            status: Status::Creating,
+            password,
+            created_at: at(0),
+            updated_at: at(0),
+            transition_at: Some(at(7)),
+        }
+    }
+
+    fn index(database_id: &str, name: &str, due: Option<DateTime<Utc>>) -> Index {
+        Index {
+            database_id: database_id.into(),
+            collection: "orders".into(),
+            name: name.into(),
+            keys: vec![IndexKey {
+                field: name.into(),
+                direction: -1,
+            }],
+            unique: true,
+            sparse: false,
+            status: Status::Building,
+            created_at: at(0),
+            transition_at: due,
+        }
+    }
+
+    #[tokio::test]
+    async fn store_round_trips_children_and_tracks_their_transitions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut db = database("db-000000000001", "alpha");
+        db.transition_at = Some(at(50));
+        insert(&store, db).await;
+        store
+            .transact(|tx| {
+                tx.insert_credential(&credential(
+                    "db-000000000001",
+                    "zed",
+                    StoredPassword::Generated(SecretString::from("Generated123")),
+                ))?;
+                tx.insert_credential(&credential(
+                    "db-000000000001",
+                    "amy",
+                    StoredPassword::Chosen(PasswordHash("pbkdf2-sha256$1$AA$AA".into())),
+                ))?;
+                tx.insert_collection(&Collection {
+                    database_id: "db-000000000001".into(),
+                    name: "orders".into(),
+                    created_at: at(0),
+                })?;
+                tx.insert_index(&index("db-000000000001", "b", Some(at(3))))?;
+                tx.insert_index(&index("db-000000000001", "a", None))?;
+                tx.insert_ip_restriction(&IpRestriction {
+                    database_id: "db-000000000001".into(),
+                    cidr: "10.0.0.0/8".into(),
+                    description: Some("office".into()),
+                    status: Status::Creating,
+                    created_at: at(0),
+                    transition_at: Some(at(5)),
+                })?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+
+        let (credentials, collections, indexes, restriction) = store
+            .transact(|tx| {
+                Ok((
+                    tx.credentials("db-000000000001")?,
+                    tx.collections("db-000000000001")?,
+                    tx.indexes("db-000000000001", "orders")?,
+                    tx.ip_restriction("db-000000000001", "10.0.0.0/8")?,
+                ))
+            })
+            .await
+            .unwrap();
+        let names: Vec<&str> = credentials.iter().map(|c| c.username.as_str()).collect();
+        assert_eq!(names, ["amy", "zed"]);
+        assert!(credentials[0].password.is_chosen());
+        assert!(matches!(
+            &credentials[1].password,
+            StoredPassword::Generated(secret) if secret.expose_secret() == "Generated123"
+        ));
+        assert_eq!(credentials[1].roles, ["read@app", "dbOwner@app"]);
+        assert_eq!(credentials[1].transition_at, Some(at(7)));
+        assert_eq!(collections.len(), 1);
+        assert_eq!(collections[0].1, 2, "two stored indexes");
+        assert_eq!(indexes[0], index("db-000000000001", "a", None));
+        assert_eq!(indexes[1].name, "b");
+        assert_eq!(restriction.unwrap().description.as_deref(), Some("office"));
+
+        assert_eq!(store.next_transition_at().await.unwrap(), Some(at(3)));
+        assert_eq!(
+            store.due_children(at(6)).await.unwrap(),
+            [
+                DueChild::Index {
+                    database_id: "db-000000000001".into(),
+                    collection: "orders".into(),
+                    name: "b".into()
+                },
+                DueChild::IpRestriction {
+                    database_id: "db-000000000001".into(),
+                    cidr: "10.0.0.0/8".into()
+                }
+            ]
+        );
+        assert_eq!(store.due_children(at(7)).await.unwrap().len(), 4);
+
+        // Children go DELETING with their database, then disappear with it.
+        store
+            .transact(|tx| tx.mark_children_deleting("db-000000000001", at(9), at(20)))
+            .await
+            .unwrap();
+        let (credentials, indexes) = store
+            .transact(|tx| {
+                Ok((
+                    tx.credentials("db-000000000001")?,
+                    tx.indexes("db-000000000001", "orders")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(credentials.iter().all(|c| c.status == Status::Deleting
+            && c.transition_at == Some(at(20))
+            && c.updated_at == at(9)));
+        assert!(indexes.iter().all(|i| i.status == Status::Deleting));
+        store
+            .transact(|tx| tx.remove_children("db-000000000001"))
+            .await
+            .unwrap();
+        let left = store
+            .call(|connection| {
+                let mut total = 0;
+                for table in ["credentials", "collections", "indexes", "ip_restrictions"] {
+                    let count: i64 = connection.query_row(
+                        &format!("SELECT count(*) FROM {table}"),
+                        [],
+                        |row| row.get(0),
+                    )?;
+                    total += count;
+                }
+                Ok(total)
+            })
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(store.next_transition_at().await.unwrap(), Some(at(50)));
+    }
+
+    #[tokio::test]
+    async fn store_transact_rolls_back_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        insert(&store, database("db-000000000001", "alpha")).await;
+        let error = store
+            .transact(|tx| {
+                tx.insert_collection(&Collection {
+                    database_id: "db-000000000001".into(),
+                    name: "orders".into(),
+                    created_at: at(0),
+                })?;
+                Err::<(), _>(LocalError::Duplicate("no".into()))
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(error, LocalError::Duplicate(_)));
+        let collections = store
+            .transact(|tx| tx.collections("db-000000000001"))
+            .await
+            .unwrap();
+        assert!(collections.is_empty());
+    }
+
+    #[tokio::test]
     async fn store_modify_errors_do_not_write() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
         insert(&store, database("db-000000000001", "alpha")).await;
         let error = store
-            .modify_database("db-000000000001", |_| {
-                Err(LocalError::Conflict("busy".into()))
-            })
+            .modify_database("db-000000000001", |_| Err(LocalError::Busy("busy".into())))
             .await
             .unwrap_err();
-        assert!(matches!(error, LocalError::Conflict(_)));
+        assert!(matches!(error, LocalError::Busy(_)));
         let unchanged = store
             .modify_database("db-000000000001", |_| Ok(None))
             .await

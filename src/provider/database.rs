@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::Client;
 use super::errors::{api_error, wait_error};
-use super::wait::{Poll, WaitPolicy, wait_for};
+use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
 use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Phase};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
@@ -301,6 +301,7 @@ impl Resource<Client> for DatabaseResource {
                     api.api_name(),
                     &err,
                     true,
+                    &[],
                 );
                 ApplyResult::failed(state_of(&latest, planned), diags)
             }
@@ -342,20 +343,10 @@ impl Resource<Client> for DatabaseResource {
         }
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        // The API refuses changes while the database is busy (409): retry until it accepts.
-        // The first attempt goes out at once; only retries wait.
-        let policy = WaitPolicy {
-            initial_delay: Duration::ZERO,
-            ..WaitPolicy::from_guidance(&api.poll_guidance(), timeout)
-        };
-        let accepted = wait_for(&object, &policy, ctx.cancel, || async {
-            match api.update_database(&id, &changes).await {
-                Ok(db) => Ok(Poll::Done(db)),
-                Err(err) if err.is_conflict() => Ok(Poll::Pending {
-                    status: format!("busy ({})", err.api_message()),
-                }),
-                Err(err) => Err(err),
-            }
+        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        // The API refuses changes while the database is busy: retry until it accepts.
+        let accepted = retry_while_busy(&object, &policy, ctx.cancel, || {
+            api.update_database(&id, &changes)
         })
         .await;
         if let Err(err) = accepted {
@@ -365,6 +356,7 @@ impl Resource<Client> for DatabaseResource {
                 api.api_name(),
                 &err,
                 true,
+                &[],
             );
             return ApplyResult::failed(prior.clone(), diags);
         }
@@ -377,6 +369,7 @@ impl Resource<Client> for DatabaseResource {
                     api.api_name(),
                     &err,
                     true,
+                    &[],
                 );
                 let state = latest.map_or_else(|| prior.clone(), |db| state_of(&db, planned));
                 ApplyResult::failed(state, diags)
@@ -406,18 +399,8 @@ impl Resource<Client> for DatabaseResource {
         }
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
         let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
-        let gone = wait_for(&object, &policy, ctx.cancel, || async {
-            match api.get_database(id).await {
-                Err(err) if err.is_not_found() => Ok(Poll::Done(())),
-                Err(err) => Err(err),
-                Ok(db) if db.status.phase == Phase::Failed => Ok(Poll::Failed {
-                    status: db.status.raw.clone(),
-                    message: db.status.message.clone().unwrap_or_default(),
-                }),
-                Ok(db) => Ok(Poll::Pending {
-                    status: db.status.raw,
-                }),
-            }
+        let gone = until_gone(&object, &policy, ctx.cancel, database_status, || {
+            api.get_database(id)
         })
         .await;
         match gone {
@@ -428,6 +411,7 @@ impl Resource<Client> for DatabaseResource {
                 api.api_name(),
                 &err,
                 true,
+                &[],
             ),
         }
     }
@@ -487,8 +471,7 @@ impl Identity for DatabaseResource {
     }
 }
 
-/// Waits until the database is READY. On failure, also returns the latest database seen, so the
-/// caller can record what exists.
+/// Waits until the database is READY; on failure, also returns the latest database seen.
 async fn wait_ready(
     ctx: &Context<'_, Client>,
     id: &str,
@@ -496,24 +479,18 @@ async fn wait_ready(
 ) -> Result<Database, (Option<Database>, super::wait::WaitError)> {
     let api = &ctx.client.api;
     let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
-    let latest = std::sync::Mutex::new(None::<Database>);
-    let result = wait_for(&format!("database {id}"), &policy, ctx.cancel, || async {
-        let db = api.get_database(id).await?;
-        let poll = match db.status.phase {
-            Phase::Ready => Poll::Done(db.clone()),
-            Phase::Failed => Poll::Failed {
-                status: db.status.raw.clone(),
-                message: db.status.message.clone().unwrap_or_default(),
-            },
-            Phase::Pending | Phase::Deleting => Poll::Pending {
-                status: db.status.raw.clone(),
-            },
-        };
-        *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(db);
-        Ok::<_, api::Error>(poll)
-    })
-    .await;
-    result.map_err(|err| (latest.into_inner().unwrap_or_else(|p| p.into_inner()), err))
+    until_ready(
+        &format!("database {id}"),
+        &policy,
+        ctx.cancel,
+        database_status,
+        || api.get_database(id),
+    )
+    .await
+}
+
+fn database_status(db: &Database) -> &api::Status {
+    &db.status
 }
 
 /// The state for a database as the API reports it. `base` supplies what the API does not know:

@@ -26,9 +26,11 @@ pub(super) fn api_error(
             "The credentials are valid but may not do this; grant the missing right.".to_string()
         }
         api::Error::Invalid { .. } => "Correct the value and apply again.".to_string(),
-        api::Error::Conflict { .. } => "If an object with the same name already exists, import \
-             it (terraform import) or choose another name; if the object is busy, apply again \
-             once it is ready."
+        api::Error::Conflict { .. } => "An object with the same name already exists: import it \
+             (terraform import) or choose another name."
+            .to_string(),
+        api::Error::Busy { .. } => "The object stayed busy until the timeout ran out; raise \
+             the timeout in the resource's timeouts block, or apply again once it is ready."
             .to_string(),
         api::Error::NotFound { .. } => {
             "The object no longer exists; run terraform plan to see what Terraform will do."
@@ -66,13 +68,15 @@ pub(super) fn api_error(
     })
 }
 
-/// A diagnostic for a wait that did not end with the object ready (or gone).
+/// A diagnostic for a wait that did not end with the object ready (or gone). `attributes` as for
+/// [`api_error`].
 pub(super) fn wait_error(
     summary: &str,
     object: &str,
     api_name: &str,
     err: &WaitError,
     kept_in_state: bool,
+    attributes: &[&str],
 ) -> Diagnostics {
     let kept = if kept_in_state {
         " It is recorded in the Terraform state, so nothing is lost: run terraform apply again to \
@@ -103,7 +107,7 @@ pub(super) fn wait_error(
             )
         }
         WaitError::Api(api) => {
-            return api_error(summary, object, api_name, api, &[]);
+            return api_error(summary, object, api_name, api, attributes);
         }
     };
     Diagnostics::from_error(summary, detail)

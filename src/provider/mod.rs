@@ -2,18 +2,24 @@
 //! [`crate::tfplugin`] and the API trait of [`crate::api`]. Knows nothing about HTTP or protobuf.
 
 mod config;
+mod credential;
+mod data_sources;
 mod database;
 mod errors;
+mod ids;
+mod index;
+mod ip_restriction;
 pub mod wait;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, OwnedMutexGuard};
 
 use crate::api::{self, Capabilities, DbaasApi};
 use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::resource::{self, ConfigureRequest, Resource};
+use crate::tfplugin::resource::{self, ConfigureRequest, DataSource, EphemeralResource, Resource};
 use crate::tfplugin::schema::Schema;
 use crate::tfplugin::value::Value;
 
@@ -31,6 +37,9 @@ pub struct Client {
     pub api: Arc<dyn DbaasApi>,
     /// The API's catalog, fetched once per run and only when a plan needs it.
     capabilities: OnceCell<Capabilities>,
+    /// One lock per database: APIs that mark a database busy after each change (dbaas-local,
+    /// OVH) make parallel changes fail, so changes to one database take turns.
+    database_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Client {
@@ -39,7 +48,20 @@ impl Client {
         Self {
             api,
             capabilities: OnceCell::new(),
+            database_locks: Mutex::default(),
         }
+    }
+
+    /// Waits for this process's turn to change `database_id`; the turn ends when the guard drops.
+    pub async fn lock_database(&self, database_id: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self
+                .database_locks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            locks.entry(database_id.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 
     /// The API's capabilities, fetched at most once per provider process.
@@ -72,6 +94,19 @@ impl resource::Provider for DbaasProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
-        vec![Arc::new(database::DatabaseResource)]
+        vec![
+            Arc::new(database::DatabaseResource),
+            Arc::new(credential::CredentialResource),
+            Arc::new(index::CollectionIndexResource),
+            Arc::new(ip_restriction::IpRestrictionResource),
+        ]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Client>>> {
+        data_sources::all()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Client>>> {
+        vec![Arc::new(credential::CredentialEphemeral)]
     }
 }

@@ -243,6 +243,114 @@ fn describe_last(status: Option<&str>, error: Option<&str>) -> String {
     }
 }
 
+/// Runs `attempt` until the API stops answering busy (the database or object is in a
+/// transitional status and the change must wait its turn), within the policy's deadline. The
+/// first attempt goes out at once; only retries wait.
+pub async fn retry_while_busy<T, F, Fut>(
+    what: &str,
+    policy: &WaitPolicy,
+    cancel: &CancellationToken,
+    mut attempt: F,
+) -> Result<T, WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, api::Error>>,
+{
+    let policy = WaitPolicy {
+        initial_delay: Duration::ZERO,
+        ..policy.clone()
+    };
+    wait_for(what, &policy, cancel, || {
+        let next = attempt();
+        async move {
+            match next.await {
+                Ok(value) => Ok(Poll::Done(value)),
+                Err(err) if err.is_busy() => Ok(Poll::Pending {
+                    status: format!("busy: {}", err.api_message()),
+                }),
+                Err(err) => Err(err),
+            }
+        }
+    })
+    .await
+}
+
+/// Waits until `get` reports the object Ready. A Failed status ends the wait at once. On failure,
+/// also returns the latest object seen, so the caller can record what exists.
+pub async fn until_ready<T, F, Fut>(
+    what: &str,
+    policy: &WaitPolicy,
+    cancel: &CancellationToken,
+    status_of: fn(&T) -> &api::Status,
+    mut get: F,
+) -> Result<T, (Option<T>, WaitError)>
+where
+    T: Clone,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, api::Error>>,
+{
+    let latest = std::sync::Mutex::new(None::<T>);
+    let result = wait_for(what, policy, cancel, || {
+        let next = get();
+        let latest = &latest;
+        async move {
+            let object = next.await?;
+            let status = status_of(&object);
+            let poll = match status.phase {
+                api::Phase::Ready => Poll::Done(object.clone()),
+                api::Phase::Failed => Poll::Failed {
+                    status: status.raw.clone(),
+                    message: status.message.clone().unwrap_or_default(),
+                },
+                api::Phase::Pending | api::Phase::Deleting => Poll::Pending {
+                    status: status.raw.clone(),
+                },
+            };
+            *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(object);
+            Ok(poll)
+        }
+    })
+    .await;
+    result.map_err(|err| (latest.into_inner().unwrap_or_else(|p| p.into_inner()), err))
+}
+
+/// Waits until `get` answers not found. A Failed status ends the wait at once.
+pub async fn until_gone<T, F, Fut>(
+    what: &str,
+    policy: &WaitPolicy,
+    cancel: &CancellationToken,
+    status_of: fn(&T) -> &api::Status,
+    mut get: F,
+) -> Result<(), WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, api::Error>>,
+{
+    wait_for(what, policy, cancel, || {
+        let next = get();
+        async move {
+            match next.await {
+                Err(err) if err.is_not_found() => Ok(Poll::Done(())),
+                Err(err) => Err(err),
+                Ok(object) => {
+                    let status = status_of(&object);
+                    Ok(if status.phase == api::Phase::Failed {
+                        Poll::Failed {
+                            status: status.raw.clone(),
+                            message: status.message.clone().unwrap_or_default(),
+                        }
+                    } else {
+                        Poll::Pending {
+                            status: status.raw.clone(),
+                        }
+                    })
+                }
+            }
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -590,5 +698,47 @@ mod tests {
             human_duration(Duration::from_secs(3 * 3600 + 5)),
             "3h00m05s"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_while_busy_retries_busy_and_stops_on_conflict() {
+        let attempts = Mutex::new(0);
+        let result = retry_while_busy(
+            "restriction",
+            &policy(60),
+            &CancellationToken::new(),
+            || {
+                let attempt = {
+                    let mut n = attempts.lock().unwrap();
+                    *n += 1;
+                    *n
+                };
+                async move {
+                    if attempt < 3 {
+                        Err(api::Error::Busy {
+                            message: "database is UPDATING".into(),
+                            retry_after: None,
+                        })
+                    } else {
+                        Ok(attempt)
+                    }
+                }
+            },
+        )
+        .await;
+        assert_eq!(result.unwrap(), 3);
+
+        let duplicate = retry_while_busy(
+            "restriction",
+            &policy(60),
+            &CancellationToken::new(),
+            || async {
+                Err::<(), _>(api::Error::Conflict {
+                    message: "already allowed".into(),
+                })
+            },
+        )
+        .await;
+        assert!(matches!(duplicate, Err(WaitError::Api(err)) if err.is_conflict()));
     }
 }

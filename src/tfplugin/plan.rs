@@ -20,7 +20,8 @@ pub struct GenericPlan {
     pub requires_replace: Vec<String>,
 }
 
-/// Applies the generic rules to Terraform's proposed new state.
+/// Applies every generic rule to Terraform's proposed new state: [`propose`], then [`finish`].
+/// The RPC layer runs the resource's own plan changes between the two.
 pub fn plan(
     block: &Block,
     rules: &PlanRules,
@@ -28,15 +29,28 @@ pub fn plan(
     proposed: &Value,
     config: &Value,
 ) -> GenericPlan {
+    let mut planned = propose(block, rules, prior, proposed, config);
+    let requires_replace = finish(block, rules, prior, config, &mut planned);
+    GenericPlan {
+        planned,
+        requires_replace,
+    }
+}
+
+/// The first phase: a computed attribute left null in the configuration takes its default, or is
+/// unknown on create; on update it keeps the prior value Terraform proposed.
+pub fn propose(
+    block: &Block,
+    rules: &PlanRules,
+    prior: &Value,
+    proposed: &Value,
+    config: &Value,
+) -> Value {
     if proposed.is_null() {
-        return GenericPlan {
-            planned: Value::Null,
-            requires_replace: Vec::new(),
-        };
+        return Value::Null;
     }
     let creating = prior.is_null();
     let mut planned = proposed.clone();
-
     for attribute in &block.attributes {
         let name = attribute.name.as_str();
         if !attribute.computed || !config.attr(name).is_null() {
@@ -54,35 +68,44 @@ pub fn plan(
         };
         planned.set_attr(name, value);
     }
+    planned
+}
 
-    let changed = !creating && configurable_change(block, prior, &planned);
-    if changed {
+/// The last phase, on the plan as the resource left it: volatile attributes become unknown only
+/// when a value the user controls still changes (a resource may have normalised an equivalent
+/// spelling back to the prior value), write-only values are nulled, and the attributes whose
+/// change replaces the object are returned.
+pub fn finish(
+    block: &Block,
+    rules: &PlanRules,
+    prior: &Value,
+    config: &Value,
+    planned: &mut Value,
+) -> Vec<String> {
+    if planned.is_null() {
+        return Vec::new();
+    }
+    let creating = prior.is_null();
+    if !creating && configurable_change(block, prior, planned) {
         for name in rules.volatile_on_update {
             if config.attr(name).is_null() {
                 planned.set_attr(*name, Value::Unknown);
             }
         }
     }
-
-    block.null_write_only(&mut planned);
-
-    let requires_replace = if creating {
-        Vec::new()
-    } else {
-        rules
-            .requires_replace
-            .iter()
-            .filter(|name| {
-                let next = planned.attr(name);
-                next.is_unknown() || next != prior.attr(name)
-            })
-            .map(|name| name.to_string())
-            .collect()
-    };
-    GenericPlan {
-        planned,
-        requires_replace,
+    block.null_write_only(planned);
+    if creating {
+        return Vec::new();
     }
+    rules
+        .requires_replace
+        .iter()
+        .filter(|name| {
+            let next = planned.attr(name);
+            next.is_unknown() || next != prior.attr(name)
+        })
+        .map(|name| name.to_string())
+        .collect()
 }
 
 /// True when a value the user controls differs between prior and planned state. Computed-only

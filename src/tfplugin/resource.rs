@@ -41,6 +41,11 @@ pub trait Provider: Send + Sync + 'static {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Client>>> {
         Vec::new()
     }
+
+    /// The ephemeral resource types.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Client>>> {
+        Vec::new()
+    }
 }
 
 /// What `Provider::configure` receives.
@@ -129,10 +134,9 @@ pub struct PlanChange<'a> {
     pub prior: &'a Value,
     /// The configuration as written (may hold unknowns).
     pub config: &'a Value,
-    /// The planned new state, after the generic rules; the resource may refine it.
+    /// The planned new state, after the generic defaults; the resource may refine it. Volatile
+    /// attributes and replacements are decided afterwards, on the plan as the resource leaves it.
     pub planned: &'a mut Value,
-    /// Top-level attributes whose change replaces the object; the resource may add more.
-    pub requires_replace: &'a mut Vec<String>,
 }
 
 impl PlanChange<'_> {
@@ -230,4 +234,22 @@ pub trait DataSource<C>: Send + Sync {
 
     /// Reads the data. The result must be wholly known.
     async fn read(&self, ctx: &Context<'_, C>, config: &Value) -> Result<Value, Diagnostics>;
+}
+
+/// An ephemeral resource type (Terraform 1.10+): opened during plan and apply, its result is never
+/// written to the plan or the state.
+#[async_trait]
+pub trait EphemeralResource<C>: Send + Sync {
+    /// The full type name, e.g. `dbaas_credential`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// Value checks on the configuration.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Produces the result. Terraform only calls this with a wholly known configuration; the
+    /// result must be wholly known and keep every configured value as configured.
+    async fn open(&self, ctx: &Context<'_, C>, config: &Value) -> Result<Value, Diagnostics>;
 }

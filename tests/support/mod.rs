@@ -67,6 +67,65 @@ impl LocalService {
         })
     }
 
+    /// Every text value the service stored in tables whose name contains `table_part`, read
+    /// straight from its SQLite file: how a test finds secrets (password hashes, salts) that no
+    /// API response shows.
+    pub fn stored_text(&self, table_part: &str) -> Vec<String> {
+        let path = self._data_dir.path().join("dbaas-local.sqlite3");
+        let db = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open the service's database");
+        let tables: Vec<String> = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|name: &String| name.contains(table_part))
+            .collect();
+        let mut values = Vec::new();
+        for table in tables {
+            let mut statement = db.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+            let columns = statement.column_count();
+            let mut rows = statement.query([]).unwrap();
+            while let Some(row) = rows.next().unwrap() {
+                for column in 0..columns {
+                    match row.get_ref(column).unwrap() {
+                        rusqlite::types::ValueRef::Text(text) => {
+                            values.push(String::from_utf8_lossy(text).into_owned())
+                        }
+                        rusqlite::types::ValueRef::Blob(blob) => {
+                            values.push(String::from_utf8_lossy(blob).into_owned())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        values
+    }
+
+    /// A database created through the API, waited on until READY; returns its id.
+    pub fn ready_database(&self, name: &str) -> String {
+        let (status, db) = self.call(
+            "POST",
+            "/v1/databases",
+            Some(serde_json::json!({ "name": name })),
+        );
+        assert_eq!(status, 202, "{db}");
+        let id = db["id"].as_str().unwrap().to_string();
+        for _ in 0..600 {
+            let (_, db) = self.call("GET", &format!("/v1/databases/{id}"), None);
+            if db["status"] == "READY" {
+                return id;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("database {id} never became READY");
+    }
+
     /// Every database the service lists.
     pub fn databases(&self) -> Vec<Json> {
         let (status, body) = self.call("GET", "/v1/databases", None);

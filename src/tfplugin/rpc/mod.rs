@@ -1,13 +1,15 @@
 //! The tfplugin6 `Provider` service: a thin adapter that decodes wire requests, calls the
-//! [`Provider`](crate::tfplugin::resource::Provider) traits, and encodes the answers. Every domain
+//! traits of [`crate::tfplugin::resource`], and encodes the answers. Every domain
 //! failure is an `Ok` response with diagnostics; a gRPC error status is for a broken transport only.
 //!
 //! One file per RPC family: `schema.rs` (schemas, metadata, functions), `provider_config.rs`
-//! (validate, configure, stop), `resource.rs` (managed resources), `data_source.rs`, and
-//! `unsupported.rs` (RPCs no type of ours uses yet, answered with a diagnostic).
+//! (validate, configure, stop), `resource.rs` (managed resources), `data_source.rs`,
+//! `ephemeral.rs` (ephemeral resources), and `unsupported.rs` (RPCs no type of ours uses yet,
+//! answered with a diagnostic).
 
 mod convert;
 mod data_source;
+mod ephemeral;
 mod provider_config;
 mod resource;
 mod schema;
@@ -22,7 +24,7 @@ use tonic::{Request, Response, Status};
 
 use super::diag::Diagnostics;
 use super::proto::tfplugin6 as pb;
-use super::resource::{Context, DataSource, Provider, Resource};
+use super::resource::{Context, DataSource, EphemeralResource, Provider, Resource};
 use super::schema::Schema;
 use super::value::Type;
 
@@ -33,6 +35,7 @@ pub struct ProviderServer<P: Provider> {
     provider_schema: Schema,
     resources: BTreeMap<&'static str, ResourceEntry<P::Client>>,
     data_sources: BTreeMap<&'static str, DataSourceEntry<P::Client>>,
+    ephemeral_resources: BTreeMap<&'static str, EphemeralEntry<P::Client>>,
     /// Set by ConfigureProvider; read by every resource call.
     client: RwLock<Option<Arc<P::Client>>>,
     /// Cancelled by StopProvider so that long waits end.
@@ -43,6 +46,8 @@ pub struct ProviderServer<P: Provider> {
 type ResourceEntry<C> = TypeEntry<Arc<dyn Resource<C>>>;
 /// A registered data source type.
 type DataSourceEntry<C> = TypeEntry<Arc<dyn DataSource<C>>>;
+/// A registered ephemeral resource type.
+type EphemeralEntry<C> = TypeEntry<Arc<dyn EphemeralResource<C>>>;
 
 /// A resource or data source type with its schema and the schema's implied value type.
 struct TypeEntry<T> {
@@ -81,12 +86,21 @@ impl<P: Provider> ProviderServer<P> {
                 (d.type_name(), TypeEntry::new(d, schema))
             })
             .collect();
+        let ephemeral_resources = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| {
+                let schema = e.schema();
+                (e.type_name(), TypeEntry::new(e, schema))
+            })
+            .collect();
         let provider_schema = provider.schema();
         Self {
             provider,
             provider_schema,
             resources,
             data_sources,
+            ephemeral_resources,
             client: RwLock::new(None),
             cancel: CancellationToken::new(),
         }
@@ -112,6 +126,11 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(n, e)| (*n, &e.schema))
                 .collect(),
+            ephemeral_resources: self
+                .ephemeral_resources
+                .iter()
+                .map(|(n, e)| (*n, &e.schema))
+                .collect(),
         }
     }
 
@@ -125,6 +144,19 @@ impl<P: Provider> ProviderServer<P> {
         self.data_sources
             .get(type_name)
             .ok_or_else(|| unknown_type("data source", type_name, self.data_sources.keys()))
+    }
+
+    fn ephemeral_resource(
+        &self,
+        type_name: &str,
+    ) -> Result<&EphemeralEntry<P::Client>, Diagnostics> {
+        self.ephemeral_resources.get(type_name).ok_or_else(|| {
+            unknown_type(
+                "ephemeral resource",
+                type_name,
+                self.ephemeral_resources.keys(),
+            )
+        })
     }
 
     /// The configured client, or a diagnostic explaining that the provider is not configured.
@@ -164,6 +196,8 @@ pub struct ServedSchemas<'a> {
     pub resources: BTreeMap<&'static str, &'a Schema>,
     /// Data source types by name.
     pub data_sources: BTreeMap<&'static str, &'a Schema>,
+    /// Ephemeral resource types by name.
+    pub ephemeral_resources: BTreeMap<&'static str, &'a Schema>,
 }
 
 fn unknown_type<'a>(
@@ -322,30 +356,28 @@ impl<P: Provider> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        ok(unsupported::validate_ephemeral_resource_config(
-            request.into_inner(),
-        ))
+        ok(self.validate_ephemeral_resource_config(request.into_inner()))
     }
 
     async fn open_ephemeral_resource(
         &self,
         request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        ok(unsupported::open_ephemeral_resource(request.into_inner()))
+        ok(self.open_ephemeral_resource(request.into_inner()).await)
     }
 
     async fn renew_ephemeral_resource(
         &self,
         request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        ok(unsupported::renew_ephemeral_resource(request.into_inner()))
+        ok(self.renew_ephemeral_resource(request.into_inner()))
     }
 
     async fn close_ephemeral_resource(
         &self,
         request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        ok(unsupported::close_ephemeral_resource(request.into_inner()))
+        ok(self.close_ephemeral_resource(request.into_inner()))
     }
 
     async fn list_resource(

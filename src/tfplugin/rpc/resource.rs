@@ -126,9 +126,8 @@ impl<P: Provider> ProviderServer<P> {
             let config = convert::decode(request.config.as_ref(), &entry.ty, "configuration")?;
 
             let rules = entry.handler.plan_rules();
-            let generic = plan::plan(&entry.schema.block, &rules, &prior, &proposed, &config);
-            let mut planned = generic.planned;
-            let mut requires_replace = generic.requires_replace;
+            let block = &entry.schema.block;
+            let mut planned = plan::propose(block, &rules, &prior, &proposed, &config);
             let mut diags = Diagnostics::default();
             if !planned.is_null() && planned != prior {
                 self.with_context(async |ctx| {
@@ -136,7 +135,6 @@ impl<P: Provider> ProviderServer<P> {
                         prior: &prior,
                         config: &config,
                         planned: &mut planned,
-                        requires_replace: &mut requires_replace,
                     };
                     entry
                         .handler
@@ -145,8 +143,8 @@ impl<P: Provider> ProviderServer<P> {
                     Ok(())
                 })
                 .await?;
-                entry.schema.block.null_write_only(&mut planned);
             }
+            let requires_replace = plan::finish(block, &rules, &prior, &config, &mut planned);
             let identity = if prior.is_null() {
                 identity_data(entry, &planned).ok().flatten()
             } else {

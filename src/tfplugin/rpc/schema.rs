@@ -18,6 +18,11 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(name, entry)| (name.to_string(), convert::schema(&entry.schema)))
                 .collect(),
+            ephemeral_resource_schemas: self
+                .ephemeral_resources
+                .iter()
+                .map(|(name, entry)| (name.to_string(), convert::schema(&entry.schema)))
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }
@@ -37,6 +42,13 @@ impl<P: Provider> ProviderServer<P> {
                 .data_sources
                 .keys()
                 .map(|name| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            ephemeral_resources: self
+                .ephemeral_resources
+                .keys()
+                .map(|name| pb::get_metadata::EphemeralMetadata {
                     type_name: name.to_string(),
                 })
                 .collect(),

@@ -48,40 +48,6 @@ pub(super) fn generate_resource_config(
     }
 }
 
-pub(super) fn validate_ephemeral_resource_config(
-    request: pb::validate_ephemeral_resource_config::Request,
-) -> pb::validate_ephemeral_resource_config::Response {
-    pb::validate_ephemeral_resource_config::Response {
-        diagnostics: not_offered("ephemeral resource", &request.type_name),
-    }
-}
-
-pub(super) fn open_ephemeral_resource(
-    request: pb::open_ephemeral_resource::Request,
-) -> pb::open_ephemeral_resource::Response {
-    pb::open_ephemeral_resource::Response {
-        diagnostics: not_offered("ephemeral resource", &request.type_name),
-        ..Default::default()
-    }
-}
-
-pub(super) fn renew_ephemeral_resource(
-    request: pb::renew_ephemeral_resource::Request,
-) -> pb::renew_ephemeral_resource::Response {
-    pb::renew_ephemeral_resource::Response {
-        diagnostics: not_offered("ephemeral resource", &request.type_name),
-        ..Default::default()
-    }
-}
-
-pub(super) fn close_ephemeral_resource(
-    request: pb::close_ephemeral_resource::Request,
-) -> pb::close_ephemeral_resource::Response {
-    pb::close_ephemeral_resource::Response {
-        diagnostics: not_offered("ephemeral resource", &request.type_name),
-    }
-}
-
 pub(super) fn list_resource(
     request: pb::list_resource::Request,
 ) -> BoxStream<pb::list_resource::Event> {

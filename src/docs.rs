@@ -1,0 +1,919 @@
+//! Registry documentation generated from the provider's own schemas, so the docs cannot drift from
+//! the code: `docs/index.md`, `docs/resources/<name>.md`, `docs/data-sources/<name>.md` and
+//! `docs/ephemeral-resources/<name>.md`, laid out the way the Terraform Registry and tfplugindocs
+//! expect (front matter, example, schema lists, nested-schema anchors, import).
+//!
+//! Examples come from `examples/` in the registry layout: `provider/provider.tf`,
+//! `resources/<type>/resource.tf` and `import.sh`, `data-sources/<type>/data-source.tf`,
+//! `ephemeral-resources/<type>/ephemeral-resource.tf`. A missing example only drops its section.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::provider::DbaasProvider;
+use crate::tfplugin::resource::Provider as _;
+use crate::tfplugin::rpc::ServedSchemas;
+use crate::tfplugin::schema::{
+    Attribute, AttributeType, Block, BlockNesting, NestedBlock, NestedObject, ObjectNesting, Schema,
+};
+use crate::tfplugin::value::Type;
+
+/// Where the registry explains write-only arguments; linked from every page that has one.
+const WRITE_ONLY_URL: &str =
+    "https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments";
+
+/// Where the registry explains ephemeral resources; linked from their pages.
+const EPHEMERAL_URL: &str =
+    "https://developer.hashicorp.com/terraform/language/resources/ephemeral";
+
+/// The provider's page, at the top of the docs directory.
+const INDEX_PAGE: &str = "index.md";
+
+/// Why the docs could not be generated, written or compared.
+#[derive(Debug, thiserror::Error)]
+pub enum DocsError {
+    /// An example file exists but cannot be read.
+    #[error("cannot read example {path}: {source}")]
+    ReadExample {
+        /// The example file.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: io::Error,
+    },
+    /// A type is not named `<provider>_…`, so it has no page name.
+    #[error("type name `{type_name}` does not start with `{prefix}`")]
+    TypeName {
+        /// The offending type name.
+        type_name: String,
+        /// The prefix every type name needs.
+        prefix: String,
+    },
+    /// An attribute is neither required, optional nor computed (a schema the provider's own
+    /// checks reject), or a block mixes read-only and settable content without being settable.
+    #[error("cannot tell whether `{path}` is required, optional or read-only")]
+    Unclassifiable {
+        /// The dotted schema path.
+        path: String,
+    },
+    /// Reading or writing the docs directory failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Renders every page, keyed by its path relative to `docs/`. Deterministic: the same schemas
+/// and examples give byte-identical pages.
+pub fn render(
+    schemas: &ServedSchemas<'_>,
+    examples_dir: &Path,
+) -> Result<BTreeMap<PathBuf, String>, DocsError> {
+    let provider_name = DbaasProvider.type_name();
+    let mut pages = BTreeMap::new();
+    pages.insert(
+        PathBuf::from(INDEX_PAGE),
+        render_index(provider_name, schemas.provider, examples_dir)?,
+    );
+    let kinds = [
+        (Kind::Resource, &schemas.resources),
+        (Kind::DataSource, &schemas.data_sources),
+        (Kind::EphemeralResource, &schemas.ephemeral_resources),
+    ];
+    for (kind, types) in kinds {
+        for (type_name, schema) in types {
+            let short = short_name(provider_name, type_name)?;
+            let page = render_type_page(provider_name, kind, type_name, schema, examples_dir)?;
+            pages.insert(Path::new(kind.dir()).join(format!("{short}.md")), page);
+        }
+    }
+    Ok(pages)
+}
+
+/// How a page in a docs directory differs from the generated one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageDifference {
+    /// Generated but not in the directory.
+    Missing(PathBuf),
+    /// In the directory but no longer generated.
+    Extra(PathBuf),
+    /// In both, with different text.
+    Changed {
+        /// The page, relative to the docs directory.
+        path: PathBuf,
+        /// First line (1-based) that differs, to point the reader at the change.
+        line: usize,
+    },
+}
+
+impl std::fmt::Display for PageDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing(path) => write!(f, "missing: {}", path.display()),
+            Self::Extra(path) => write!(f, "extra (no longer generated): {}", path.display()),
+            Self::Changed { path, line } => {
+                write!(f, "different: {} (from line {line})", path.display())
+            }
+        }
+    }
+}
+
+/// Compares generated `pages` with the generated part of `dir` (absent `dir` = no pages):
+/// `index.md` and the markdown files under the per-kind directories. Anything else, such as
+/// hand-written `guides/`, is left alone.
+pub fn compare(
+    pages: &BTreeMap<PathBuf, String>,
+    dir: &Path,
+) -> Result<Vec<PageDifference>, DocsError> {
+    let existing = markdown_files(dir)?;
+    let mut differences = Vec::new();
+    for (path, text) in pages {
+        if !existing.contains(path) {
+            differences.push(PageDifference::Missing(path.clone()));
+            continue;
+        }
+        let full = dir.join(path);
+        let current = std::fs::read_to_string(&full).map_err(|source| DocsError::Io {
+            path: full.clone(),
+            source,
+        })?;
+        if &current != text {
+            differences.push(PageDifference::Changed {
+                path: path.clone(),
+                line: first_different_line(&current, text),
+            });
+        }
+    }
+    for path in &existing {
+        if !pages.contains_key(path) {
+            differences.push(PageDifference::Extra(path.clone()));
+        }
+    }
+    Ok(differences)
+}
+
+/// What [`write()`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Pages created or rewritten because their text changed.
+    pub written: Vec<PathBuf>,
+    /// Markdown pages deleted because they are no longer generated.
+    pub removed: Vec<PathBuf>,
+}
+
+/// Writes `pages` under `dir`, leaving unchanged pages untouched (their times too), and deletes
+/// generated pages that are no longer generated (see [`compare`]), with directories that become
+/// empty.
+pub fn write(pages: &BTreeMap<PathBuf, String>, dir: &Path) -> Result<WriteSummary, DocsError> {
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DocsError::Io { path, source }
+    };
+    let mut summary = WriteSummary::default();
+    for difference in compare(pages, dir)? {
+        match difference {
+            PageDifference::Missing(path) | PageDifference::Changed { path, .. } => {
+                let full = dir.join(&path);
+                if let Some(parent) = full.parent() {
+                    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+                }
+                std::fs::write(&full, &pages[&path]).map_err(io_error(&full))?;
+                summary.written.push(path);
+            }
+            PageDifference::Extra(path) => {
+                let full = dir.join(&path);
+                std::fs::remove_file(&full).map_err(io_error(&full))?;
+                // Drop directories the removal emptied, up to (not including) `dir`.
+                let mut parent = full.parent();
+                while let Some(current) = parent {
+                    if current == dir || std::fs::remove_dir(current).is_err() {
+                        break;
+                    }
+                    parent = current.parent();
+                }
+                summary.removed.push(path);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// The kinds of typed pages, each with its registry directory and example file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Resource,
+    DataSource,
+    EphemeralResource,
+}
+
+impl Kind {
+    const ALL: [Kind; 3] = [Kind::Resource, Kind::DataSource, Kind::EphemeralResource];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Resource => "Resource",
+            Self::DataSource => "Data Source",
+            Self::EphemeralResource => "Ephemeral Resource",
+        }
+    }
+
+    fn dir(self) -> &'static str {
+        match self {
+            Self::Resource => "resources",
+            Self::DataSource => "data-sources",
+            Self::EphemeralResource => "ephemeral-resources",
+        }
+    }
+
+    fn example_file(self) -> &'static str {
+        match self {
+            Self::Resource => "resource.tf",
+            Self::DataSource => "data-source.tf",
+            Self::EphemeralResource => "ephemeral-resource.tf",
+        }
+    }
+}
+
+fn short_name<'a>(provider_name: &str, type_name: &'a str) -> Result<&'a str, DocsError> {
+    type_name
+        .strip_prefix(provider_name)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .filter(|rest| !rest.is_empty())
+        .ok_or_else(|| DocsError::TypeName {
+            type_name: type_name.to_string(),
+            prefix: format!("{provider_name}_"),
+        })
+}
+
+fn render_index(
+    provider_name: &str,
+    schema: &Schema,
+    examples_dir: &Path,
+) -> Result<String, DocsError> {
+    let example = read_example(&examples_dir.join("provider").join("provider.tf"))?;
+    let title = format!("{provider_name} Provider");
+    let mut page = front_matter(&title, &schema.block.description);
+    page.push_str(&format!("# {title}\n\n"));
+    push_paragraph(&mut page, &schema.block.description);
+    if let Some(example) = example {
+        push_example(&mut page, &example);
+    }
+    page.push_str(&render_schema(&schema.block)?);
+    Ok(finish(page))
+}
+
+fn render_type_page(
+    provider_name: &str,
+    kind: Kind,
+    type_name: &str,
+    schema: &Schema,
+    examples_dir: &Path,
+) -> Result<String, DocsError> {
+    let example_dir = examples_dir.join(kind.dir()).join(type_name);
+    let example = read_example(&example_dir.join(kind.example_file()))?;
+    let import = match kind {
+        Kind::Resource => read_example(&example_dir.join("import.sh"))?,
+        Kind::DataSource | Kind::EphemeralResource => None,
+    };
+
+    let description = &schema.block.description;
+    let title = format!("{type_name} {} - {provider_name}", kind.label());
+    let mut page = front_matter(&title, description);
+    page.push_str(&format!("# {type_name} ({})\n\n", kind.label()));
+    push_paragraph(&mut page, description);
+    if kind == Kind::EphemeralResource {
+        page.push_str(&format!(
+            "> **NOTE**: [Ephemeral resources]({EPHEMERAL_URL}) need Terraform 1.10 or later. \
+             Their results are never stored in the plan or the state.\n\n"
+        ));
+    }
+    if let Some(example) = example {
+        push_example(&mut page, &example);
+    }
+    page.push_str(&render_schema(&schema.block)?);
+    if let Some(import) = import {
+        page.push_str("## Import\n\nImport is supported using the following syntax:\n\n");
+        page.push_str(&format!("```shell\n{}\n```\n\n", import.trim_end()));
+    }
+    Ok(finish(page))
+}
+
+/// YAML front matter. The description is a literal block with markdown code marks removed,
+/// since the registry shows it as plain text.
+fn front_matter(title: &str, description: &str) -> String {
+    let mut out = String::from(
+        "---\n# Generated by dbaas-docs from the provider schema: run `make docs`, do not edit.\n",
+    );
+    out.push_str(&format!("page_title: \"{}\"\n", title.replace('"', "\\\"")));
+    out.push_str("subcategory: \"\"\n");
+    let plain = description.trim().replace('`', "");
+    if plain.is_empty() {
+        out.push_str("description: \"\"\n");
+    } else {
+        out.push_str("description: |-\n");
+        for line in plain.lines() {
+            if line.trim().is_empty() {
+                out.push('\n');
+            } else {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    out.push_str("---\n\n");
+    out
+}
+
+fn push_paragraph(page: &mut String, text: &str) {
+    let text = text.trim();
+    if !text.is_empty() {
+        page.push_str(text);
+        page.push_str("\n\n");
+    }
+}
+
+fn push_example(page: &mut String, example: &str) {
+    page.push_str(&format!(
+        "## Example Usage\n\n```terraform\n{}\n```\n\n",
+        example.trim_end()
+    ));
+}
+
+/// Exactly one trailing newline.
+fn finish(mut page: String) -> String {
+    let trimmed = page.trim_end().len();
+    page.truncate(trimmed);
+    page.push('\n');
+    page
+}
+
+fn read_example(path: &Path) -> Result<Option<String>, DocsError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(DocsError::ReadExample {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The pages under `dir` that the generator owns.
+fn markdown_files(dir: &Path) -> Result<BTreeSet<PathBuf>, DocsError> {
+    let mut found = BTreeSet::new();
+    let index = PathBuf::from(INDEX_PAGE);
+    if dir.join(&index).is_file() {
+        found.insert(index);
+    }
+    for kind in Kind::ALL {
+        if dir.join(kind.dir()).is_dir() {
+            collect_markdown(dir, Path::new(kind.dir()), &mut found)?;
+        }
+    }
+    Ok(found)
+}
+
+fn collect_markdown(
+    root: &Path,
+    relative: &Path,
+    found: &mut BTreeSet<PathBuf>,
+) -> Result<(), DocsError> {
+    let here = root.join(relative);
+    let entries = std::fs::read_dir(&here).map_err(|source| DocsError::Io {
+        path: here.clone(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| DocsError::Io {
+            path: here.clone(),
+            source,
+        })?;
+        let path = relative.join(entry.file_name());
+        let file_type = entry.file_type().map_err(|source| DocsError::Io {
+            path: root.join(&path),
+            source,
+        })?;
+        if file_type.is_dir() {
+            collect_markdown(root, &path, found)?;
+        } else if path.extension().is_some_and(|e| e == "md") {
+            found.insert(path);
+        }
+    }
+    Ok(())
+}
+
+fn first_different_line(a: &str, b: &str) -> usize {
+    let mut a_lines = a.lines();
+    let mut b_lines = b.lines();
+    let mut line = 1;
+    loop {
+        match (a_lines.next(), b_lines.next()) {
+            (Some(x), Some(y)) if x == y => line += 1,
+            // A different line, one text ending first, or (both ended) only the final newline.
+            _ => return line,
+        }
+    }
+}
+
+// --- the `## Schema` section ---------------------------------------------------------------
+
+/// The three lists every block is split into, as on the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Required,
+    Optional,
+    ReadOnly,
+}
+
+impl Group {
+    const ALL: [Group; 3] = [Group::Required, Group::Optional, Group::ReadOnly];
+
+    /// The heading: a `###` heading at the top level, a label inside nested schemas.
+    fn title(self, top_level: bool) -> &'static str {
+        match (self, top_level) {
+            (Self::Required, true) => "### Required",
+            (Self::Optional, true) => "### Optional",
+            (Self::ReadOnly, true) => "### Read-Only",
+            (Self::Required, false) => "Required:",
+            (Self::Optional, false) => "Optional:",
+            (Self::ReadOnly, false) => "Read-Only:",
+        }
+    }
+}
+
+/// A nested schema still to write below the list that links to it.
+struct Section<'a> {
+    /// `nestedblock--a--b`, `nestedatt--a--b` or `nestedobjatt--a--b`.
+    anchor: String,
+    /// Schema path from the root, joined with `.` in the heading.
+    path: Vec<&'a str>,
+    content: SectionContent<'a>,
+}
+
+enum SectionContent<'a> {
+    Block(&'a Block),
+    Attributes(&'a NestedObject),
+    /// The attributes of an object type; they all take the group of the attribute holding them.
+    Object(&'a BTreeMap<String, Type>, Group),
+}
+
+/// One entry of a block's lists: an attribute or a nested block type.
+enum Member<'a> {
+    Attribute(&'a Attribute),
+    Block(&'a NestedBlock),
+}
+
+impl<'a> Member<'a> {
+    fn name(&self) -> &'a str {
+        match self {
+            Self::Attribute(a) => &a.name,
+            Self::Block(b) => &b.type_name,
+        }
+    }
+
+    fn write_only(&self) -> bool {
+        match self {
+            Self::Attribute(a) => a.write_only,
+            Self::Block(b) => b.block.contains_write_only(),
+        }
+    }
+}
+
+fn render_schema(block: &Block) -> Result<String, DocsError> {
+    let mut out = String::from("## Schema\n\n");
+    write_block(&mut out, &[], block, true)?;
+    Ok(out)
+}
+
+fn write_block<'a>(
+    out: &mut String,
+    parents: &[&'a str],
+    block: &'a Block,
+    top_level: bool,
+) -> Result<(), DocsError> {
+    let mut members: Vec<(Group, Member<'a>)> = Vec::new();
+    for attribute in &block.attributes {
+        let group =
+            attribute_group(attribute).ok_or_else(|| unclassifiable(parents, &attribute.name))?;
+        members.push((group, Member::Attribute(attribute)));
+    }
+    for nested in &block.block_types {
+        let group =
+            block_group(nested).ok_or_else(|| unclassifiable(parents, &nested.type_name))?;
+        members.push((group, Member::Block(nested)));
+    }
+    members.sort_by(|(ga, a), (gb, b)| ga.cmp(gb).then_with(|| a.name().cmp(b.name())));
+
+    let mut sections = Vec::new();
+    for group in Group::ALL {
+        let in_group: Vec<&Member<'a>> = members
+            .iter()
+            .filter(|(g, _)| *g == group)
+            .map(|(_, m)| m)
+            .collect();
+        if in_group.is_empty() {
+            continue;
+        }
+        out.push_str(group.title(top_level));
+        out.push_str("\n\n");
+        if in_group.iter().any(|m| m.write_only()) {
+            push_write_only_note(out);
+        }
+        for member in in_group {
+            let mut path = parents.to_vec();
+            path.push(member.name());
+            match member {
+                Member::Attribute(attribute) => {
+                    write_attribute(out, path, attribute, group, &mut sections);
+                }
+                Member::Block(nested) => write_nested_block(out, path, nested, &mut sections),
+            }
+        }
+        out.push('\n');
+    }
+    write_sections(out, sections)
+}
+
+fn push_write_only_note(out: &mut String) {
+    out.push_str(&format!(
+        "> **NOTE**: [Write-only arguments]({WRITE_ONLY_URL}) are never stored in the plan or \
+         the state; they need Terraform 1.11 or later.\n\n"
+    ));
+}
+
+fn unclassifiable(parents: &[&str], name: &str) -> DocsError {
+    let mut path = parents.to_vec();
+    path.push(name);
+    DocsError::Unclassifiable {
+        path: path.join("."),
+    }
+}
+
+fn attribute_group(attribute: &Attribute) -> Option<Group> {
+    if attribute.required {
+        Some(Group::Required)
+    } else if attribute.optional {
+        Some(Group::Optional)
+    } else if attribute.computed {
+        Some(Group::ReadOnly)
+    } else {
+        None
+    }
+}
+
+/// A block is required when it must appear, optional when the user can write anything in it
+/// (or it is empty), and read-only when everything in it is computed.
+fn block_group(nested: &NestedBlock) -> Option<Group> {
+    if nested.min_items > 0 {
+        Some(Group::Required)
+    } else if block_is_settable(&nested.block) {
+        Some(Group::Optional)
+    } else if nested.max_items == 0 && block_is_read_only(&nested.block) {
+        Some(Group::ReadOnly)
+    } else {
+        None
+    }
+}
+
+fn block_is_settable(block: &Block) -> bool {
+    (block.attributes.is_empty() && block.block_types.is_empty())
+        || block.attributes.iter().any(|a| a.required || a.optional)
+        || block
+            .block_types
+            .iter()
+            .any(|b| b.min_items > 0 || block_is_settable(&b.block))
+}
+
+fn block_is_read_only(block: &Block) -> bool {
+    block
+        .attributes
+        .iter()
+        .all(|a| attribute_group(a) == Some(Group::ReadOnly))
+        && block
+            .block_types
+            .iter()
+            .all(|b| b.min_items == 0 && b.max_items == 0 && block_is_read_only(&b.block))
+}
+
+fn write_attribute<'a>(
+    out: &mut String,
+    path: Vec<&'a str>,
+    attribute: &'a Attribute,
+    group: Group,
+    sections: &mut Vec<Section<'a>>,
+) {
+    let mut marks = vec![match &attribute.ty {
+        AttributeType::Primitive(ty) => type_label(ty),
+        AttributeType::Nested(object) => attributes_label(object),
+    }];
+    if attribute.sensitive {
+        marks.push("Sensitive".into());
+    }
+    if attribute.deprecated {
+        marks.push("Deprecated".into());
+    }
+    if attribute.write_only {
+        marks.push("Write-only".into());
+    }
+    let name = path.last().copied().unwrap_or_default();
+    out.push_str(&format!("- `{name}` ({})", marks.join(", ")));
+    push_description(out, &attribute.description);
+    if attribute.deprecated && !attribute.deprecation_message.trim().is_empty() {
+        out.push_str(&format!(
+            " **Deprecated:** {}",
+            attribute.deprecation_message.trim()
+        ));
+    }
+    let content = match &attribute.ty {
+        AttributeType::Nested(object) => Some(SectionContent::Attributes(object)),
+        AttributeType::Primitive(ty) => {
+            object_attributes(ty).map(|attrs| SectionContent::Object(attrs, group))
+        }
+    };
+    if let Some(content) = content {
+        let anchor = format!("nestedatt--{}", path.join("--"));
+        out.push_str(&format!(" (see [below for nested schema](#{anchor}))"));
+        sections.push(Section {
+            anchor,
+            path,
+            content,
+        });
+    }
+    out.push('\n');
+}
+
+fn write_nested_block<'a>(
+    out: &mut String,
+    path: Vec<&'a str>,
+    nested: &'a NestedBlock,
+    sections: &mut Vec<Section<'a>>,
+) {
+    let mut marks = vec![match nested.nesting {
+        BlockNesting::Single | BlockNesting::Group => "Block".to_string(),
+        BlockNesting::List => "Block List".to_string(),
+        BlockNesting::Set => "Block Set".to_string(),
+        BlockNesting::Map => "Block Map".to_string(),
+    }];
+    match nested.nesting {
+        BlockNesting::Single | BlockNesting::Group => {
+            marks.push(
+                match block_group(nested) {
+                    Some(Group::Required) => "Required",
+                    Some(Group::ReadOnly) => "Read-only",
+                    Some(Group::Optional) | None => "Optional",
+                }
+                .to_string(),
+            );
+        }
+        BlockNesting::List | BlockNesting::Set | BlockNesting::Map => {
+            if nested.min_items > 0 {
+                marks.push(format!("Min: {}", nested.min_items));
+            }
+            if nested.max_items > 0 {
+                marks.push(format!("Max: {}", nested.max_items));
+            }
+        }
+    }
+    if nested.block.deprecated {
+        marks.push("Deprecated".into());
+    }
+    let name = path.last().copied().unwrap_or_default();
+    out.push_str(&format!("- `{name}` ({})", marks.join(", ")));
+    push_description(out, &nested.block.description);
+    let anchor = format!("nestedblock--{}", path.join("--"));
+    out.push_str(&format!(" (see [below for nested schema](#{anchor}))\n"));
+    sections.push(Section {
+        anchor,
+        path,
+        content: SectionContent::Block(&nested.block),
+    });
+}
+
+/// Appends ` description`, with blank lines turned into markdown line breaks so that the text
+/// stays inside its list item.
+fn push_description(out: &mut String, description: &str) {
+    let description = description.trim();
+    if description.is_empty() {
+        return;
+    }
+    let mut text = String::new();
+    let mut blank_run = false;
+    for line in description.lines() {
+        if line.trim().is_empty() {
+            blank_run = true;
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(if blank_run { "  \n" } else { "\n" });
+        }
+        blank_run = false;
+        text.push_str(line);
+    }
+    out.push(' ');
+    out.push_str(&text);
+}
+
+fn write_sections(out: &mut String, sections: Vec<Section<'_>>) -> Result<(), DocsError> {
+    for section in sections {
+        out.push_str(&format!(
+            "<a id=\"{}\"></a>\n### Nested Schema for `{}`\n\n",
+            section.anchor,
+            section.path.join(".")
+        ));
+        match section.content {
+            SectionContent::Block(block) => write_block(out, &section.path, block, false)?,
+            SectionContent::Attributes(object) => {
+                write_nested_attributes(out, &section.path, object)?;
+            }
+            SectionContent::Object(attrs, group) => {
+                write_object(out, &section.path, attrs, group)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_nested_attributes<'a>(
+    out: &mut String,
+    parents: &[&'a str],
+    object: &'a NestedObject,
+) -> Result<(), DocsError> {
+    let mut sorted: Vec<(Group, &'a Attribute)> = Vec::new();
+    for attribute in &object.attributes {
+        let group =
+            attribute_group(attribute).ok_or_else(|| unclassifiable(parents, &attribute.name))?;
+        sorted.push((group, attribute));
+    }
+    sorted.sort_by(|(ga, a), (gb, b)| ga.cmp(gb).then_with(|| a.name.cmp(&b.name)));
+
+    let mut sections = Vec::new();
+    for group in Group::ALL {
+        let in_group: Vec<&'a Attribute> = sorted
+            .iter()
+            .filter(|(g, _)| *g == group)
+            .map(|(_, a)| *a)
+            .collect();
+        if in_group.is_empty() {
+            continue;
+        }
+        out.push_str(group.title(false));
+        out.push_str("\n\n");
+        if in_group.iter().any(|a| a.write_only) {
+            push_write_only_note(out);
+        }
+        for attribute in in_group {
+            let mut path = parents.to_vec();
+            path.push(&attribute.name);
+            write_attribute(out, path, attribute, group, &mut sections);
+        }
+        out.push('\n');
+    }
+    write_sections(out, sections)
+}
+
+fn write_object<'a>(
+    out: &mut String,
+    parents: &[&'a str],
+    attrs: &'a BTreeMap<String, Type>,
+    group: Group,
+) -> Result<(), DocsError> {
+    out.push_str(group.title(false));
+    out.push_str("\n\n");
+    let mut sections = Vec::new();
+    // A BTreeMap iterates in name order already.
+    for (name, ty) in attrs {
+        let mut path = parents.to_vec();
+        path.push(name);
+        out.push_str(&format!("- `{name}` ({})", type_label(ty)));
+        if let Some(inner) = object_attributes(ty) {
+            let anchor = format!("nestedobjatt--{}", path.join("--"));
+            out.push_str(&format!(" (see [below for nested schema](#{anchor}))"));
+            sections.push(Section {
+                anchor,
+                path,
+                content: SectionContent::Object(inner, group),
+            });
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    write_sections(out, sections)
+}
+
+/// The attributes of an object type, or of the objects in a list, set or map.
+fn object_attributes(ty: &Type) -> Option<&BTreeMap<String, Type>> {
+    match ty {
+        Type::Object(attrs) => Some(attrs),
+        Type::List(element) | Type::Set(element) | Type::Map(element) => match element.as_ref() {
+            Type::Object(attrs) => Some(attrs),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The registry's name for a type: `String`, `List of String`, `Map of Object`, …
+fn type_label(ty: &Type) -> String {
+    match ty {
+        Type::String => "String".into(),
+        Type::Number => "Number".into(),
+        Type::Bool => "Boolean".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(element) => format!("List of {}", type_label(element)),
+        Type::Set(element) => format!("Set of {}", type_label(element)),
+        Type::Map(element) => format!("Map of {}", type_label(element)),
+        Type::Object(_) => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}
+
+/// `Attributes`, `Attributes List`, … for nested attributes.
+fn attributes_label(object: &NestedObject) -> String {
+    match object.nesting {
+        ObjectNesting::Single => "Attributes",
+        ObjectNesting::List => "Attributes List",
+        ObjectNesting::Set => "Attributes Set",
+        ObjectNesting::Map => "Attributes Map",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_label_names_types_like_the_registry() {
+        assert_eq!(type_label(&Type::String), "String");
+        assert_eq!(type_label(&Type::Bool), "Boolean");
+        assert_eq!(type_label(&Type::list(Type::String)), "List of String");
+        assert_eq!(
+            type_label(&Type::set(Type::map(Type::Number))),
+            "Set of Map of Number"
+        );
+        assert_eq!(
+            type_label(&Type::list(Type::object([("a", Type::String)]))),
+            "List of Object"
+        );
+        assert_eq!(type_label(&Type::Tuple(vec![Type::String])), "Tuple");
+        assert_eq!(type_label(&Type::Dynamic), "Dynamic");
+    }
+
+    #[test]
+    fn short_name_strips_the_provider_prefix_or_fails() {
+        assert_eq!(short_name("dbaas", "dbaas_database").unwrap(), "database");
+        for bad in ["database", "dbaasdatabase", "dbaas_", "other_database"] {
+            assert!(
+                matches!(short_name("dbaas", bad), Err(DocsError::TypeName { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn first_different_line_points_at_the_change() {
+        assert_eq!(first_different_line("a\nb\nc\n", "a\nx\nc\n"), 2);
+        assert_eq!(first_different_line("a\n", "a\nb\n"), 2);
+        assert_eq!(first_different_line("a\nb", "a\nb\n"), 3);
+    }
+
+    #[test]
+    fn push_description_keeps_multi_paragraph_text_in_one_list_item() {
+        let mut out = String::new();
+        push_description(&mut out, "  First.\n\n\nSecond\nline.  ");
+        assert_eq!(out, " First.  \nSecond\nline.");
+        let mut empty = String::new();
+        push_description(&mut empty, " \n ");
+        assert_eq!(empty, "");
+    }
+
+    #[test]
+    fn block_group_follows_the_blocks_content() {
+        let settable = Block::new("").attribute(Attribute::string("a").optional());
+        let computed = Block::new("").attribute(Attribute::string("a").computed());
+        assert_eq!(
+            block_group(&NestedBlock::list("b", settable.clone()).min_items(1)),
+            Some(Group::Required)
+        );
+        assert_eq!(
+            block_group(&NestedBlock::single("b", settable)),
+            Some(Group::Optional)
+        );
+        assert_eq!(
+            block_group(&NestedBlock::list("b", computed.clone())),
+            Some(Group::ReadOnly)
+        );
+        assert_eq!(
+            block_group(&NestedBlock::list("b", computed).max_items(1)),
+            None
+        );
+        assert_eq!(
+            block_group(&NestedBlock::single("b", Block::new(""))),
+            Some(Group::Optional)
+        );
+    }
+}

@@ -1,0 +1,482 @@
+//! Collection and index operations (MongoDB style): the rules every API of the service shares.
+//!
+//! A collection is created implicitly by its first index and always has the implicit `_id_`
+//! index (unique, on `_id` ascending, `READY`). That index is not stored: it is made up from the
+//! collection whenever it is listed or read, so it can never drift or be deleted. Changes run
+//! in one store transaction together with the parent rule.
+
+use super::databases::{Databases, parent_for_change, parent_for_read};
+use super::error::LocalError;
+use super::model::{Collection, Index, IndexKey, Status, whole_seconds};
+
+/// Name of the implicit index every collection has.
+pub(crate) const ID_INDEX: &str = "_id_";
+
+/// Field of the implicit index.
+pub(crate) const ID_FIELD: &str = "_id";
+
+/// Longest collection name, in characters.
+pub(crate) const MAX_COLLECTION_CHARS: usize = 120;
+
+/// Longest index name, in characters.
+pub(crate) const MAX_INDEX_NAME_CHARS: usize = 128;
+
+/// Most fields in one index.
+pub(crate) const MAX_INDEX_KEYS: usize = 32;
+
+/// One requested key, direction not yet checked.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestedKey {
+    /// Document field.
+    pub(crate) field: String,
+    /// Must be `1` or `-1`.
+    pub(crate) direction: i64,
+}
+
+/// A create request after wire decoding.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CreateIndex {
+    /// Index name, or `None` for the MongoDB-style default (`a_1_b_-1`).
+    pub(crate) name: Option<String>,
+    /// Fields in order.
+    pub(crate) keys: Vec<RequestedKey>,
+    /// Whether indexed values must be unique.
+    pub(crate) unique: bool,
+    /// Whether documents lacking the fields are left out.
+    pub(crate) sparse: bool,
+}
+
+/// A collection and how many indexes it has (the implicit `_id_` included).
+#[derive(Debug, Clone)]
+pub(crate) struct CollectionSummary {
+    /// Collection name.
+    pub(crate) name: String,
+    /// Indexes listed for it, `_id_` and transitional ones included.
+    pub(crate) index_count: usize,
+}
+
+/// The index operations, over the shared store.
+#[derive(Debug, Clone)]
+pub(crate) struct Indexes {
+    databases: Databases,
+}
+
+impl Indexes {
+    /// Operations sharing the store, clock and lifecycle of `databases`.
+    pub(crate) fn new(databases: Databases) -> Self {
+        Self { databases }
+    }
+
+    /// Validates and creates an index (status `BUILDING`), creating its collection when needed.
+    pub(crate) async fn create(
+        &self,
+        database_id: &str,
+        collection: &str,
+        request: CreateIndex,
+    ) -> Result<Index, LocalError> {
+        validate_collection(collection)?;
+        let keys = validate_keys(&request.keys)?;
+        let name = match request.name {
+            Some(name) => {
+                validate_index_name(&name)?;
+                name
+            }
+            None => {
+                let name = default_name(&keys);
+                if name.chars().count() > MAX_INDEX_NAME_CHARS {
+                    return Err(LocalError::invalid(
+                        "name",
+                        format!(
+                            "the default index name would be longer than \
+                             {MAX_INDEX_NAME_CHARS} characters; give the index a name"
+                        ),
+                    ));
+                }
+                name
+            }
+        };
+        let now = self.databases.clock().now();
+        let settles_at = self.databases.settles_at(now);
+        let (database_id, collection) = (database_id.to_owned(), collection.to_owned());
+        let index = self
+            .databases
+            .store()
+            .transact(move |tx| {
+                parent_for_change(tx, &database_id)?;
+                if tx.collection(&database_id, &collection)?.is_none() {
+                    tx.insert_collection(&Collection {
+                        database_id: database_id.clone(),
+                        name: collection.clone(),
+                        created_at: whole_seconds(now),
+                    })?;
+                }
+                for existing in tx.indexes(&database_id, &collection)? {
+                    if existing.name == name || existing.keys == keys {
+                        return Err(taken(&existing, existing.name == name));
+                    }
+                }
+                let index = Index {
+                    database_id,
+                    collection,
+                    name,
+                    keys,
+                    unique: request.unique,
+                    sparse: request.sparse,
+                    status: Status::Building,
+                    created_at: whole_seconds(now),
+                    transition_at: Some(settles_at),
+                };
+                tx.insert_index(&index)?;
+                Ok(index)
+            })
+            .await?;
+        self.databases.wake();
+        tracing::info!(
+            database_id = %index.database_id,
+            collection = %index.collection,
+            name = %index.name,
+            "index building"
+        );
+        Ok(index)
+    }
+
+    /// One index (`_id_` included), whatever the database's status; 404 when absent or gone.
+    pub(crate) async fn get(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<Index, LocalError> {
+        let (database_id, collection, name) = (
+            database_id.to_owned(),
+            collection.to_owned(),
+            name.to_owned(),
+        );
+        self.databases
+            .store()
+            .transact(move |tx| {
+                parent_for_read(tx, &database_id)?;
+                let stored = tx
+                    .collection(&database_id, &collection)?
+                    .ok_or_else(|| collection_not_found(&database_id, &collection))?;
+                if name == ID_INDEX {
+                    return Ok(id_index(&stored));
+                }
+                tx.index(&database_id, &collection, &name)?
+                    .ok_or_else(|| index_not_found(&database_id, &collection, &name))
+            })
+            .await
+    }
+
+    /// The indexes of a collection: `_id_` first, then by name; 404 when the collection does
+    /// not exist.
+    pub(crate) async fn list(
+        &self,
+        database_id: &str,
+        collection: &str,
+    ) -> Result<Vec<Index>, LocalError> {
+        let (database_id, collection) = (database_id.to_owned(), collection.to_owned());
+        self.databases
+            .store()
+            .transact(move |tx| {
+                parent_for_read(tx, &database_id)?;
+                let stored = tx
+                    .collection(&database_id, &collection)?
+                    .ok_or_else(|| collection_not_found(&database_id, &collection))?;
+                let mut indexes = vec![id_index(&stored)];
+                indexes.extend(tx.indexes(&database_id, &collection)?);
+                Ok(indexes)
+            })
+            .await
+    }
+
+    /// The collections of a database, sorted by name.
+    pub(crate) async fn collections(
+        &self,
+        database_id: &str,
+    ) -> Result<Vec<CollectionSummary>, LocalError> {
+        let database_id = database_id.to_owned();
+        self.databases
+            .store()
+            .transact(move |tx| {
+                parent_for_read(tx, &database_id)?;
+                Ok(tx
+                    .collections(&database_id)?
+                    .into_iter()
+                    .map(|(collection, stored)| CollectionSummary {
+                        name: collection.name,
+                        index_count: stored + 1,
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    /// Starts deleting an index (status `DELETING`), whatever its status; deleting one that is
+    /// already `DELETING` changes nothing. `_id_` cannot be deleted.
+    pub(crate) async fn delete(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<Index, LocalError> {
+        if name == ID_INDEX {
+            return Err(LocalError::invalid(
+                "name",
+                "the _id_ index is implicit and cannot be deleted",
+            ));
+        }
+        let now = self.databases.clock().now();
+        let settles_at = self.databases.settles_at(now);
+        let (database_id, collection, name) = (
+            database_id.to_owned(),
+            collection.to_owned(),
+            name.to_owned(),
+        );
+        let (index, changed) = self
+            .databases
+            .store()
+            .transact(move |tx| {
+                parent_for_change(tx, &database_id)?;
+                if tx.collection(&database_id, &collection)?.is_none() {
+                    return Err(collection_not_found(&database_id, &collection));
+                }
+                let mut index = tx
+                    .index(&database_id, &collection, &name)?
+                    .ok_or_else(|| index_not_found(&database_id, &collection, &name))?;
+                if index.status == Status::Deleting {
+                    return Ok((index, false));
+                }
+                index.status = Status::Deleting;
+                index.transition_at = Some(settles_at);
+                tx.update_index(&index)?;
+                Ok((index, true))
+            })
+            .await?;
+        if changed {
+            self.databases.wake();
+            tracing::info!(
+                database_id = %index.database_id,
+                collection = %index.collection,
+                name = %index.name,
+                "index deleting"
+            );
+        }
+        Ok(index)
+    }
+}
+
+/// The implicit `_id_` index of a collection.
+pub(crate) fn id_index(collection: &Collection) -> Index {
+    Index {
+        database_id: collection.database_id.clone(),
+        collection: collection.name.clone(),
+        name: ID_INDEX.to_owned(),
+        keys: vec![IndexKey {
+            field: ID_FIELD.to_owned(),
+            direction: 1,
+        }],
+        unique: true,
+        sparse: false,
+        status: Status::Ready,
+        created_at: collection.created_at,
+        transition_at: None,
+    }
+}
+
+/// MongoDB's default name: each field and direction, joined by `_` (`a_1_b_-1`).
+pub(crate) fn default_name(keys: &[IndexKey]) -> String {
+    keys.iter()
+        .map(|key| format!("{}_{}", key.field, key.direction))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// 1–120 characters, no `$`, no NUL, not starting with `system.`.
+pub(crate) fn validate_collection(name: &str) -> Result<(), LocalError> {
+    let chars = name.chars().count();
+    let problem = if chars == 0 || chars > MAX_COLLECTION_CHARS {
+        Some(format!("use 1 to {MAX_COLLECTION_CHARS} characters"))
+    } else if name.contains('$') || name.contains('\0') {
+        Some("'$' and NUL are not allowed".to_owned())
+    } else if name.starts_with("system.") {
+        Some("names starting with 'system.' are reserved".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(LocalError::invalid(
+            "collection",
+            format!("collection name {name:?} is invalid: {problem}"),
+        )),
+    }
+}
+
+/// 1–128 characters, not `_id_`.
+pub(crate) fn validate_index_name(name: &str) -> Result<(), LocalError> {
+    let chars = name.chars().count();
+    if name == ID_INDEX {
+        Err(LocalError::invalid(
+            "name",
+            "_id_ is the implicit index of every collection; choose another name",
+        ))
+    } else if chars == 0 || chars > MAX_INDEX_NAME_CHARS {
+        Err(LocalError::invalid(
+            "name",
+            format!("index name must be 1 to {MAX_INDEX_NAME_CHARS} characters long"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Non-empty, at most 32 keys, fields non-empty, not starting with `$` and distinct, directions
+/// `1` or `-1`, and not exactly the implicit `[{_id: 1}]`.
+pub(crate) fn validate_keys(keys: &[RequestedKey]) -> Result<Vec<IndexKey>, LocalError> {
+    let invalid = |message: String| LocalError::invalid("keys", message);
+    if keys.is_empty() {
+        return Err(invalid("keys must list at least one field".to_owned()));
+    }
+    if keys.len() > MAX_INDEX_KEYS {
+        return Err(invalid(format!(
+            "an index has at most {MAX_INDEX_KEYS} keys ({} given)",
+            keys.len()
+        )));
+    }
+    let mut checked: Vec<IndexKey> = Vec::with_capacity(keys.len());
+    for (position, key) in keys.iter().enumerate() {
+        if key.field.is_empty() || key.field.starts_with('$') || key.field.contains('\0') {
+            return Err(invalid(format!(
+                "keys[{position}].field {:?} is invalid: it must be non-empty and not start \
+                 with '$'",
+                key.field
+            )));
+        }
+        let direction = match key.direction {
+            1 => 1,
+            -1 => -1,
+            other => {
+                return Err(invalid(format!(
+                    "keys[{position}].direction is {other}; use 1 (ascending) or -1 (descending)"
+                )));
+            }
+        };
+        if checked.iter().any(|seen| seen.field == key.field) {
+            return Err(invalid(format!(
+                "field {:?} appears more than once in keys",
+                key.field
+            )));
+        }
+        checked.push(IndexKey {
+            field: key.field.clone(),
+            direction,
+        });
+    }
+    if checked.len() == 1 && checked[0].field == ID_FIELD && checked[0].direction == 1 {
+        return Err(invalid(
+            "an index on {_id: 1} is the implicit _id_ index every collection already has"
+                .to_owned(),
+        ));
+    }
+    Ok(checked)
+}
+
+fn collection_not_found(database_id: &str, collection: &str) -> LocalError {
+    LocalError::NotFound(format!(
+        "collection {collection:?} not found on database {database_id}"
+    ))
+}
+
+fn index_not_found(database_id: &str, collection: &str, name: &str) -> LocalError {
+    LocalError::NotFound(format!(
+        "index {name:?} not found on collection {collection:?} of database {database_id}"
+    ))
+}
+
+/// An index clashing by name or by keys: a duplicate, or busy while it is being deleted.
+fn taken(existing: &Index, same_name: bool) -> LocalError {
+    let what = if same_name {
+        format!(
+            "an index named {:?} already exists on collection {:?}",
+            existing.name, existing.collection
+        )
+    } else {
+        format!(
+            "index {:?} on collection {:?} already has these keys",
+            existing.name, existing.collection
+        )
+    };
+    if existing.status == Status::Deleting {
+        LocalError::Busy(format!(
+            "{what} and is being deleted; retry when it is gone"
+        ))
+    } else {
+        LocalError::Duplicate(what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(field: &str, direction: i64) -> RequestedKey {
+        RequestedKey {
+            field: field.into(),
+            direction,
+        }
+    }
+
+    fn field_of(error: LocalError) -> String {
+        match error {
+            LocalError::Invalid { field, .. } => field.unwrap_or_default(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn default_name_joins_fields_and_directions() {
+        let keys = validate_keys(&[key("a", 1), key("b", -1)]).unwrap();
+        assert_eq!(default_name(&keys), "a_1_b_-1");
+        let keys = validate_keys(&[key("address.city", 1)]).unwrap();
+        assert_eq!(default_name(&keys), "address.city_1");
+    }
+
+    #[test]
+    fn validate_keys_names_keys_field() {
+        let too_many: Vec<RequestedKey> = (0..33).map(|i| key(&format!("f{i}"), 1)).collect();
+        let max: Vec<RequestedKey> = (0..32).map(|i| key(&format!("f{i}"), 1)).collect();
+        assert!(validate_keys(&max).is_ok());
+        for keys in [
+            vec![],
+            too_many,
+            vec![key("", 1)],
+            vec![key("$where", 1)],
+            vec![key("a", 0)],
+            vec![key("a", 2)],
+            vec![key("a", 1), key("a", -1)],
+            vec![key("_id", 1)],
+        ] {
+            assert_eq!(field_of(validate_keys(&keys).unwrap_err()), "keys");
+        }
+        assert!(validate_keys(&[key("_id", -1)]).is_ok());
+        assert!(validate_keys(&[key("_id", 1), key("a", 1)]).is_ok());
+    }
+
+    #[test]
+    fn validate_collection_and_name_follow_contract() {
+        for good in ["orders", "a", "orders.archive", &"c".repeat(120), "systemx"] {
+            assert!(validate_collection(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a$b", "a\0b", "system.users", &"c".repeat(121)] {
+            assert_eq!(
+                field_of(validate_collection(bad).unwrap_err()),
+                "collection"
+            );
+        }
+        assert!(validate_index_name("by_customer").is_ok());
+        for bad in ["", "_id_", &"n".repeat(129)] {
+            assert_eq!(field_of(validate_index_name(bad).unwrap_err()), "name");
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! `dbaas_ip_restriction`: one allowed network of a database. APIs such as dbaas-local and OVH
+//! mark the database busy after each change of its allow-list, so changes to one database take
+//! turns (a per-database lock in this provider process) and a busy answer is retried within the
+//! timeout: 50 restrictions on one database apply in one run with Terraform's default parallelism.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::Client;
+use super::errors::{api_error, wait_error};
+use super::ids;
+use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
+use crate::api::{self, IpRestriction, IpRestrictionSpec};
+use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
+use crate::tfplugin::path::AttributePath;
+use crate::tfplugin::resource::{
+    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, PlanChange,
+    PlanRules, ReadResult, Resource,
+};
+use crate::tfplugin::schema::{Attribute, Block, Schema};
+use crate::tfplugin::timeouts::{self, TIMEOUTS_BLOCK};
+use crate::tfplugin::value::{Type, Value};
+
+const TYPE_NAME: &str = "dbaas_ip_restriction";
+const CREATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const ATTRIBUTES: &[&str] = &["cidr", "description"];
+
+/// The `dbaas_ip_restriction` resource type.
+#[derive(Debug)]
+pub(super) struct IpRestrictionResource;
+
+#[async_trait]
+impl Resource<Client> for IpRestrictionResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "One network allowed to connect to a database. Changes to the allow-list of one \
+                 database are applied one at a time, and retried while the API reports the \
+                 database busy, so any number of restrictions can be applied in one run.",
+            )
+            .attribute(
+                Attribute::string("id")
+                    .computed()
+                    .description("`<database_id>/<cidr>`, also the import id."),
+            )
+            .attribute(
+                Attribute::string("database_id")
+                    .required()
+                    .description("Id of the database. Changing it replaces the restriction."),
+            )
+            .attribute(Attribute::string("cidr").required().description(
+                "IPv4 or IPv6 network such as `10.0.0.0/24` or `2001:db8::/48`; a bare address \
+                 means `/32` or `/128`. Host bits must be zero. Changing it replaces the \
+                 restriction.",
+            ))
+            .attribute(
+                Attribute::string("description")
+                    .optional()
+                    .description("Free text, at most 255 characters. Changes in place."),
+            )
+            .attribute(
+                Attribute::string("status")
+                    .computed()
+                    .description("Status as the API reports it, `READY` once applied."),
+            )
+            .block(timeouts::block(&[
+                ("create", CREATE_TIMEOUT),
+                ("update", UPDATE_TIMEOUT),
+                ("delete", DELETE_TIMEOUT),
+            ])),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(cidr) = config.attr("cidr").as_str()
+            && let Err(problem) = canonical_cidr(cidr)
+        {
+            diags.attribute_error(AttributePath::attr("cidr"), "Invalid CIDR", problem);
+        }
+        if let Some(description) = config.attr("description").as_str()
+            && description.chars().count() > 255
+        {
+            diags.attribute_error(
+                AttributePath::attr("description"),
+                "Invalid Description",
+                format!(
+                    "description has {} characters; at most 255 are allowed.",
+                    description.chars().count()
+                ),
+            );
+        }
+    }
+
+    fn plan_rules(&self) -> PlanRules {
+        PlanRules {
+            requires_replace: &["database_id", "cidr"],
+            volatile_on_update: &["status"],
+            defaults: Vec::new(),
+        }
+    }
+
+    /// Keeps the prior spelling of an equivalent network (`10.0.0.7` and `10.0.0.7/32`).
+    async fn modify_plan(
+        &self,
+        _ctx: &Context<'_, Client>,
+        plan: &mut PlanChange<'_>,
+        _diags: &mut Diagnostics,
+    ) {
+        if !plan.is_create() {
+            let same = match (
+                plan.planned.attr("cidr").as_str(),
+                plan.prior.attr("cidr").as_str(),
+            ) {
+                (Some(next), Some(prior)) => {
+                    canonical_cidr(next).ok() == canonical_cidr(prior).ok()
+                }
+                _ => false,
+            };
+            if same {
+                plan.planned
+                    .set_attr("cidr", plan.prior.attr("cidr").clone());
+            }
+        } else if let (Some(database), Some(cidr)) = (
+            plan.planned.attr("database_id").as_str(),
+            plan.planned.attr("cidr").as_str(),
+        ) && let Ok(cidr) = canonical_cidr(cidr)
+        {
+            plan.planned
+                .set_attr("id", Value::string(format!("{database}/{cidr}")));
+        }
+    }
+
+    async fn create(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
+        let planned = request.planned;
+        let database_id = attr_string(planned, "database_id");
+        let written = attr_string(planned, "cidr");
+        let cidr = canonical_cidr(&written).unwrap_or(written);
+        let object = format!("IP restriction {cidr} of database {database_id}");
+        let api = &ctx.client.api;
+        let spec = IpRestrictionSpec {
+            cidr: cidr.clone(),
+            description: planned.attr("description").as_str().map(str::to_string),
+        };
+        let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
+        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+
+        let _turn = ctx.client.lock_database(&database_id).await;
+        let created = retry_while_busy(&object, &policy, ctx.cancel, || {
+            api.create_ip_restriction(&database_id, &spec)
+        })
+        .await;
+        let created = match created {
+            Ok(created) => created,
+            Err(super::wait::WaitError::Api(err)) if err.is_conflict() => {
+                return ApplyResult::failed(Value::Null, duplicate(&database_id, &cidr, &err));
+            }
+            Err(err) => {
+                let diags = wait_error(
+                    "Error Creating IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    false,
+                    ATTRIBUTES,
+                );
+                return ApplyResult::failed(Value::Null, diags);
+            }
+        };
+        let ready = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
+            api.get_ip_restriction(&database_id, &cidr)
+        })
+        .await;
+        match ready {
+            Ok(restriction) => ApplyResult::ok(state_of(&restriction, planned)),
+            Err((latest, err)) => ApplyResult::failed(
+                state_of(&latest.unwrap_or(created), planned),
+                wait_error(
+                    "Error Waiting For IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                    &[],
+                ),
+            ),
+        }
+    }
+
+    async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
+        let database_id = attr_string(state, "database_id");
+        let written = attr_string(state, "cidr");
+        let cidr = canonical_cidr(&written).unwrap_or(written);
+        match ctx.client.api.get_ip_restriction(&database_id, &cidr).await {
+            Ok(restriction) if restriction.status.phase == api::Phase::Deleting => Ok(None),
+            Ok(restriction) => Ok(Some(state_of(&restriction, state))),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(api_error(
+                "Error Reading IP Restriction",
+                &format!("IP restriction {cidr} of database {database_id}"),
+                ctx.client.api.api_name(),
+                &err,
+                ATTRIBUTES,
+            )),
+        }
+    }
+
+    async fn update(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
+        let (prior, planned) = (request.prior, request.planned);
+        let database_id = attr_string(prior, "database_id");
+        let written = attr_string(prior, "cidr");
+        let cidr = canonical_cidr(&written).unwrap_or(written);
+        let object = format!("IP restriction {cidr} of database {database_id}");
+        let api = &ctx.client.api;
+        let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
+        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let description = planned.attr("description").as_str().map(str::to_string);
+        if planned.attr("description") == prior.attr("description") {
+            let mut state = prior.clone();
+            state.set_attr(TIMEOUTS_BLOCK, planned.attr(TIMEOUTS_BLOCK).clone());
+            return ApplyResult::ok(state);
+        }
+        let _turn = ctx.client.lock_database(&database_id).await;
+        let updated = retry_while_busy(&object, &policy, ctx.cancel, || {
+            api.update_ip_restriction(&database_id, &cidr, description.as_deref())
+        })
+        .await;
+        if let Err(err) = updated {
+            let diags = wait_error(
+                "Error Updating IP Restriction",
+                &object,
+                api.api_name(),
+                &err,
+                true,
+                ATTRIBUTES,
+            );
+            return ApplyResult::failed(prior.clone(), diags);
+        }
+        let ready = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
+            api.get_ip_restriction(&database_id, &cidr)
+        })
+        .await;
+        match ready {
+            Ok(restriction) => ApplyResult::ok(state_of(&restriction, planned)),
+            Err((latest, err)) => ApplyResult::failed(
+                latest.map_or_else(|| prior.clone(), |r| state_of(&r, planned)),
+                wait_error(
+                    "Error Waiting For IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                    &[],
+                ),
+            ),
+        }
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {
+        let database_id = attr_string(prior, "database_id");
+        let written = attr_string(prior, "cidr");
+        let cidr = canonical_cidr(&written).unwrap_or(written);
+        let object = format!("IP restriction {cidr} of database {database_id}");
+        let api = &ctx.client.api;
+        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
+        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let _turn = ctx.client.lock_database(&database_id).await;
+        let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
+            api.delete_ip_restriction(&database_id, &cidr)
+        })
+        .await;
+        if let Err(err) = deleted {
+            return wait_error(
+                "Error Deleting IP Restriction",
+                &object,
+                api.api_name(),
+                &err,
+                true,
+                &[],
+            );
+        }
+        let gone = until_gone(&object, &policy, ctx.cancel, restriction_status, || {
+            api.get_ip_restriction(&database_id, &cidr)
+        })
+        .await;
+        match gone {
+            Ok(()) => Diagnostics::default(),
+            Err(err) => wait_error(
+                "Error Deleting IP Restriction",
+                &object,
+                api.api_name(),
+                &err,
+                true,
+                &[],
+            ),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Importer> {
+        Some(self)
+    }
+
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(self)
+    }
+}
+
+impl Importer for IpRestrictionResource {
+    fn import_state(&self, id: &str) -> Result<Value, Diagnostics> {
+        let parts = ids::split(
+            TYPE_NAME,
+            id,
+            &["database_id", "cidr"],
+            Some("cidr"),
+            "db-0123456789ab/10.0.0.0/24",
+        )?;
+        let cidr = canonical_cidr(&parts[1])
+            .map_err(|problem| Diagnostics::from_error("Invalid Import ID", problem))?;
+        Ok(Value::object([
+            ("id", Value::string(format!("{}/{cidr}", parts[0]))),
+            ("database_id", Value::string(&parts[0])),
+            ("cidr", Value::string(cidr)),
+        ]))
+    }
+}
+
+impl Identity for IpRestrictionResource {
+    fn attributes(&self) -> Vec<IdentityAttribute> {
+        vec![
+            IdentityAttribute {
+                name: "database_id",
+                ty: Type::String,
+                description: "Id of the database.",
+                required_for_import: true,
+            },
+            IdentityAttribute {
+                name: "cidr",
+                ty: Type::String,
+                description: "The allowed network, in canonical form.",
+                required_for_import: true,
+            },
+        ]
+    }
+
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        let database = state.attr("database_id").as_str()?;
+        let cidr = canonical_cidr(state.attr("cidr").as_str()?).ok()?;
+        Some(Value::object([
+            ("database_id", Value::string(database)),
+            ("cidr", Value::string(cidr)),
+        ]))
+    }
+
+    fn import_id(&self, identity: &Value) -> Result<String, Diagnostics> {
+        match (
+            identity.attr("database_id").as_str(),
+            identity.attr("cidr").as_str(),
+        ) {
+            (Some(database), Some(cidr)) => Ok(format!("{database}/{cidr}")),
+            _ => Err(Diagnostics::from_error(
+                "Invalid Import Identity",
+                "The identity needs `database_id` and `cidr`.",
+            )),
+        }
+    }
+}
+
+fn restriction_status(restriction: &IpRestriction) -> &api::Status {
+    &restriction.status
+}
+
+/// A duplicate is an error that says so: silently adopting a restriction another configuration
+/// (or a person) created would let one `terraform destroy` remove what someone else relies on.
+fn duplicate(database_id: &str, cidr: &str, err: &api::Error) -> Diagnostics {
+    Diagnostics::from(Diagnostic {
+        severity: Severity::Error,
+        summary: "IP Restriction Already Exists".to_string(),
+        detail: format!(
+            "{cidr} is already allowed on database {database_id}, by another resource or outside \
+             Terraform. Remove the duplicate from the configuration, or bring the existing entry \
+             under this resource with `terraform import {TYPE_NAME}.<name> {database_id}/{cidr}`.\
+             \n\nThe API said: {err}"
+        ),
+        path: Some(AttributePath::attr("cidr")),
+    })
+}
+
+/// The state of a restriction; the user's spelling of the network is kept.
+fn state_of(restriction: &IpRestriction, base: &Value) -> Value {
+    let cidr = match base.attr("cidr").as_str() {
+        Some(written) if canonical_cidr(written).ok().as_deref() == Some(&restriction.cidr) => {
+            Value::string(written)
+        }
+        _ => Value::string(&restriction.cidr),
+    };
+    Value::object([
+        (
+            "id",
+            Value::string(format!("{}/{}", restriction.database_id, restriction.cidr)),
+        ),
+        ("database_id", Value::string(&restriction.database_id)),
+        ("cidr", cidr),
+        (
+            "description",
+            restriction
+                .description
+                .as_deref()
+                .map_or(Value::Null, Value::string),
+        ),
+        ("status", Value::string(&restriction.status.raw)),
+        (TIMEOUTS_BLOCK, base.attr(TIMEOUTS_BLOCK).clone()),
+    ])
+}
+
+fn attr_string(value: &Value, name: &str) -> String {
+    value.attr(name).as_str().unwrap_or_default().to_string()
+}
+
+/// The canonical network form: a bare address gets /32 or /128, IPv6 is compressed lower case,
+/// and an address with host bits set is refused with the network it probably means.
+pub(super) fn canonical_cidr(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let (address, prefix) = match text.split_once('/') {
+        Some((address, prefix)) => (address, Some(prefix)),
+        None => (text, None),
+    };
+    let address: IpAddr = address.parse().map_err(|_| {
+        format!(
+            "\"{text}\" is not an IPv4 or IPv6 network. Write it like 10.0.0.0/24, 192.0.2.7 \
+             (meaning /32) or 2001:db8::/48."
+        )
+    })?;
+    let max = if address.is_ipv4() { 32 } else { 128 };
+    let prefix: u32 =
+        match prefix {
+            None => max,
+            Some(p) => p.parse().ok().filter(|p| *p <= max).ok_or_else(|| {
+                format!("\"{text}\" has an invalid prefix length: use 0 to {max}.")
+            })?,
+        };
+    let network = match address {
+        IpAddr::V4(v4) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
+            IpAddr::V4((u32::from(v4) & mask).into())
+        }
+        IpAddr::V6(v6) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
+            IpAddr::V6((u128::from(v6) & mask).into())
+        }
+    };
+    if network != address {
+        return Err(format!(
+            "\"{text}\" is not a network address: its host bits are set. Did you mean \
+             {network}/{prefix}?"
+        ));
+    }
+    Ok(format!("{network}/{prefix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_restriction_canonical_forms() {
+        assert_eq!(canonical_cidr("10.0.0.0/24").unwrap(), "10.0.0.0/24");
+        assert_eq!(canonical_cidr("192.0.2.7").unwrap(), "192.0.2.7/32");
+        assert_eq!(
+            canonical_cidr("2001:DB8:0:0::/48").unwrap(),
+            "2001:db8::/48"
+        );
+        assert_eq!(canonical_cidr("::1").unwrap(), "::1/128");
+        assert_eq!(canonical_cidr("0.0.0.0/0").unwrap(), "0.0.0.0/0");
+    }
+
+    #[test]
+    fn ip_restriction_host_bits_name_the_network() {
+        let err = canonical_cidr("10.0.0.7/24").unwrap_err();
+        assert!(err.contains("10.0.0.0/24"), "{err}");
+        let err = canonical_cidr("2001:db8::1/64").unwrap_err();
+        assert!(err.contains("2001:db8::/64"), "{err}");
+    }
+
+    #[test]
+    fn ip_restriction_rejects_garbage() {
+        for bad in [
+            "",
+            "10.0.0/24",
+            "10.0.0.0/33",
+            "10.0.0.0/x",
+            "example.com",
+            "::/129",
+        ] {
+            assert!(canonical_cidr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_restriction_schema_passes_terraform_checks() {
+        IpRestrictionResource
+            .schema()
+            .block
+            .validate_internal()
+            .expect("schema");
+    }
+}
