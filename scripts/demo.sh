@@ -36,7 +36,5 @@ cp "$root"/examples/quickstart/*.tf "$demo/quickstart/"
 export TF_CLI_CONFIG_FILE="$demo/terraformrc" DBAAS_ENDPOINT="$endpoint" DBAAS_TOKEN="$token"
 export TF_IN_AUTOMATION=1
 cd "$demo/quickstart"
+# apply prints the outputs when it is done.
 "$terraform" apply -auto-approve -input=false
-echo
-echo "Outputs:"
-"$terraform" output
