@@ -12,9 +12,11 @@ all: build
 build:
 	$(CARGO) build --bins
 
-## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one)
+## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one) and the
+## official OVH Python wrapper into .tools/python (tests/ovh_python.rs drives the OVH dialect with it)
 tools:
 	@bash scripts/install-terraform.sh
+	@bash scripts/install-python-tools.sh
 
 ## demo: build, start dbaas-local, terraform apply examples/quickstart, print the outputs, stop the service
 demo: tools build

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::api::Feature;
 use crate::provider::DbaasProvider;
 use crate::tfplugin::resource::Provider as _;
 use crate::tfplugin::rpc::ServedSchemas;
@@ -93,6 +94,60 @@ pub fn render(
         }
     }
     Ok(pages)
+}
+
+/// Every page of the provider's documentation: the schema pages of [`render`] and the API support
+/// matrix (`guides/api-support.md`).
+pub fn render_site(
+    schemas: &ServedSchemas<'_>,
+    examples_dir: &Path,
+) -> Result<BTreeMap<PathBuf, String>, DocsError> {
+    let mut pages = render(schemas, examples_dir)?;
+    pages.insert(
+        PathBuf::from(SUPPORT_PAGE),
+        render_support_matrix(crate::api::APIS),
+    );
+    Ok(pages)
+}
+
+/// The support matrix page, relative to the docs directory.
+pub const SUPPORT_PAGE: &str = "guides/api-support.md";
+
+/// Which API offers which resource type and attribute, from the clients' own feature lists, so
+/// the page cannot drift from what the provider enforces at plan time.
+pub fn render_support_matrix(apis: &[(&str, &[Feature])]) -> String {
+    let mut page = String::from(
+        "---\npage_title: \"API support matrix\"\nsubcategory: \"Guides\"\ndescription: |-\n  \
+         Which API offers which resource type and attribute.\n---\n\n# API support matrix\n\n\
+         Each provider configuration talks to one API (`local`, `ovh`, …). What an API does not \
+         offer is refused by `terraform plan`, naming the API, before any request is sent. This \
+         table is generated from the same lists the provider checks.\n\n",
+    );
+    page.push_str("| type | attribute |");
+    for (name, _) in apis {
+        page.push_str(&format!(" {name} |"));
+    }
+    page.push_str("\n|---|---|");
+    for _ in apis {
+        page.push_str("---|");
+    }
+    page.push('\n');
+    for feature in Feature::ALL {
+        let (type_name, attribute) = feature.location();
+        page.push_str(&format!(
+            "| `{type_name}` | {} |",
+            attribute.map_or_else(|| "(the type itself)".to_string(), |a| format!("`{a}`"))
+        ));
+        for (_, features) in apis {
+            page.push_str(if features.contains(feature) {
+                " yes |"
+            } else {
+                " no |"
+            });
+        }
+        page.push('\n');
+    }
+    page
 }
 
 /// How a page in a docs directory differs from the generated one.
@@ -365,9 +420,10 @@ fn read_example(path: &Path) -> Result<Option<String>, DocsError> {
 /// The pages under `dir` that the generator owns.
 fn markdown_files(dir: &Path) -> Result<BTreeSet<PathBuf>, DocsError> {
     let mut found = BTreeSet::new();
-    let index = PathBuf::from(INDEX_PAGE);
-    if dir.join(&index).is_file() {
-        found.insert(index);
+    for page in [INDEX_PAGE, SUPPORT_PAGE] {
+        if dir.join(page).is_file() {
+            found.insert(PathBuf::from(page));
+        }
     }
     for kind in Kind::ALL {
         if dir.join(kind.dir()).is_dir() {

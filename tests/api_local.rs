@@ -41,6 +41,7 @@ impl Harness {
             data_dir: data_dir.path().to_path_buf(),
             token: Some(SecretString::from(TOKEN)),
             provision_delay,
+            ovh: None,
         })
         .await
         .context("starting dbaas-local")?;
@@ -1157,6 +1158,10 @@ struct DatabasesOnly;
 impl DbaasApi for DatabasesOnly {
     fn api_name(&self) -> &'static str {
         "compose"
+    }
+
+    fn features(&self) -> &'static [dbaas::api::Feature] {
+        &[dbaas::api::Feature::Database]
     }
 
     async fn capabilities(&self) -> Result<dbaas::api::Capabilities, Error> {

@@ -18,7 +18,8 @@ fn repo() -> &'static Path {
 #[test]
 fn docs_committed_tree_is_current() {
     let server = ProviderServer::new(DbaasProvider);
-    let pages = docs::render(&server.schemas(), &repo().join("examples")).expect("docs render");
+    let pages =
+        docs::render_site(&server.schemas(), &repo().join("examples")).expect("docs render");
     let differences = docs::compare(&pages, &repo().join("docs")).expect("docs/ readable");
     let list: Vec<String> = differences.iter().map(|d| format!("  {d}")).collect();
     assert!(
@@ -542,4 +543,22 @@ fn dbaas_docs_binary_writes_and_checks() {
 
     let check = run(&["--check"]);
     assert!(check.status.success(), "{check:?}");
+}
+
+#[test]
+fn support_matrix_lists_every_api_and_feature() {
+    let page = docs::render_support_matrix(dbaas::api::APIS);
+    let header = page
+        .lines()
+        .find(|line| line.starts_with("| type |"))
+        .expect("a table");
+    for (api, _) in dbaas::api::APIS {
+        assert!(header.contains(&format!(" {api} |")), "{header}");
+    }
+    let rows = page.lines().filter(|line| line.starts_with("| `")).count();
+    assert_eq!(rows, dbaas::api::Feature::ALL.len());
+    assert!(
+        page.contains("| `dbaas_collection_index` | (the type itself) | yes | no |"),
+        "dbaas-local offers indexes, OVH does not:\n{page}"
+    );
 }

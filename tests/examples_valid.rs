@@ -21,11 +21,15 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-/// `examples/provider`, `examples/quickstart`, and each directory under `examples/resources`,
+/// `examples/provider`, `examples/quickstart`, `examples/ovh`, and each directory under `examples/resources`,
 /// `examples/data-sources` and `examples/ephemeral-resources`, sorted.
 fn example_dirs() -> Vec<PathBuf> {
     let root = examples();
-    let mut dirs = vec![root.join("provider"), root.join("quickstart")];
+    let mut dirs = vec![
+        root.join("provider"),
+        root.join("quickstart"),
+        root.join("ovh"),
+    ];
     for kind in ["resources", "data-sources", "ephemeral-resources"] {
         dirs.extend(type_dirs(&root.join(kind)));
     }

@@ -92,6 +92,7 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
         data_dir: data_dir.to_path_buf(),
         token: token.map(SecretString::from),
         provision_delay: delay,
+        ovh: None,
     })
     .await?;
     Ok(Local {

@@ -40,6 +40,7 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
         data_dir: data_dir.to_path_buf(),
         token: token.map(SecretString::from),
         provision_delay: delay,
+        ovh: None,
     })
     .await?;
     Ok(Local {
@@ -781,6 +782,7 @@ async fn openapi_document_covers_every_route() -> Result<()> {
         ),
         ("/v1/_admin/requests", &["get", "delete"]),
         ("/v1/_admin/faults", &["post", "delete"]),
+        ("/v1/_admin/databases/{id}/lock", &["post", "delete"]),
     ];
     let paths = document["paths"].as_object().context("paths")?;
     assert_eq!(
@@ -1099,5 +1101,120 @@ fn binary_help_describes_flags_and_hides_token() -> Result<()> {
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("unit is missing"), "{stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn flavor_node_count_and_lock_follow_the_plan_rules() -> Result<()> {
+    let local = start_local(Duration::ZERO, None).await?;
+    let created = local
+        .post(
+            "/v1/databases",
+            json!({"name": "sized", "plan": "business", "flavor": "db1-7", "node_count": 5}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    assert_eq!(
+        (
+            created.body["flavor"].as_str(),
+            created.body["node_count"].as_u64(),
+            created.body["locked"].as_bool()
+        ),
+        (Some("db1-7"), Some(5), Some(false))
+    );
+    let defaults = local
+        .post("/v1/databases", json!({"name": "plain"}))
+        .await?;
+    assert_eq!(
+        (
+            defaults.body["flavor"].as_str(),
+            defaults.body["node_count"].as_u64()
+        ),
+        (Some("db1-4"), Some(1))
+    );
+    for (body, field) in [
+        (json!({"name": "bad1", "flavor": "b3-8"}), "flavor"),
+        (json!({"name": "bad2", "node_count": 3}), "node_count"),
+        (
+            json!({"name": "bad3", "plan": "business", "node_count": 2}),
+            "node_count",
+        ),
+        (
+            json!({"name": "bad4", "plan": "enterprise", "node_count": 9}),
+            "node_count",
+        ),
+        (json!({"name": "bad5", "node_count": "1"}), "node_count"),
+        (json!({"name": "bad6", "node_count": -1}), "node_count"),
+    ] {
+        let reply = local.post("/v1/databases", body).await?;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "invalid", Some(field));
+    }
+    let id = id_of(&created.body);
+    local.wait_ready(&id).await?;
+    let resized = local
+        .patch(
+            &format!("/v1/databases/{id}"),
+            json!({"flavor": "db1-15", "node_count": 8}),
+        )
+        .await?;
+    assert_eq!(resized.status, StatusCode::ACCEPTED, "{}", resized.body);
+    assert_eq!(
+        (
+            resized.body["flavor"].as_str(),
+            resized.body["node_count"].as_u64()
+        ),
+        (Some("db1-15"), Some(8))
+    );
+    local.wait_ready(&id).await?;
+    let essential = local
+        .patch(&format!("/v1/databases/{id}"), json!({"plan": "essential"}))
+        .await?;
+    assert_eq!(
+        essential.body["node_count"], 1,
+        "8 nodes do not fit essential: its default"
+    );
+    local.wait_ready(&id).await?;
+    let null_count = local
+        .patch(&format!("/v1/databases/{id}"), json!({"node_count": null}))
+        .await?;
+    assert_error(
+        &null_count,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("node_count"),
+    );
+
+    let locked = local
+        .post(&format!("/v1/_admin/databases/{id}/lock"), json!({}))
+        .await?;
+    assert_eq!(
+        (locked.status, locked.body["locked"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let refused = local
+        .patch(&format!("/v1/databases/{id}"), json!({"description": "x"}))
+        .await?;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+    assert_eq!(refused.body["error"]["reason"], "state");
+    let refused = local.delete(&format!("/v1/databases/{id}")).await?;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let refused = local
+        .post(
+            &format!("/v1/databases/{id}/credentials"),
+            json!({"username": "app"}),
+        )
+        .await?;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    let unlocked = local
+        .delete(&format!("/v1/_admin/databases/{id}/lock"))
+        .await?;
+    assert_eq!(unlocked.body["locked"], false);
+    let deleted = local.delete(&format!("/v1/databases/{id}")).await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED);
+    let missing = local
+        .post("/v1/_admin/databases/db-000000000000/lock", json!({}))
+        .await?;
+    assert_error(&missing, StatusCode::NOT_FOUND, "not_found", None);
+    local.service.shutdown().await;
     Ok(())
 }

@@ -20,12 +20,34 @@ use super::http::{
 };
 use super::{
     Capabilities, Credential, CredentialSpec, Database, DatabaseChanges, DatabaseSpec, DbaasApi,
-    Defaults, EngineInfo, Error, FlavorInfo, Index, IndexDirection, IndexKey, IndexSpec,
+    Defaults, EngineInfo, Error, Feature, FlavorInfo, Index, IndexDirection, IndexKey, IndexSpec,
     IpRestriction, IpRestrictionSpec, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
 };
 
 /// Where dbaas-local listens unless told otherwise.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8780";
+
+/// What dbaas-local offers: everything but a published availability catalog.
+pub const FEATURES: &[Feature] = &[
+    Feature::Database,
+    Feature::DatabaseEngine,
+    Feature::DatabaseVersion,
+    Feature::DatabasePlan,
+    Feature::DatabaseRegion,
+    Feature::DatabaseFlavor,
+    Feature::DatabaseNodeCount,
+    Feature::DatabaseDescription,
+    Feature::Credential,
+    Feature::CredentialRoles,
+    Feature::CredentialPasswordReset,
+    Feature::CredentialChosenPassword,
+    Feature::CredentialReadPassword,
+    Feature::CollectionIndex,
+    Feature::IpRestriction,
+    Feature::IpRestrictionDescription,
+    Feature::Capabilities,
+    Feature::ListDatabases,
+];
 
 /// Client for dbaas-local's native API.
 #[derive(Clone, Debug)]
@@ -140,6 +162,10 @@ fn gone_is_ok(result: Result<ApiResponse, Error>) -> Result<(), Error> {
 
 #[async_trait]
 impl DbaasApi for LocalApi {
+    fn features(&self) -> &'static [Feature] {
+        FEATURES
+    }
+
     fn api_name(&self) -> &'static str {
         "local"
     }
@@ -169,12 +195,16 @@ impl DbaasApi for LocalApi {
             ("version", &spec.version),
             ("plan", &spec.plan),
             ("region", &spec.region),
+            ("flavor", &spec.flavor),
             ("description", &spec.description),
         ];
         for (key, value) in optional {
             if let Some(value) = value {
                 body.insert(key.into(), Value::String(value.clone()));
             }
+        }
+        if let Some(count) = spec.node_count {
+            body.insert("node_count".into(), Value::from(count));
         }
         // One key per create call, reused by that call's retries: a retried POST whose first
         // attempt did reach the service returns the same database instead of a 409.
@@ -219,6 +249,12 @@ impl DbaasApi for LocalApi {
         if let Some(description) = &changes.description {
             let value = description.clone().map_or(Value::Null, Value::String);
             body.insert("description".into(), value);
+        }
+        if let Some(flavor) = &changes.flavor {
+            body.insert("flavor".into(), Value::String(flavor.clone()));
+        }
+        if let Some(count) = changes.node_count {
+            body.insert("node_count".into(), Value::from(count));
         }
         // The body sets absolute values, so repeating it is harmless: retry-safe.
         let request = ApiRequest::patch(path, Value::Object(body)).with_idempotent(true);
@@ -666,6 +702,10 @@ struct WireDatabase {
     plan: String,
     region: String,
     #[serde(default)]
+    flavor: Option<String>,
+    #[serde(default)]
+    node_count: Option<u32>,
+    #[serde(default)]
     description: Option<String>,
     status: String,
     #[serde(default)]
@@ -684,6 +724,8 @@ impl From<WireDatabase> for Database {
             version: wire.version,
             plan: wire.plan,
             region: wire.region,
+            flavor: wire.flavor,
+            node_count: wire.node_count,
             description: wire.description,
             status: status_of(wire.status, wire.status_message),
             endpoint: wire.endpoint,

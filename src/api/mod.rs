@@ -12,6 +12,11 @@ use secrecy::SecretString;
 
 pub mod http;
 pub mod local;
+pub mod ovh;
+
+/// Every API the provider speaks, with what it offers: the source of the plan-time refusals'
+/// wording and of the support matrix in `docs/`.
+pub const APIS: &[(&str, &[Feature])] = &[("local", local::FEATURES), ("ovh", ovh::FEATURES)];
 
 /// What a managed-database API can do. One implementation per vendor API.
 ///
@@ -22,6 +27,15 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
     /// Short API name used in messages: "local", "ovh", …
     fn api_name(&self) -> &'static str;
 
+    /// Everything this API offers, so the provider refuses the rest at plan time (naming the
+    /// API) and the docs' support matrix is generated from the same list.
+    fn features(&self) -> &'static [Feature];
+
+    /// Whether this API offers `feature`.
+    fn supports(&self, feature: Feature) -> bool {
+        self.features().contains(&feature)
+    }
+
     /// Poll guidance for waiters: some APIs ask for a minimum spacing between status polls
     /// (databaselabs asks for ≥ 30 s). Default: 1 s min, 10 s max.
     fn poll_guidance(&self) -> PollGuidance {
@@ -30,6 +44,12 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
 
     /// Engines, versions, plans, regions and flavors the API offers, for plan-time validation.
     async fn capabilities(&self) -> Result<Capabilities, Error>;
+
+    /// Which combinations of engine, version, plan, flavor and region can be ordered, where the
+    /// API publishes that (OVH's `availability`).
+    async fn availability(&self) -> Result<Vec<Availability>, Error> {
+        Err(self.unsupported("the availability catalog"))
+    }
 
     /// Starts creating a database. Returns at once (status usually pending); wait for readiness
     /// with the provider's waiter.
@@ -246,6 +266,10 @@ pub struct DatabaseSpec {
     pub plan: Option<String>,
     /// Region to run in; `None` takes the API default.
     pub region: Option<String>,
+    /// Node flavor (machine size); `None` takes the API default. OVH requires one.
+    pub flavor: Option<String>,
+    /// Number of nodes; `None` takes the plan's default.
+    pub node_count: Option<u32>,
     /// Free text shown in the vendor console.
     pub description: Option<String>,
     /// Makes the create safe to retry: the same key returns the database the first call created.
@@ -262,12 +286,20 @@ pub struct DatabaseChanges {
     pub version: Option<String>,
     /// `Some(None)` clears the description, `Some(Some(text))` sets it, `None` leaves it alone.
     pub description: Option<Option<String>>,
+    /// New node flavor (vertical scaling).
+    pub flavor: Option<String>,
+    /// New number of nodes (horizontal scaling).
+    pub node_count: Option<u32>,
 }
 
 impl DatabaseChanges {
     /// True when nothing would be changed (a client may skip the call).
     pub fn is_empty(&self) -> bool {
-        self.plan.is_none() && self.version.is_none() && self.description.is_none()
+        self.plan.is_none()
+            && self.version.is_none()
+            && self.description.is_none()
+            && self.flavor.is_none()
+            && self.node_count.is_none()
     }
 }
 
@@ -286,6 +318,10 @@ pub struct Database {
     pub plan: String,
     /// Region it runs in.
     pub region: String,
+    /// Node flavor, when the API has the notion.
+    pub flavor: Option<String>,
+    /// Number of nodes, when the API reports it.
+    pub node_count: Option<u32>,
     /// Free text, `None` when unset.
     pub description: Option<String>,
     /// Lifecycle state, mapped for waiters, plus the raw vendor value for messages.
@@ -536,6 +572,124 @@ pub struct IpRestriction {
     pub status: Status,
     /// Creation time as the API reports it.
     pub created_at: String,
+}
+
+/// One thing a resource type (and, where it matters, one of its attributes) asks of an API.
+/// Each client lists the features its API offers ([`DbaasApi::features`]); the provider refuses
+/// the others at plan time, naming the API, and `docs/` shows the same list as a matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Feature {
+    /// `dbaas_database` itself.
+    Database,
+    /// Choosing the engine.
+    DatabaseEngine,
+    /// Choosing and upgrading the version.
+    DatabaseVersion,
+    /// Choosing and changing the plan.
+    DatabasePlan,
+    /// Choosing the region.
+    DatabaseRegion,
+    /// Choosing and changing the node flavor.
+    DatabaseFlavor,
+    /// Choosing and changing the node count.
+    DatabaseNodeCount,
+    /// A free-text description.
+    DatabaseDescription,
+    /// `dbaas_credential` itself, with a password the API generates.
+    Credential,
+    /// Roles on a credential.
+    CredentialRoles,
+    /// Rotating a generated password (`password_reset`).
+    CredentialPasswordReset,
+    /// A password the user chooses (`password_wo`).
+    CredentialChosenPassword,
+    /// Reading a password back later (the `dbaas_credential` ephemeral resource).
+    CredentialReadPassword,
+    /// `dbaas_collection_index`.
+    CollectionIndex,
+    /// `dbaas_ip_restriction`.
+    IpRestriction,
+    /// A description on an IP restriction.
+    IpRestrictionDescription,
+    /// The `dbaas_capabilities` and `dbaas_plans` data sources.
+    Capabilities,
+    /// The `dbaas_availability` data source.
+    Availability,
+    /// Listing databases (`dbaas_databases`, `dbaas_database` by name).
+    ListDatabases,
+}
+
+impl Feature {
+    /// Every feature, in matrix order.
+    pub const ALL: &'static [Feature] = &[
+        Feature::Database,
+        Feature::DatabaseEngine,
+        Feature::DatabaseVersion,
+        Feature::DatabasePlan,
+        Feature::DatabaseRegion,
+        Feature::DatabaseFlavor,
+        Feature::DatabaseNodeCount,
+        Feature::DatabaseDescription,
+        Feature::Credential,
+        Feature::CredentialRoles,
+        Feature::CredentialPasswordReset,
+        Feature::CredentialChosenPassword,
+        Feature::CredentialReadPassword,
+        Feature::CollectionIndex,
+        Feature::IpRestriction,
+        Feature::IpRestrictionDescription,
+        Feature::Capabilities,
+        Feature::Availability,
+        Feature::ListDatabases,
+    ];
+
+    /// The Terraform type the feature belongs to, and the attribute when it is about one.
+    pub fn location(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Feature::Database => ("dbaas_database", None),
+            Feature::DatabaseEngine => ("dbaas_database", Some("engine")),
+            Feature::DatabaseVersion => ("dbaas_database", Some("version")),
+            Feature::DatabasePlan => ("dbaas_database", Some("plan")),
+            Feature::DatabaseRegion => ("dbaas_database", Some("region")),
+            Feature::DatabaseFlavor => ("dbaas_database", Some("flavor")),
+            Feature::DatabaseNodeCount => ("dbaas_database", Some("node_count")),
+            Feature::DatabaseDescription => ("dbaas_database", Some("description")),
+            Feature::Credential => ("dbaas_credential", None),
+            Feature::CredentialRoles => ("dbaas_credential", Some("roles")),
+            Feature::CredentialPasswordReset => ("dbaas_credential", Some("password_reset")),
+            Feature::CredentialChosenPassword => ("dbaas_credential", Some("password_wo")),
+            Feature::CredentialReadPassword => ("ephemeral dbaas_credential", None),
+            Feature::CollectionIndex => ("dbaas_collection_index", None),
+            Feature::IpRestriction => ("dbaas_ip_restriction", None),
+            Feature::IpRestrictionDescription => ("dbaas_ip_restriction", Some("description")),
+            Feature::Capabilities => ("data dbaas_capabilities, dbaas_plans", None),
+            Feature::Availability => ("data dbaas_availability", None),
+            Feature::ListDatabases => ("data dbaas_databases, dbaas_database by name", None),
+        }
+    }
+}
+
+/// One orderable combination, from APIs that publish availability (OVH).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Availability {
+    /// Engine name.
+    pub engine: String,
+    /// Engine version.
+    pub version: String,
+    /// Plan name.
+    pub plan: String,
+    /// Node flavor.
+    pub flavor: String,
+    /// Region.
+    pub region: String,
+    /// Fewest nodes this combination allows.
+    pub min_nodes: u32,
+    /// Most nodes this combination allows.
+    pub max_nodes: u32,
+    /// Lifecycle status as the API says it (STABLE, BETA, DEPRECATED, …).
+    pub status: String,
+    /// Whether the API marks it as the default choice.
+    pub default: bool,
 }
 
 /// Every failure a client can report. Each variant carries the API's own message, and its
@@ -910,6 +1064,10 @@ mod tests {
     impl DbaasApi for DatabasesOnly {
         fn api_name(&self) -> &'static str {
             "globo"
+        }
+
+        fn features(&self) -> &'static [Feature] {
+            &[Feature::Database]
         }
 
         async fn capabilities(&self) -> Result<Capabilities, Error> {

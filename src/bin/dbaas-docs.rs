@@ -40,7 +40,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<ExitCode, docs::DocsError> {
     let server = ProviderServer::new(DbaasProvider);
-    let pages = docs::render(&server.schemas(), &args.examples)?;
+    let pages = docs::render_site(&server.schemas(), &args.examples)?;
     if args.check {
         let differences = docs::compare(&pages, &args.docs_dir)?;
         if differences.is_empty() {

@@ -2,6 +2,9 @@
 //!
 //! After binding it prints exactly one line to stdout, `dbaas-local listening on http://<addr>`,
 //! so scripts and tests started with `--listen 127.0.0.1:0` learn the port; logs go to stderr.
+//!
+//! With the four `--ovh-*` flags (or their `DBAAS_LOCAL_OVH_*` variables) it also speaks
+//! OVHcloud's API under `/ovh/1.0`; giving only some of them is an error.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -10,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use dbaas::local::{self, Config};
+use dbaas::local::{self, Config, OvhDialect};
 use secrecy::SecretString;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
@@ -39,6 +42,95 @@ struct Args {
         value_parser = parse_delay
     )]
     provision_delay: Duration,
+
+    /// OVH dialect: the application key clients send (X-Ovh-Application). The dialect, OVHcloud's
+    /// API under /ovh/1.0, is served when all four --ovh-* options are set.
+    #[arg(long, env = "DBAAS_LOCAL_OVH_APPLICATION_KEY", value_parser = parse_ovh_key)]
+    ovh_application_key: Option<String>,
+
+    /// OVH dialect: the application secret clients sign requests with.
+    #[arg(
+        long,
+        env = "DBAAS_LOCAL_OVH_APPLICATION_SECRET",
+        hide_env_values = true,
+        value_parser = parse_ovh_secret
+    )]
+    ovh_application_secret: Option<SecretString>,
+
+    /// OVH dialect: the consumer key clients send (X-Ovh-Consumer).
+    #[arg(
+        long,
+        env = "DBAAS_LOCAL_OVH_CONSUMER_KEY",
+        hide_env_values = true,
+        value_parser = parse_ovh_secret
+    )]
+    ovh_consumer_key: Option<SecretString>,
+
+    /// OVH dialect: the Public Cloud project ({serviceName}) it serves; other names get OVH's 404.
+    #[arg(long, env = "DBAAS_LOCAL_OVH_SERVICE_NAME", value_parser = parse_ovh_key)]
+    ovh_service_name: Option<String>,
+}
+
+impl Args {
+    /// The OVH dialect when all four options are set, none when none is, else which are missing.
+    fn ovh_dialect(&mut self) -> Result<Option<OvhDialect>, String> {
+        let given = [
+            self.ovh_application_key.is_some(),
+            self.ovh_application_secret.is_some(),
+            self.ovh_consumer_key.is_some(),
+            self.ovh_service_name.is_some(),
+        ];
+        if given.iter().all(|set| !set) {
+            return Ok(None);
+        }
+        match (
+            self.ovh_application_key.take(),
+            self.ovh_application_secret.take(),
+            self.ovh_consumer_key.take(),
+            self.ovh_service_name.take(),
+        ) {
+            (
+                Some(application_key),
+                Some(application_secret),
+                Some(consumer_key),
+                Some(service_name),
+            ) => Ok(Some(OvhDialect {
+                application_key,
+                application_secret,
+                consumer_key,
+                service_name,
+            })),
+            _ => {
+                let missing: Vec<&str> = [
+                    "--ovh-application-key",
+                    "--ovh-application-secret",
+                    "--ovh-consumer-key",
+                    "--ovh-service-name",
+                ]
+                .into_iter()
+                .zip(given)
+                .filter(|(_, set)| !set)
+                .map(|(flag, _)| flag)
+                .collect();
+                Err(format!(
+                    "the OVH dialect needs all four --ovh-* options; missing: {}",
+                    missing.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+fn parse_ovh_key(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        Err("the value is empty".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+fn parse_ovh_secret(text: &str) -> Result<SecretString, String> {
+    parse_ovh_key(text).map(SecretString::from)
 }
 
 fn parse_token(text: &str) -> Result<SecretString, String> {
@@ -69,16 +161,24 @@ fn init_logging() -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
     if let Err(message) = init_logging() {
         let _ = writeln!(std::io::stderr(), "dbaas-local: {message}");
         return ExitCode::FAILURE;
     }
+    let ovh = match args.ovh_dialect() {
+        Ok(ovh) => ovh,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "dbaas-local: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = Config {
         listen: args.listen,
         data_dir: args.data_dir,
         token: args.token,
         provision_delay: args.provision_delay,
+        ovh,
     };
     let service = match local::start(config).await {
         Ok(service) => service,
@@ -145,7 +245,16 @@ mod tests {
     fn args_help_describes_flags_without_token_value() {
         Args::command().debug_assert();
         let help = Args::command().render_long_help().to_string();
-        for flag in ["--listen", "--data-dir", "--token", "--provision-delay"] {
+        for flag in [
+            "--listen",
+            "--data-dir",
+            "--token",
+            "--provision-delay",
+            "--ovh-application-key",
+            "--ovh-application-secret",
+            "--ovh-consumer-key",
+            "--ovh-service-name",
+        ] {
             assert!(help.contains(flag), "{flag} missing from help");
         }
         for env in [
@@ -153,8 +262,50 @@ mod tests {
             "DBAAS_LOCAL_DATA_DIR",
             "DBAAS_LOCAL_TOKEN",
             "DBAAS_LOCAL_PROVISION_DELAY",
+            "DBAAS_LOCAL_OVH_APPLICATION_KEY",
+            "DBAAS_LOCAL_OVH_APPLICATION_SECRET",
+            "DBAAS_LOCAL_OVH_CONSUMER_KEY",
+            "DBAAS_LOCAL_OVH_SERVICE_NAME",
         ] {
             assert!(help.contains(env), "{env} missing from help");
         }
+    }
+
+    #[test]
+    fn args_build_the_ovh_dialect_from_all_four_options() {
+        let mut args = Args::try_parse_from([
+            "dbaas-local",
+            "--ovh-application-key",
+            "ak",
+            "--ovh-application-secret",
+            "as",
+            "--ovh-consumer-key",
+            "ck",
+            "--ovh-service-name",
+            "project",
+        ])
+        .unwrap();
+        let ovh = args.ovh_dialect().unwrap().expect("dialect configured");
+        assert_eq!(ovh.application_key, "ak");
+        assert_eq!(ovh.application_secret.expose_secret(), "as");
+        assert_eq!(ovh.consumer_key.expose_secret(), "ck");
+        assert_eq!(ovh.service_name, "project");
+        let debug = format!("{ovh:?}");
+        assert!(
+            !debug.contains("\"as\"") && !debug.contains("\"ck\""),
+            "{debug}"
+        );
+
+        let mut none = Args::try_parse_from(["dbaas-local"]).unwrap();
+        assert!(none.ovh_dialect().unwrap().is_none());
+
+        let mut partial =
+            Args::try_parse_from(["dbaas-local", "--ovh-application-key", "ak"]).unwrap();
+        let error = partial.ovh_dialect().unwrap_err();
+        assert!(
+            error.contains("--ovh-application-secret, --ovh-consumer-key, --ovh-service-name"),
+            "{error}"
+        );
+        assert!(Args::try_parse_from(["dbaas-local", "--ovh-consumer-key", ""]).is_err());
     }
 }

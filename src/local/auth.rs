@@ -1,5 +1,6 @@
 //! Bearer-token check: with a token configured, every request except `GET /healthz` must carry
-//! `Authorization: Bearer <token>`.
+//! `Authorization: Bearer <token>`. Paths of a vendor dialect (`/ovh/…`) are checked with the
+//! vendor's own authentication instead (see [`super::dialects`]), token or not.
 //!
 //! The comparison takes the same time whatever the first differing byte, so the token cannot be
 //! guessed byte by byte from response times. The token is never logged.
@@ -22,6 +23,9 @@ pub(crate) async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
+    if let Some(dialect) = super::dialects::dialect_of(request.uri().path()) {
+        return super::dialects::authenticate(dialect, state, request, next).await;
+    }
     if let Some(expected) = &state.token {
         if request.uri().path() != OPEN_PATH && !is_authorized(request.headers(), expected) {
             return LocalError::Unauthorized.into_response();

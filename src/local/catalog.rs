@@ -30,8 +30,12 @@ pub(crate) struct Plan {
     pub(crate) name: &'static str,
     /// Human description shown by clients.
     pub(crate) description: &'static str,
-    /// Nodes a database on this plan runs on.
+    /// Nodes a database on this plan runs on unless it asks for another count.
     pub(crate) node_count: u32,
+    /// Fewest nodes a database on this plan may have.
+    pub(crate) min_node_count: u32,
+    /// Most nodes a database on this plan may have.
+    pub(crate) max_node_count: u32,
 }
 
 /// A region databases can live in.
@@ -43,7 +47,7 @@ pub(crate) struct Region {
     pub(crate) description: &'static str,
 }
 
-/// A node size; listed for clients, not yet selectable on databases.
+/// A node size; every database has one (the first listed unless it asks for another).
 #[derive(Debug, Serialize)]
 pub(crate) struct Flavor {
     /// Flavor name.
@@ -112,16 +116,22 @@ pub(crate) static CATALOG: Catalog = Catalog {
             name: "essential",
             description: "Single node for development and small workloads",
             node_count: 1,
+            min_node_count: 1,
+            max_node_count: 1,
         },
         Plan {
             name: "business",
             description: "Three-node replica set for production workloads",
             node_count: 3,
+            min_node_count: 3,
+            max_node_count: 8,
         },
         Plan {
             name: "enterprise",
             description: "Three-node cluster with dedicated resources for critical workloads",
             node_count: 3,
+            min_node_count: 3,
+            max_node_count: 8,
         },
     ],
     regions: &[
@@ -181,6 +191,16 @@ impl Catalog {
         self.regions.iter().find(|region| region.name == name)
     }
 
+    /// The flavor with this name, if offered.
+    pub(crate) fn flavor(&self, name: &str) -> Option<&Flavor> {
+        self.flavors.iter().find(|flavor| flavor.name == name)
+    }
+
+    /// The flavor a database gets when it asks for none: the first (smallest) one.
+    pub(crate) fn default_flavor(&self) -> &Flavor {
+        &self.flavors[0]
+    }
+
     /// Comma-separated engine names, for "allowed: ..." messages.
     pub(crate) fn engine_names(&self) -> String {
         join(self.engines.iter().map(|engine| engine.name))
@@ -194,6 +214,18 @@ impl Catalog {
     /// Comma-separated region names, for "allowed: ..." messages.
     pub(crate) fn region_names(&self) -> String {
         join(self.regions.iter().map(|region| region.name))
+    }
+
+    /// Comma-separated flavor names, for "allowed: ..." messages.
+    pub(crate) fn flavor_names(&self) -> String {
+        join(self.flavors.iter().map(|flavor| flavor.name))
+    }
+}
+
+impl Plan {
+    /// Whether a database on this plan may run on `count` nodes.
+    pub(crate) fn allows_node_count(&self, count: u32) -> bool {
+        (self.min_node_count..=self.max_node_count).contains(&count)
     }
 }
 
@@ -233,6 +265,25 @@ mod tests {
             );
         }
         assert_eq!(engine.default_version, "8.0");
+        assert_eq!(CATALOG.default_flavor().name, "db1-4");
+        for plan in CATALOG.plans {
+            assert!(plan.allows_node_count(plan.node_count), "{}", plan.name);
+            assert!(plan.max_node_count <= 8, "{}", plan.name);
+        }
+    }
+
+    #[test]
+    fn catalog_plans_bound_node_counts() {
+        let count = |plan: &str, nodes: u32| CATALOG.plan(plan).unwrap().allows_node_count(nodes);
+        assert!(count("essential", 1));
+        assert!(!count("essential", 2));
+        assert!(!count("business", 2));
+        assert!(count("business", 3) && count("business", 8));
+        assert!(!count("business", 9));
+        assert!(count("enterprise", 8) && !count("enterprise", 1));
+        assert!(CATALOG.flavor("db1-15").is_some());
+        assert!(CATALOG.flavor("b3-8").is_none());
+        assert_eq!(CATALOG.flavor_names(), "db1-4, db1-7, db1-15");
     }
 
     #[test]
@@ -242,7 +293,11 @@ mod tests {
             value["engines"][1],
             json!({"name": "postgresql", "versions": ["15", "16", "17"], "default_version": "17"})
         );
-        assert_eq!(value["plans"][1]["node_count"], 3);
+        assert_eq!(
+            value["plans"][1],
+            json!({"name": "business", "description": "Three-node replica set for production workloads",
+                   "node_count": 3, "min_node_count": 3, "max_node_count": 8})
+        );
         assert_eq!(
             value["defaults"],
             json!({"engine": "mongodb", "plan": "essential", "region": "eu-west-1"})

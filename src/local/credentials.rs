@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use super::databases::{Databases, parent_for_change, parent_for_read};
 use super::error::LocalError;
-use super::model::{Credential, Status, StoredPassword, whole_seconds};
+use super::model::{Credential, Status, StoredPassword, new_uuid, whole_seconds};
 use super::passwords;
 
 /// Roles a credential may be granted, as `<role>@<database>`.
@@ -94,6 +94,7 @@ impl Credentials {
                 }
                 let credential = Credential {
                     database_id,
+                    uuid: new_uuid(),
                     username: request.username,
                     roles: request.roles,
                     status: Status::Creating,
@@ -132,6 +133,27 @@ impl Credentials {
                 parent_for_read(tx, &database_id)?;
                 tx.credential(&database_id, &username)?
                     .ok_or_else(|| not_found(&database_id, &username))
+            })
+            .await
+    }
+
+    /// One credential by its UUID (the user id of dialects such as OVH), whatever the
+    /// database's status; 404 when absent or gone.
+    pub(crate) async fn get_by_uuid(
+        &self,
+        database_id: &str,
+        uuid: &str,
+    ) -> Result<Credential, LocalError> {
+        let (database_id, uuid) = (database_id.to_owned(), uuid.to_owned());
+        self.databases
+            .store()
+            .transact(move |tx| {
+                parent_for_read(tx, &database_id)?;
+                tx.credential_by_uuid(&database_id, &uuid)?.ok_or_else(|| {
+                    LocalError::NotFound(format!(
+                        "credential {uuid} not found on database {database_id}"
+                    ))
+                })
             })
             .await
     }

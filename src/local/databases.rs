@@ -1,20 +1,27 @@
 //! Database operations: the rules every API of the service shares.
 //!
-//! Validation against the catalog, duplicate names, idempotency keys, "busy" checks and the
-//! scheduling of lifecycle transitions live here, once. The native HTTP layer (and later the
-//! vendor dialects) only translate their wire format to these calls and back. Validation errors
-//! name native field names; a dialect with other names maps them.
+//! Validation against the catalog, duplicate names, idempotency keys, "busy" and "locked"
+//! checks and the scheduling of lifecycle transitions live here, once. The native HTTP layer and
+//! the vendor dialects only translate their wire format to these calls and back. Validation
+//! errors name native field names; a dialect with other names maps them.
+//!
+//! Node flavor and count: a database gets the catalog's first flavor and its plan's node count
+//! unless it asks otherwise, and its count must stay within its plan's limits. When a change of
+//! plan does not say how many nodes, a count the new plan allows is kept and any other becomes
+//! the new plan's default.
 
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
-use super::catalog::CATALOG;
+use super::catalog::{CATALOG, Plan};
 use super::error::LocalError;
+use super::ip_restrictions::{self, CreateIpRestriction, SetChange};
 use super::lifecycle::{Clock, Wake};
-use super::model::{Database, Status, new_id, whole_seconds};
-use super::store::{IdempotencyClaim, InsertOutcome, Modified, Store, StoreTx};
+use super::model::{Credential, Database, Status, StoredPassword, new_id, new_uuid, whole_seconds};
+use super::passwords;
+use super::store::{IdempotencyClaim, InitialChildren, InsertOutcome, Modified, Store, StoreTx};
 
 /// How long an idempotency key is remembered.
 pub(crate) const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
@@ -24,6 +31,9 @@ pub(crate) const MAX_DESCRIPTION_CHARS: usize = 255;
 
 /// Longest idempotency key accepted, in characters.
 pub(crate) const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// Status message of a database while its IP restrictions change.
+pub(crate) const APPLYING_IP_RESTRICTIONS: &str = "applying IP restrictions";
 
 /// A create request after wire decoding; `None` fields take the catalog defaults.
 ///
@@ -41,8 +51,31 @@ pub(crate) struct CreateDatabase {
     pub(crate) plan: Option<String>,
     /// Requested region, or the default.
     pub(crate) region: Option<String>,
+    /// Requested node flavor, or the catalog's first.
+    pub(crate) flavor: Option<String>,
+    /// Requested node count, or the plan's.
+    pub(crate) node_count: Option<u32>,
     /// Free text.
     pub(crate) description: Option<String>,
+}
+
+/// Children a dialect creates together with the database, in the same transaction (an OVH
+/// create body carries `ipRestrictions`, and OVH clusters come with an `admin` user).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NewChildren {
+    /// Networks allowed from the start; they settle with the database.
+    pub(crate) ip_restrictions: Vec<CreateIpRestriction>,
+    /// Users the service itself provides, with generated passwords.
+    pub(crate) built_in_users: Vec<BuiltInUser>,
+}
+
+/// A user the service creates with a database (not asked for by the client).
+#[derive(Debug, Clone)]
+pub(crate) struct BuiltInUser {
+    /// Its username.
+    pub(crate) username: String,
+    /// Its grants; set by the service, so not limited to the roles a client may grant.
+    pub(crate) roles: Vec<String>,
 }
 
 /// A change request after wire decoding; `None` fields are left alone.
@@ -54,6 +87,13 @@ pub(crate) struct UpdateDatabase {
     pub(crate) version: Option<String>,
     /// New description: `Some(None)` clears it.
     pub(crate) description: Option<Option<String>>,
+    /// New node flavor.
+    pub(crate) flavor: Option<String>,
+    /// New node count.
+    pub(crate) node_count: Option<u32>,
+    /// The whole new set of IP restrictions (OVH's `ipRestrictions` in a PUT): missing ones
+    /// are deleted, new ones created, like the per-restriction rule (the database is busy).
+    pub(crate) ip_restrictions: Option<Vec<CreateIpRestriction>>,
 }
 
 /// An idempotency key and the operation it is scoped to.
@@ -125,6 +165,18 @@ impl Databases {
         request: CreateDatabase,
         idempotency: Option<Idempotency>,
     ) -> Result<Database, LocalError> {
+        self.create_with(request, idempotency, NewChildren::default())
+            .await
+    }
+
+    /// [`Databases::create`] with children created in the same transaction; they are
+    /// `CREATING` and settle together with the database.
+    pub(crate) async fn create_with(
+        &self,
+        request: CreateDatabase,
+        idempotency: Option<Idempotency>,
+        children: NewChildren,
+    ) -> Result<Database, LocalError> {
         validate_name(&request.name)?;
         let engine_name = request.engine.as_deref().unwrap_or(CATALOG.defaults.engine);
         let engine = CATALOG.engine(engine_name).ok_or_else(|| {
@@ -147,8 +199,8 @@ impl Databases {
                 ),
             ));
         }
-        let plan = request.plan.as_deref().unwrap_or(CATALOG.defaults.plan);
-        validate_plan(plan)?;
+        let plan_name = request.plan.as_deref().unwrap_or(CATALOG.defaults.plan);
+        let plan = validate_plan(plan_name)?;
         let region = request.region.as_deref().unwrap_or(CATALOG.defaults.region);
         if CATALOG.region(region).is_none() {
             return Err(LocalError::invalid(
@@ -159,8 +211,18 @@ impl Databases {
                 ),
             ));
         }
+        let flavor = match request.flavor.as_deref() {
+            Some(flavor) => validate_flavor(flavor)?,
+            None => CATALOG.default_flavor().name,
+        };
+        let node_count = request.node_count.unwrap_or(plan.node_count);
+        validate_node_count(plan, node_count)?;
         if let Some(description) = &request.description {
             validate_description(description)?;
+        }
+        let wanted_restrictions = ip_restrictions::validate_set(children.ip_restrictions)?;
+        for user in &children.built_in_users {
+            super::credentials::validate_username(&user.username)?;
         }
         let now = self.clock.now();
         let claim = match &idempotency {
@@ -178,26 +240,54 @@ impl Databases {
             None => None,
         };
         let stamp = whole_seconds(now);
+        let settles_at = self.settles_at(now);
         // A 48-bit random id practically never collides; retry a few times just in case.
         for _ in 0..4 {
             let database = Database {
                 id: new_id("db"),
+                uuid: new_uuid(),
                 name: request.name.clone(),
                 engine: engine.name.to_owned(),
                 version: version.to_owned(),
-                plan: plan.to_owned(),
+                plan: plan.name.to_owned(),
                 region: region.to_owned(),
+                flavor: flavor.to_owned(),
+                node_count,
                 description: request.description.clone(),
+                locked: false,
                 status: Status::Creating,
                 status_message: Some("provisioning".to_owned()),
                 created_at: stamp,
                 updated_at: stamp,
-                transition_at: Some(self.settles_at(now)),
+                transition_at: Some(settles_at),
                 gone_at: None,
+            };
+            let initial = InitialChildren {
+                credentials: children
+                    .built_in_users
+                    .iter()
+                    .map(|user| Credential {
+                        database_id: database.id.clone(),
+                        uuid: new_uuid(),
+                        username: user.username.clone(),
+                        roles: user.roles.clone(),
+                        status: Status::Creating,
+                        password: StoredPassword::Generated(passwords::generate()),
+                        created_at: stamp,
+                        updated_at: stamp,
+                        transition_at: Some(settles_at),
+                    })
+                    .collect(),
+                ip_restrictions: ip_restrictions::new_rows(
+                    &database.id,
+                    &wanted_restrictions,
+                    stamp,
+                    settles_at,
+                ),
             };
             match self
                 .store
-                .insert_database(database, claim.clone(), now)
+                .insert_database(database, initial, claim.clone(), now)
                 .await?
             {
                 InsertOutcome::Inserted(database) => {
@@ -238,6 +328,14 @@ impl Databases {
         self.store.database(id).await?.ok_or_else(|| not_found(id))
     }
 
+    /// The database with this UUID (the id dialects such as OVH show), or 404.
+    pub(crate) async fn get_by_uuid(&self, uuid: &str) -> Result<Database, LocalError> {
+        self.store
+            .database_by_uuid(uuid)
+            .await?
+            .ok_or_else(|| LocalError::NotFound(format!("database {uuid} not found")))
+    }
+
     /// Databases that are not gone, sorted by name.
     pub(crate) async fn list(
         &self,
@@ -247,7 +345,7 @@ impl Databases {
     }
 
     /// Applies a change to a `READY` database (status `UPDATING`); a change to nothing leaves it
-    /// alone.
+    /// alone. A new set of IP restrictions that only changes descriptions does not make it busy.
     pub(crate) async fn update(
         &self,
         id: &str,
@@ -256,14 +354,26 @@ impl Databases {
         if let Some(plan) = &request.plan {
             validate_plan(plan)?;
         }
+        if let Some(flavor) = &request.flavor {
+            validate_flavor(flavor)?;
+        }
         if let Some(Some(description)) = &request.description {
             validate_description(description)?;
         }
+        let wanted_restrictions = request
+            .ip_restrictions
+            .clone()
+            .map(ip_restrictions::validate_set)
+            .transpose()?;
         let now = self.clock.now();
         let settles_at = self.settles_at(now);
+        let owned_id = id.to_owned();
         let outcome = self
             .store
-            .modify_database(id, move |current| {
+            .transact(move |tx| {
+                let Some(current) = tx.database(&owned_id)? else {
+                    return Ok(Modified::Missing);
+                };
                 if let Some(version) = &request.version {
                     let engine = CATALOG.engine(&current.engine).ok_or_else(|| {
                         LocalError::Corrupt(format!("unknown engine {:?}", current.engine))
@@ -279,6 +389,19 @@ impl Databases {
                         ));
                     }
                 }
+                let mut next = current.clone();
+                if let Some(plan) = &request.plan {
+                    next.plan = plan.clone();
+                }
+                let plan = validate_plan(&next.plan)?;
+                match request.node_count {
+                    Some(count) => next.node_count = count,
+                    None if !plan.allows_node_count(next.node_count) => {
+                        next.node_count = plan.node_count;
+                    }
+                    None => {}
+                }
+                validate_node_count(plan, next.node_count)?;
                 if current.status == Status::Deleting {
                     // Waiting never helps: a state conflict, not a busy one.
                     return Err(LocalError::Conflict(format!(
@@ -286,27 +409,45 @@ impl Databases {
                         current.id
                     )));
                 }
+                if current.locked {
+                    return Err(locked(&current));
+                }
                 if current.status != Status::Ready {
-                    return Err(busy(current));
+                    return Err(busy(&current));
                 }
-                let mut next = current.clone();
-                if let Some(plan) = request.plan {
-                    next.plan = plan;
+                if let Some(version) = &request.version {
+                    next.version = version.clone();
                 }
-                if let Some(version) = request.version {
-                    next.version = version;
+                if let Some(description) = &request.description {
+                    next.description = description.clone();
                 }
-                if let Some(description) = request.description {
-                    next.description = description;
+                if let Some(flavor) = &request.flavor {
+                    next.flavor = flavor.clone();
                 }
-                if next == *current {
-                    return Ok(None);
+                let restrictions = match &wanted_restrictions {
+                    Some(wanted) => {
+                        ip_restrictions::replace_set(tx, &current.id, wanted, now, settles_at)?
+                    }
+                    None => SetChange::Nothing,
+                };
+                let fields_changed = next != current;
+                if !fields_changed && restrictions != SetChange::Membership {
+                    return Ok(if restrictions == SetChange::Nothing {
+                        Modified::Unchanged(current)
+                    } else {
+                        Modified::Written(current)
+                    });
                 }
                 next.status = Status::Updating;
-                next.status_message = Some("applying changes".to_owned());
+                next.status_message = Some(if fields_changed {
+                    "applying changes".to_owned()
+                } else {
+                    APPLYING_IP_RESTRICTIONS.to_owned()
+                });
                 next.transition_at = Some(settles_at);
                 next.updated_at = whole_seconds(now);
-                Ok(Some(next))
+                tx.update_database(&next)?;
+                Ok(Modified::Written(next))
             })
             .await?;
         match outcome {
@@ -316,8 +457,10 @@ impl Databases {
                 changed: false,
             }),
             Modified::Written(database) => {
-                self.wake.poke();
-                tracing::info!(id = %database.id, name = %database.name, "database updating");
+                if database.status == Status::Updating {
+                    self.wake.poke();
+                    tracing::info!(id = %database.id, name = %database.name, "database updating");
+                }
                 Ok(Updated {
                     database,
                     changed: true,
@@ -326,8 +469,8 @@ impl Databases {
         }
     }
 
-    /// Starts deleting the database (status `DELETING`), whatever it is doing; deleting a
-    /// database that is already `DELETING` changes nothing.
+    /// Starts deleting the database (status `DELETING`), whatever it is doing, unless an
+    /// administrator locked it; deleting a database that is already `DELETING` changes nothing.
     ///
     /// Its credentials, indexes and IP restrictions go `DELETING` with it, in the same
     /// transaction, and disappear when it is gone.
@@ -343,6 +486,9 @@ impl Databases {
                 };
                 if current.status == Status::Deleting {
                     return Ok(Modified::Unchanged(current));
+                }
+                if current.locked {
+                    return Err(locked(&current));
                 }
                 let mut next = current;
                 next.status = Status::Deleting;
@@ -364,17 +510,46 @@ impl Databases {
             }
         }
     }
+
+    /// Locks or unlocks the database (an administrator's switch): while locked, every change
+    /// to it or its children is refused with [`LocalError::Locked`]; reads and transitions
+    /// already under way go on. Setting the state it already has changes nothing.
+    pub(crate) async fn set_locked(&self, id: &str, locked: bool) -> Result<Database, LocalError> {
+        let now = self.clock.now();
+        let outcome = self
+            .store
+            .modify_database(id, move |current| {
+                if current.locked == locked {
+                    return Ok(None);
+                }
+                let mut next = current.clone();
+                next.locked = locked;
+                next.updated_at = whole_seconds(now);
+                Ok(Some(next))
+            })
+            .await?;
+        match outcome {
+            Modified::Missing => Err(not_found(id)),
+            Modified::Unchanged(database) => Ok(database),
+            Modified::Written(database) => {
+                tracing::info!(id = %database.id, locked, "database lock changed");
+                Ok(database)
+            }
+        }
+    }
 }
 
 /// The database a child *change* (create, update, delete) applies to: 404 when it is unknown,
-/// gone or `DELETING`, 409 busy unless it is `READY`.
+/// gone or `DELETING`, 409 locked when an administrator locked it, 409 busy unless it is
+/// `READY`.
 pub(crate) fn parent_for_change(tx: &StoreTx<'_>, id: &str) -> Result<Database, LocalError> {
     let database = parent_for_read(tx, id)?;
     match database.status {
-        Status::Ready => Ok(database),
         Status::Deleting => Err(LocalError::NotFound(format!(
             "database {id} is being deleted"
         ))),
+        _ if database.locked => Err(locked(&database)),
+        Status::Ready => Ok(database),
         _ => Err(busy(&database)),
     }
 }
@@ -394,6 +569,14 @@ pub(crate) fn busy(database: &Database) -> LocalError {
         "database {} is busy ({}); retry when it is READY",
         database.id,
         database.status.as_str()
+    ))
+}
+
+/// The 409 answer for a database an administrator locked.
+pub(crate) fn locked(database: &Database) -> LocalError {
+    LocalError::Locked(format!(
+        "database {} is locked by an administrator; no change is possible until it is unlocked",
+        database.id
     ))
 }
 
@@ -418,18 +601,48 @@ pub(crate) fn validate_name(name: &str) -> Result<(), LocalError> {
     }
 }
 
-fn validate_plan(plan: &str) -> Result<(), LocalError> {
-    if CATALOG.plan(plan).is_some() {
-        Ok(())
-    } else {
-        Err(LocalError::invalid(
+fn validate_plan(plan: &str) -> Result<&'static Plan, LocalError> {
+    CATALOG.plan(plan).ok_or_else(|| {
+        LocalError::invalid(
             "plan",
             format!(
                 "plan {plan:?} is not offered; allowed: {}",
                 CATALOG.plan_names()
             ),
-        ))
+        )
+    })
+}
+
+fn validate_flavor(flavor: &str) -> Result<&'static str, LocalError> {
+    match CATALOG.flavor(flavor) {
+        Some(offered) => Ok(offered.name),
+        None => Err(LocalError::invalid(
+            "flavor",
+            format!(
+                "flavor {flavor:?} is not offered; allowed: {}",
+                CATALOG.flavor_names()
+            ),
+        )),
     }
+}
+
+/// The count must be within the plan's limits (essential 1, business and enterprise 3 to 8).
+fn validate_node_count(plan: &Plan, count: u32) -> Result<(), LocalError> {
+    if plan.allows_node_count(count) {
+        return Ok(());
+    }
+    let allowed = if plan.min_node_count == plan.max_node_count {
+        format!("exactly {}", plan.min_node_count)
+    } else {
+        format!("{} to {}", plan.min_node_count, plan.max_node_count)
+    };
+    Err(LocalError::invalid(
+        "node_count",
+        format!(
+            "node_count {count} is not allowed on plan {}: use {allowed}",
+            plan.name
+        ),
+    ))
 }
 
 /// At most [`MAX_DESCRIPTION_CHARS`] characters (databases and IP restrictions alike).
@@ -732,5 +945,279 @@ mod tests {
             matches!(&error, LocalError::Conflict(m) if m.contains("deleted")),
             "{error:?}"
         );
+    }
+
+    async fn settle(ops: &Databases) {
+        // Past every transition these tests schedule (at most 30 s ahead).
+        let later = ops.clock.now() + chrono::Duration::hours(1);
+        crate::local::lifecycle::settle_due(&ops.store, later)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn create_defaults_and_checks_flavor_and_node_count() {
+        let (_dir, ops) = databases(Duration::ZERO).await;
+        let db = ops.create(create("alpha"), None).await.unwrap();
+        assert_eq!((db.flavor.as_str(), db.node_count), ("db1-4", 1));
+        assert!(uuid::Uuid::parse_str(&db.uuid).is_ok());
+        assert!(!db.locked);
+        let business = ops
+            .create(
+                CreateDatabase {
+                    plan: Some("business".into()),
+                    flavor: Some("db1-15".into()),
+                    ..create("beta")
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (business.flavor.as_str(), business.node_count),
+            ("db1-15", 3)
+        );
+        assert_eq!(
+            ops.get_by_uuid(&business.uuid).await.unwrap().id,
+            business.id
+        );
+        for (request, field) in [
+            (
+                CreateDatabase {
+                    flavor: Some("b3-8".into()),
+                    ..create("gamma")
+                },
+                "flavor",
+            ),
+            (
+                CreateDatabase {
+                    node_count: Some(3),
+                    ..create("gamma")
+                },
+                "node_count",
+            ),
+            (
+                CreateDatabase {
+                    plan: Some("enterprise".into()),
+                    node_count: Some(9),
+                    ..create("gamma")
+                },
+                "node_count",
+            ),
+            (
+                CreateDatabase {
+                    plan: Some("business".into()),
+                    node_count: Some(2),
+                    ..create("gamma")
+                },
+                "node_count",
+            ),
+        ] {
+            let error = ops.create(request, None).await.unwrap_err();
+            assert_eq!(field_of(error).as_deref(), Some(field));
+        }
+        let eight = CreateDatabase {
+            plan: Some("enterprise".into()),
+            node_count: Some(8),
+            ..create("gamma")
+        };
+        assert_eq!(ops.create(eight, None).await.unwrap().node_count, 8);
+    }
+
+    #[tokio::test]
+    async fn update_changes_flavor_and_fits_node_count_to_a_new_plan() {
+        let (_dir, ops) = databases(Duration::ZERO).await;
+        let db = ops.create(create("alpha"), None).await.unwrap();
+        settle(&ops).await;
+        let to_business = UpdateDatabase {
+            plan: Some("business".into()),
+            flavor: Some("db1-7".into()),
+            ..UpdateDatabase::default()
+        };
+        let updated = ops.update(&db.id, to_business).await.unwrap();
+        assert_eq!(
+            updated.database.node_count, 3,
+            "1 does not fit business: its default"
+        );
+        assert_eq!(updated.database.flavor, "db1-7");
+        settle(&ops).await;
+        let grow = UpdateDatabase {
+            node_count: Some(5),
+            ..UpdateDatabase::default()
+        };
+        assert_eq!(
+            ops.update(&db.id, grow).await.unwrap().database.node_count,
+            5
+        );
+        settle(&ops).await;
+        let to_enterprise = UpdateDatabase {
+            plan: Some("enterprise".into()),
+            ..UpdateDatabase::default()
+        };
+        let kept = ops.update(&db.id, to_enterprise).await.unwrap();
+        assert_eq!(kept.database.node_count, 5, "5 fits enterprise: kept");
+        settle(&ops).await;
+        let too_many = UpdateDatabase {
+            node_count: Some(9),
+            ..UpdateDatabase::default()
+        };
+        assert_eq!(
+            field_of(ops.update(&db.id, too_many).await.unwrap_err()).as_deref(),
+            Some("node_count")
+        );
+        let bad_flavor = UpdateDatabase {
+            flavor: Some("huge".into()),
+            ..UpdateDatabase::default()
+        };
+        assert_eq!(
+            field_of(ops.update(&db.id, bad_flavor).await.unwrap_err()).as_deref(),
+            Some("flavor")
+        );
+    }
+
+    #[tokio::test]
+    async fn locked_database_refuses_changes_until_unlocked() {
+        let (_dir, ops) = databases(Duration::ZERO).await;
+        let db = ops.create(create("alpha"), None).await.unwrap();
+        settle(&ops).await;
+        let locked = ops.set_locked(&db.id, true).await.unwrap();
+        assert!(locked.locked);
+        assert_eq!(locked.status, Status::Ready);
+        let change = UpdateDatabase {
+            description: Some(Some("x".into())),
+            ..UpdateDatabase::default()
+        };
+        assert!(matches!(
+            ops.update(&db.id, change.clone()).await.unwrap_err(),
+            LocalError::Locked(_)
+        ));
+        assert!(matches!(
+            ops.delete(&db.id).await.unwrap_err(),
+            LocalError::Locked(_)
+        ));
+        let child = ops
+            .store
+            .transact({
+                let id = db.id.clone();
+                move |tx| parent_for_change(tx, &id).map(|_| ())
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(child, LocalError::Locked(_)), "{child:?}");
+        assert!(
+            ops.set_locked(&db.id, true).await.unwrap().locked,
+            "idempotent"
+        );
+        assert!(!ops.set_locked(&db.id, false).await.unwrap().locked);
+        assert!(ops.update(&db.id, change).await.unwrap().changed);
+        assert!(matches!(
+            ops.set_locked("db-000000000000", true).await.unwrap_err(),
+            LocalError::NotFound(_)
+        ));
+    }
+
+    fn allow(cidr: &str, description: Option<&str>) -> CreateIpRestriction {
+        CreateIpRestriction {
+            cidr: cidr.into(),
+            description: description.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn create_with_children_and_replace_ip_set() {
+        let (_dir, ops) = databases(Duration::from_secs(30)).await;
+        let children = NewChildren {
+            ip_restrictions: vec![
+                allow("10.0.0.1", Some("office")),
+                allow("192.0.2.0/24", None),
+            ],
+            built_in_users: vec![BuiltInUser {
+                username: "admin".into(),
+                roles: vec!["root@admin".into()],
+            }],
+        };
+        let db = ops
+            .create_with(create("alpha"), None, children)
+            .await
+            .unwrap();
+        let (users, restrictions) = ops
+            .store
+            .transact({
+                let id = db.id.clone();
+                move |tx| Ok((tx.credentials(&id)?, tx.ip_restrictions(&id)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].username, "admin");
+        assert_eq!(users[0].status, Status::Creating);
+        assert_eq!(users[0].transition_at, db.transition_at);
+        let cidrs: Vec<&str> = restrictions.iter().map(|r| r.cidr.as_str()).collect();
+        assert_eq!(cidrs, ["10.0.0.1/32", "192.0.2.0/24"]);
+
+        let twice = NewChildren {
+            ip_restrictions: vec![allow("10.0.0.1", None), allow("10.0.0.1/32", None)],
+            ..NewChildren::default()
+        };
+        assert!(matches!(
+            ops.create_with(create("beta"), None, twice)
+                .await
+                .unwrap_err(),
+            LocalError::Duplicate(_)
+        ));
+        assert!(
+            ops.list(None)
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.name != "beta")
+        );
+
+        settle(&ops).await;
+        // Descriptions alone: the database stays READY.
+        let relabel = UpdateDatabase {
+            ip_restrictions: Some(vec![
+                allow("10.0.0.1", Some("hq")),
+                allow("192.0.2.0/24", None),
+            ]),
+            ..UpdateDatabase::default()
+        };
+        let updated = ops.update(&db.id, relabel).await.unwrap();
+        assert!(updated.changed);
+        assert_eq!(updated.database.status, Status::Ready);
+        // Membership: one removed, one added, the database UPDATING.
+        let swap = UpdateDatabase {
+            ip_restrictions: Some(vec![
+                allow("10.0.0.1", Some("hq")),
+                allow("2001:db8::/32", None),
+            ]),
+            ..UpdateDatabase::default()
+        };
+        let updated = ops.update(&db.id, swap.clone()).await.unwrap();
+        assert_eq!(updated.database.status, Status::Updating);
+        assert_eq!(
+            updated.database.status_message.as_deref(),
+            Some(APPLYING_IP_RESTRICTIONS)
+        );
+        assert!(matches!(
+            ops.update(&db.id, swap.clone()).await.unwrap_err(),
+            LocalError::Busy(_)
+        ));
+        settle(&ops).await;
+        let restrictions = ops
+            .store
+            .transact({
+                let id = db.id.clone();
+                move |tx| tx.ip_restrictions(&id)
+            })
+            .await
+            .unwrap();
+        let now: Vec<(&str, Option<&str>)> = restrictions
+            .iter()
+            .map(|r| (r.cidr.as_str(), r.description.as_deref()))
+            .collect();
+        assert_eq!(now, [("10.0.0.1/32", Some("hq")), ("2001:db8::/32", None)]);
+        let same = ops.update(&db.id, swap).await.unwrap();
+        assert!(!same.changed, "the same set changes nothing");
     }
 }

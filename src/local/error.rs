@@ -49,6 +49,11 @@ pub enum LocalError {
     /// 409 `conflict` with reason `duplicate`: the object already exists; retrying never helps.
     #[error("{0}")]
     Duplicate(String),
+    /// 409 `conflict` with reason `state`: an administrator locked the database, and every
+    /// change to it (or its children) is refused until it is unlocked. Kept apart from
+    /// [`LocalError::Conflict`] because dialects answer it differently (OVH's `ServiceLocked`).
+    #[error("{0}")]
+    Locked(String),
     /// 429 `rate_limited`, always with a `Retry-After` header.
     #[error("{message}")]
     RateLimited {
@@ -122,7 +127,9 @@ impl LocalError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) | Self::Locked(_) => {
+                StatusCode::CONFLICT
+            }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_)
@@ -139,7 +146,7 @@ impl LocalError {
         match self {
             Self::Busy(_) => Some("busy"),
             Self::Duplicate(_) => Some("duplicate"),
-            Self::Conflict(_) => Some("state"),
+            Self::Conflict(_) | Self::Locked(_) => Some("state"),
             _ => None,
         }
     }
@@ -151,7 +158,7 @@ impl LocalError {
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) => "conflict",
+            Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) | Self::Locked(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
             Self::Internal(_)
@@ -263,6 +270,7 @@ mod tests {
             (LocalError::Busy("db busy".into()), "busy", Some("1")),
             (LocalError::Duplicate("exists".into()), "duplicate", None),
             (LocalError::Conflict("cannot".into()), "state", None),
+            (LocalError::Locked("locked".into()), "state", None),
         ] {
             let response = error.into_response();
             assert_eq!(response.status(), StatusCode::CONFLICT);

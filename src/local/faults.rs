@@ -3,8 +3,9 @@
 //! The request log keeps method, path (no query string, no headers, no body: nothing that could
 //! hold a secret), status and time of every request since start, capped at
 //! [`REQUEST_LOG_CAPACITY`] (oldest dropped). Faults make the next `count` matching requests fail
-//! with 429/500/503 before normal handling; paths under `/v1/_admin/` are never faulted, so a
-//! test can always clear what it injected. Both live in memory only.
+//! with 429/500/503 before normal handling (in the dialect's error format under a dialect's
+//! prefix); paths under `/v1/_admin/` are never faulted, so a test can always clear what it
+//! injected. Both live in memory only.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -209,11 +210,12 @@ pub(crate) async fn inject_faults(
     request: Request,
     next: Next,
 ) -> Response {
-    match state
-        .faults
-        .take(request.method().as_str(), request.uri().path())
-    {
-        Some(error) => error.into_response(),
+    let path = request.uri().path();
+    match state.faults.take(request.method().as_str(), path) {
+        Some(error) => match super::dialects::dialect_of(path) {
+            Some(dialect) => super::dialects::error_response(dialect, error),
+            None => error.into_response(),
+        },
         None => next.run(request).await,
     }
 }

@@ -5,14 +5,21 @@
 //! (another restriction included) is a 409 busy until it is `READY` again. Changing only the
 //! description does not make the database busy. CIDRs are canonical (see [`super::cidr`]), and
 //! lists are in network order: IPv4 before IPv6, then by address, then by prefix length.
+//!
+//! A whole set can also be given at once (OVH's `ipRestrictions` in a create or a PUT): the
+//! networks it lacks are deleted and the new ones created, by the same rule, in the database's
+//! own transaction ([`replace_set`]).
+
+use chrono::{DateTime, Utc};
 
 use super::cidr::Cidr;
-use super::databases::{Databases, parent_for_change, parent_for_read, validate_description};
+use super::databases::{
+    APPLYING_IP_RESTRICTIONS as APPLYING, Databases, parent_for_change, parent_for_read,
+    validate_description,
+};
 use super::error::LocalError;
 use super::model::{IpRestriction, Status, whole_seconds};
-
-/// Status message of a database while a restriction change is applied.
-const APPLYING: &str = "applying IP restrictions";
+use super::store::StoreTx;
 
 /// A create request after wire decoding.
 #[derive(Debug, Clone)]
@@ -21,6 +28,123 @@ pub(crate) struct CreateIpRestriction {
     pub(crate) cidr: String,
     /// Free text.
     pub(crate) description: Option<String>,
+}
+
+/// One entry of a validated set: canonical CIDR and description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WantedRestriction {
+    /// Canonical CIDR.
+    pub(crate) cidr: String,
+    /// Free text.
+    pub(crate) description: Option<String>,
+}
+
+/// What replacing a database's set of restrictions did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetChange {
+    /// The set was already exactly this.
+    Nothing,
+    /// Only descriptions changed (the database does not become busy).
+    Descriptions,
+    /// Networks were added or removed (the database must become `UPDATING`).
+    Membership,
+}
+
+/// Validates a whole set: every CIDR (field `cidr`) and description; the same network listed
+/// twice, in any spelling, is a duplicate.
+pub(crate) fn validate_set(
+    requests: Vec<CreateIpRestriction>,
+) -> Result<Vec<WantedRestriction>, LocalError> {
+    let mut wanted: Vec<WantedRestriction> = Vec::with_capacity(requests.len());
+    for request in requests {
+        let cidr = Cidr::parse(&request.cidr)
+            .map_err(|error| error.into_invalid("cidr"))?
+            .to_string();
+        if let Some(description) = &request.description {
+            validate_description(description)?;
+        }
+        if wanted.iter().any(|entry| entry.cidr == cidr) {
+            return Err(LocalError::Duplicate(format!("{cidr} is listed twice")));
+        }
+        wanted.push(WantedRestriction {
+            cidr,
+            description: request.description,
+        });
+    }
+    Ok(wanted)
+}
+
+/// The rows of a new database's restrictions: `CREATING`, settling with it.
+pub(crate) fn new_rows(
+    database_id: &str,
+    wanted: &[WantedRestriction],
+    now: DateTime<Utc>,
+    settles_at: DateTime<Utc>,
+) -> Vec<IpRestriction> {
+    wanted
+        .iter()
+        .map(|entry| IpRestriction {
+            database_id: database_id.to_owned(),
+            cidr: entry.cidr.clone(),
+            description: entry.description.clone(),
+            status: Status::Creating,
+            created_at: whole_seconds(now),
+            transition_at: Some(settles_at),
+        })
+        .collect()
+}
+
+/// Makes the restrictions of a `READY` database exactly `wanted`, inside the caller's
+/// transaction: missing networks go `DELETING`, new ones are created `CREATING` (both settling
+/// at `settles_at`), kept ones get the new description. The caller makes the database
+/// `UPDATING` when this answers [`SetChange::Membership`].
+pub(crate) fn replace_set(
+    tx: &StoreTx<'_>,
+    database_id: &str,
+    wanted: &[WantedRestriction],
+    now: DateTime<Utc>,
+    settles_at: DateTime<Utc>,
+) -> Result<SetChange, LocalError> {
+    let current = tx.ip_restrictions(database_id)?;
+    let mut change = SetChange::Nothing;
+    for existing in &current {
+        if existing.status != Status::Deleting
+            && !wanted.iter().any(|entry| entry.cidr == existing.cidr)
+        {
+            let mut leaving = existing.clone();
+            leaving.status = Status::Deleting;
+            leaving.transition_at = Some(settles_at);
+            tx.update_ip_restriction(&leaving)?;
+            change = SetChange::Membership;
+        }
+    }
+    for entry in wanted {
+        match current.iter().find(|existing| existing.cidr == entry.cidr) {
+            Some(existing) if existing.status == Status::Deleting => return Err(taken(existing)),
+            Some(existing) => {
+                if existing.description != entry.description {
+                    let mut kept = existing.clone();
+                    kept.description = entry.description.clone();
+                    tx.update_ip_restriction(&kept)?;
+                    if change == SetChange::Nothing {
+                        change = SetChange::Descriptions;
+                    }
+                }
+            }
+            None => {
+                tx.insert_ip_restriction(&IpRestriction {
+                    database_id: database_id.to_owned(),
+                    cidr: entry.cidr.clone(),
+                    description: entry.description.clone(),
+                    status: Status::Creating,
+                    created_at: whole_seconds(now),
+                    transition_at: Some(settles_at),
+                })?;
+                change = SetChange::Membership;
+            }
+        }
+    }
+    Ok(change)
 }
 
 /// The IP restriction operations, over the shared store.

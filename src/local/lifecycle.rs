@@ -290,7 +290,7 @@ pub(crate) async fn run_worker(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::store::InsertOutcome;
+    use crate::local::store::{InitialChildren, InsertOutcome};
     use chrono::TimeZone;
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -300,12 +300,16 @@ mod tests {
     fn database(status: Status, due: Option<DateTime<Utc>>) -> Database {
         Database {
             id: "db-00000000000a".into(),
+            uuid: crate::local::model::new_uuid(),
             name: "alpha".into(),
             engine: "mysql".into(),
             version: "8.4".into(),
             plan: "essential".into(),
             region: "us-east-1".into(),
+            flavor: "db1-4".into(),
+            node_count: 1,
             description: None,
+            locked: false,
             status,
             status_message: Some("working".into()),
             created_at: at(0),
@@ -369,7 +373,10 @@ mod tests {
         late.id = "db-000000000002".into();
         late.name = "late".into();
         for db in [early, late] {
-            let outcome = store.insert_database(db, None, at(0)).await.unwrap();
+            let outcome = store
+                .insert_database(db, InitialChildren::default(), None, at(0))
+                .await
+                .unwrap();
             assert!(matches!(outcome, InsertOutcome::Inserted(_)));
         }
         assert_eq!(settle_due(&store, at(5)).await.unwrap(), 1);
@@ -403,7 +410,7 @@ mod tests {
         );
         db.created_at = whole_seconds(clock.now());
         store
-            .insert_database(db.clone(), None, clock.now())
+            .insert_database(db.clone(), InitialChildren::default(), None, clock.now())
             .await
             .unwrap();
         wake.poke();

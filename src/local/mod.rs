@@ -25,12 +25,16 @@
 //!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers.
 //! - `native`: the native REST API v1 handlers (children in `native/`); `openapi`: its
 //!   OpenAPI 3.1 document.
-//! - `auth`: bearer-token middleware; `faults`: request log, fault injection and the admin
-//!   endpoints; `error`: [`LocalError`] and its single mapping to the wire format.
+//! - `dialects`: vendor APIs over the same rules and store (OVHcloud under `/ovh/1.0`, when
+//!   [`Config::ovh`] is set), each a thin adapter like `native`.
+//! - `auth`: bearer-token middleware (dialect paths use their vendor's authentication instead);
+//!   `faults`: request log, fault injection and the admin endpoints; `error`: [`LocalError`]
+//!   and its single mapping to the wire format.
 //!
-//! Middleware order, outermost first: request log + access log (`faults::observe`), token check
-//! (`auth`), fault injection (`faults::inject_faults`), routes. So 401s are logged, and faults
-//! only hit authenticated requests.
+//! Middleware order, outermost first: request log + access log (`faults::observe`), dialect
+//! reply headers (`dialects::stamp_replies`), token or dialect signature check (`auth`), fault
+//! injection (`faults::inject_faults`), routes. So 401s are logged, and faults only hit
+//! authenticated requests.
 //!
 //! # Choices where the contract is silent
 //!
@@ -53,6 +57,15 @@
 //!   them. Gone children are removed for good (no idempotency keys refer to them).
 //! - A PATCH of a database that is `DELETING` is a 409 with reason `state` (waiting never
 //!   helps), not `busy`.
+//! - Every database has a node `flavor` (default: the catalog's first) and a `node_count`
+//!   (default: its plan's), within its plan's limits (essential 1, business and enterprise 3
+//!   to 8; a 400 names the field). A plan change without `node_count` keeps a count the new
+//!   plan allows and otherwise takes the new plan's default. Every database also has a random
+//!   UUID, its id in dialects whose ids are UUIDs (OVH); the native API does not show it.
+//! - An administrator may lock a database (`POST`/`DELETE /v1/_admin/databases/{id}/lock`,
+//!   never faulted): every change to it or its children, its deletion included, is then a 409
+//!   with reason `state` (OVH's `ServiceLocked`), until it is unlocked. The Database object
+//!   shows `locked`.
 //!
 //! Children (credentials, indexes, IP restrictions):
 //!
@@ -89,6 +102,7 @@ mod catalog;
 mod cidr;
 mod credentials;
 mod databases;
+mod dialects;
 mod error;
 mod faults;
 mod indexes;
@@ -109,15 +123,18 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use dialects::ovh::OvhDialect;
 pub use error::LocalError;
 
 use credentials::Credentials;
 use databases::Databases;
+use dialects::Dialects;
 use faults::{Faults, RequestLog};
 use indexes::Indexes;
 use ip_restrictions::IpRestrictions;
@@ -144,6 +161,9 @@ pub struct Config {
     pub token: Option<SecretString>,
     /// How long `CREATING`, `UPDATING` and `DELETING` last.
     pub provision_delay: Duration,
+    /// The OVH dialect (OVHcloud's API under `/ovh/1.0`, requests signed with these keys);
+    /// `None` leaves it off, and its paths answer OVH's 404 saying so.
+    pub ovh: Option<OvhDialect>,
 }
 
 impl Default for Config {
@@ -153,6 +173,7 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             token: None,
             provision_delay: DEFAULT_PROVISION_DELAY,
+            ovh: None,
         }
     }
 }
@@ -174,6 +195,8 @@ pub(crate) struct AppState {
     pub(crate) faults: Arc<Faults>,
     /// Requests received since start.
     pub(crate) requests: Arc<RequestLog>,
+    /// The vendor dialects that are configured.
+    pub(crate) dialects: Dialects,
 }
 
 impl AppState {
@@ -187,7 +210,14 @@ impl AppState {
             token,
             faults: Arc::default(),
             requests: Arc::default(),
+            dialects: Dialects::default(),
         }
+    }
+
+    /// The same state, speaking the OVH dialect with these keys.
+    pub(crate) fn with_ovh(mut self, ovh: OvhDialect) -> Self {
+        self.dialects.ovh = Some(Arc::new(dialects::ovh::OvhState::new(ovh)));
+        self
     }
 }
 
@@ -196,6 +226,7 @@ pub(crate) fn app(state: AppState) -> Router {
     Router::new()
         .merge(native::routes())
         .merge(faults::admin_routes())
+        .merge(dialects::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -208,20 +239,33 @@ pub(crate) fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            dialects::stamp_replies,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             faults::observe,
         ))
         .with_state(state)
 }
 
-async fn unknown_route(method: Method, request: Request) -> LocalError {
-    LocalError::NotFound(format!("no route for {method} {}", request.uri().path()))
+async fn unknown_route(method: Method, request: Request) -> Response {
+    let path = request.uri().path();
+    if let Some(dialect) = dialects::dialect_of(path) {
+        return dialects::unknown_route(dialect, &method, path);
+    }
+    LocalError::NotFound(format!("no route for {method} {path}")).into_response()
 }
 
-async fn method_not_allowed(method: Method, request: Request) -> LocalError {
+async fn method_not_allowed(method: Method, request: Request) -> Response {
+    let path = request.uri().path();
+    if let Some(dialect) = dialects::dialect_of(path) {
+        return dialects::method_not_allowed(dialect, &method, path);
+    }
     LocalError::MethodNotAllowed {
         method: method.to_string(),
-        path: request.uri().path().to_owned(),
+        path: path.to_owned(),
     }
+    .into_response()
 }
 
 /// A service running in background tasks; dropping it stops them too (without waiting).
@@ -316,10 +360,14 @@ pub(crate) async fn start_with_clock(
         wake.clone(),
         stopped.clone(),
     ));
-    let state = AppState::new(
+    let mut state = AppState::new(
         Databases::new(store, clock, wake, config.provision_delay),
         config.token,
     );
+    let ovh_served = config.ovh.as_ref().map(|ovh| ovh.service_name.clone());
+    if let Some(ovh) = config.ovh {
+        state = state.with_ovh(ovh);
+    }
     let server = tokio::spawn(
         axum::serve(listener, app(state))
             .with_graceful_shutdown(stop_requested(stopped))
@@ -329,6 +377,7 @@ pub(crate) async fn start_with_clock(
         %addr,
         data_dir = %config.data_dir.display(),
         provision_delay_ms = config.provision_delay.as_millis() as u64,
+        ovh_dialect_project = ovh_served.as_deref().unwrap_or("(off)"),
         "dbaas-local started"
     );
     Ok(RunningService {

@@ -58,6 +58,8 @@ impl Status {
 pub(crate) struct Database {
     /// `db-` and 12 lowercase hex digits; stable for the object's whole life.
     pub(crate) id: String,
+    /// A random (v4) UUID, as stable as `id`: the id of dialects whose ids are UUIDs (OVH).
+    pub(crate) uuid: String,
     /// Unique among databases that are not gone.
     pub(crate) name: String,
     /// Engine name from the catalog.
@@ -68,8 +70,15 @@ pub(crate) struct Database {
     pub(crate) plan: String,
     /// Region name from the catalog.
     pub(crate) region: String,
+    /// Node flavor (machine size) from the catalog.
+    pub(crate) flavor: String,
+    /// Nodes the database runs on, within its plan's limits.
+    pub(crate) node_count: u32,
     /// Free text from the user.
     pub(crate) description: Option<String>,
+    /// Set by an administrator (`POST /v1/_admin/databases/{id}/lock`): every change is
+    /// refused until unlocked, as OVH does with its `LOCKED*` statuses.
+    pub(crate) locked: bool,
     /// Lifecycle status.
     pub(crate) status: Status,
     /// Human explanation of the status, while transitional.
@@ -125,6 +134,8 @@ impl std::fmt::Debug for PasswordHash {
 pub(crate) struct Credential {
     /// The database it belongs to.
     pub(crate) database_id: String,
+    /// A random (v4) UUID: the user's id in dialects whose ids are UUIDs (OVH).
+    pub(crate) uuid: String,
     /// Unique within the database; the user's handle in every path.
     pub(crate) username: String,
     /// `<role>@<database>` grants, in the order the client gave them.
@@ -211,6 +222,11 @@ pub(crate) fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
 /// RFC 3339 UTC with seconds precision, e.g. `2026-11-22T08:00:00Z`.
 pub(crate) fn format_timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A random (v4) UUID in its lowercase hyphenated form.
+pub(crate) fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// A random id: `prefix-` then 12 lowercase hex digits.

@@ -18,7 +18,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -47,6 +47,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(read_database)
                 .patch(update_database)
                 .delete(delete_database),
+        )
+        .route(
+            "/v1/_admin/databases/{id}/lock",
+            post(lock_database).delete(unlock_database),
         )
         .merge(credentials::routes())
         .merge(indexes::routes())
@@ -93,7 +97,16 @@ async fn create_database(
     let mut object = parse_object(body)?;
     reject_unknown(
         &object,
-        &["name", "engine", "version", "plan", "region", "description"],
+        &[
+            "name",
+            "engine",
+            "version",
+            "plan",
+            "region",
+            "flavor",
+            "node_count",
+            "description",
+        ],
         &[],
     )?;
     let request = CreateDatabase {
@@ -103,6 +116,11 @@ async fn create_database(
         version: optional_string(&mut object, "version")?,
         plan: optional_string(&mut object, "plan")?,
         region: optional_string(&mut object, "region")?,
+        flavor: optional_string(&mut object, "flavor")?,
+        node_count: match object.remove("node_count") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(node_count(&value)?),
+        },
         description: optional_string(&mut object, "description")?,
     };
     let idempotency = match headers.get(IDEMPOTENCY_KEY) {
@@ -139,18 +157,24 @@ async fn update_database(
     let mut object = parse_object(body)?;
     reject_unknown(
         &object,
-        &["plan", "version", "description"],
+        &["plan", "version", "flavor", "node_count", "description"],
         &["name", "engine", "region"],
     )?;
     let request = UpdateDatabase {
         plan: required_if_present(&mut object, "plan")?,
         version: required_if_present(&mut object, "version")?,
+        flavor: required_if_present(&mut object, "flavor")?,
+        node_count: object
+            .remove("node_count")
+            .map(|value| node_count(&value))
+            .transpose()?,
         description: match object.remove("description") {
             None => None,
             Some(Value::Null) => Some(None),
             Some(Value::String(text)) => Some(Some(text)),
             Some(_) => return Err(not_a_string("description", true)),
         },
+        ip_restrictions: None,
     };
     let updated = state.databases.update(&id, request).await?;
     if updated.changed {
@@ -173,6 +197,34 @@ fn accepted(database: &Database) -> Response {
     (StatusCode::ACCEPTED, Json(render(database))).into_response()
 }
 
+/// A `node_count` value: a whole number (its range is the plan's rule, checked later).
+fn node_count(value: &Value) -> Result<u32, LocalError> {
+    value
+        .as_u64()
+        .and_then(|count| u32::try_from(count).ok())
+        .ok_or_else(|| {
+            LocalError::invalid("node_count", "node_count must be a whole number of nodes")
+        })
+}
+
+async fn lock_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, LocalError> {
+    let id = path_id(id)?;
+    let database = state.databases.set_locked(&id, true).await?;
+    Ok(Json(render(&database)))
+}
+
+async fn unlock_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, LocalError> {
+    let id = path_id(id)?;
+    let database = state.databases.set_locked(&id, false).await?;
+    Ok(Json(render(&database)))
+}
+
 fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, LocalError> {
     path_params(id)
 }
@@ -193,7 +245,10 @@ struct DatabaseBody<'a> {
     version: &'a str,
     plan: &'a str,
     region: &'a str,
+    flavor: &'a str,
+    node_count: u32,
     description: Option<&'a str>,
+    locked: bool,
     status: &'static str,
     status_message: Option<&'a str>,
     endpoint: String,
@@ -210,7 +265,10 @@ impl<'a> From<&'a Database> for DatabaseBody<'a> {
             version: &database.version,
             plan: &database.plan,
             region: &database.region,
+            flavor: &database.flavor,
+            node_count: database.node_count,
             description: database.description.as_deref(),
+            locked: database.locked,
             status: database.status.as_str(),
             status_message: database.status_message.as_deref(),
             endpoint: endpoint(database),
@@ -391,12 +449,16 @@ mod tests {
         let at = chrono::Utc.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap();
         let mut database = Database {
             id: "db-0123456789ab".into(),
+            uuid: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".into(),
             name: "shop".into(),
             engine: "postgresql".into(),
             version: "17".into(),
             plan: "essential".into(),
             region: "eu-central-1".into(),
+            flavor: "db1-4".into(),
+            node_count: 1,
             description: None,
+            locked: false,
             status: Status::Ready,
             status_message: None,
             created_at: at,
@@ -426,7 +488,10 @@ mod tests {
                 "version",
                 "plan",
                 "region",
+                "flavor",
+                "node_count",
                 "description",
+                "locked",
                 "status",
                 "status_message",
                 "endpoint",

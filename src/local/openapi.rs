@@ -36,7 +36,11 @@ fn build() -> Value {
                 exists; retrying never helps) or `state` (any other state conflict). Changes to \
                 the children of a database (credentials, indexes, IP restrictions) need the \
                 database to exist (404, also while it is DELETING) and to be READY (409 busy); \
-                reads work in any status."
+                reads work in any status. A database an administrator locked refuses every \
+                change (409 state). When started with the OVH dialect's flags, the service also \
+                speaks OVHcloud's API (Public Cloud Databases, MongoDB) under /ovh/1.0 over the \
+                same databases; that API is OVH's own (signed requests, OVH's models and error \
+                classes) and is not described here."
         },
         "servers": [{"url": "http://127.0.0.1:8780"}],
         "security": [{"bearer": []}],
@@ -195,7 +199,8 @@ fn paths() -> Value {
                 "404": error_ref("NotFound")
             }), json!({})),
             "patch": operation("updateDatabase",
-                "Change plan, version or description of a READY database.",
+                "Change plan, version, flavor, node count or description of a READY database \
+                 (409 reason busy otherwise, reason state while it is locked).",
                 json!({
                     "200": ok("Nothing to change; the database as it is.", "Database"),
                     "202": ok("Accepted; the database in status UPDATING with the new values.", "Database"),
@@ -205,10 +210,12 @@ fn paths() -> Value {
                 }),
                 json!({"requestBody": {"required": true, "content": json_content("UpdateDatabase")}})),
             "delete": operation("deleteDatabase",
-                "Delete a database, whatever its status; it is DELETING, then gone (404).",
+                "Delete a database, whatever its status (unless it is locked: 409 reason \
+                 state); it is DELETING, then gone (404).",
                 json!({
                     "202": ok("Accepted; the database in status DELETING.", "Database"),
-                    "404": error_ref("NotFound")
+                    "404": error_ref("NotFound"),
+                    "409": error_ref("Conflict")
                 }), json!({}))
         },
         "/v1/_admin/requests": {
@@ -217,6 +224,24 @@ fn paths() -> Value {
                 json!({"200": ok("The request log.", "RequestLog")}), json!({})),
             "delete": operation("clearRequests", "Forget the request log.",
                 json!({"200": ok("The (now empty) request log.", "RequestLog")}), json!({}))
+        },
+        "/v1/_admin/databases/{id}/lock": {
+            "parameters": [{"$ref": "#/components/parameters/DatabaseId"}],
+            "post": operation("lockDatabase",
+                "Lock a database (test aid for a vendor's suspended services, e.g. OVH's LOCKED \
+                 statuses): every change to it or its children (update, delete, credentials, \
+                 indexes, IP restrictions) is refused with 409 reason state until it is \
+                 unlocked. Reads and transitions under way go on. Locking a locked database \
+                 changes nothing.",
+                json!({
+                    "200": ok("The database, locked.", "Database"),
+                    "404": error_ref("NotFound")
+                }), json!({})),
+            "delete": operation("unlockDatabase", "Unlock a database; changes are possible again.",
+                json!({
+                    "200": ok("The database, unlocked.", "Database"),
+                    "404": error_ref("NotFound")
+                }), json!({}))
         },
         "/v1/_admin/faults": {
             "post": operation("addFault",
@@ -580,6 +605,7 @@ fn schemas() -> Value {
     let engine_names = names(CATALOG.engines.iter().map(|engine| engine.name));
     let plan_names = names(CATALOG.plans.iter().map(|plan| plan.name));
     let region_names = names(CATALOG.regions.iter().map(|region| region.name));
+    let flavor_names = names(CATALOG.flavors.iter().map(|flavor| flavor.name));
     let all_versions: Vec<&str> = {
         let mut versions: Vec<&str> = CATALOG
             .engines
@@ -657,11 +683,17 @@ fn schemas() -> Value {
             }
         },
         "Plan": {
-            "type": "object", "required": ["name", "description", "node_count"],
+            "type": "object",
+            "required": ["name", "description", "node_count", "min_node_count", "max_node_count"],
             "properties": {
                 "name": {"type": "string"},
                 "description": {"type": "string"},
-                "node_count": {"type": "integer", "minimum": 1}
+                "node_count": {"type": "integer", "minimum": 1,
+                               "description": "Nodes of a database that asks for no count."},
+                "min_node_count": {"type": "integer", "minimum": 1,
+                                   "description": "Fewest nodes allowed on this plan."},
+                "max_node_count": {"type": "integer", "minimum": 1,
+                                   "description": "Most nodes allowed on this plan."}
             }
         },
         "Region": {
@@ -689,8 +721,9 @@ fn schemas() -> Value {
         },
         "Database": {
             "type": "object",
-            "required": ["id", "name", "engine", "version", "plan", "region", "description",
-                         "status", "status_message", "endpoint", "created_at", "updated_at"],
+            "required": ["id", "name", "engine", "version", "plan", "region", "flavor",
+                         "node_count", "description", "locked", "status", "status_message",
+                         "endpoint", "created_at", "updated_at"],
             "properties": {
                 "id": {"type": "string", "pattern": "^db-[0-9a-f]{12}$"},
                 "name": name_schema,
@@ -698,7 +731,16 @@ fn schemas() -> Value {
                 "version": {"type": "string", "enum": all_versions},
                 "plan": {"type": "string", "enum": plan_names},
                 "region": {"type": "string", "enum": region_names},
+                "flavor": {"type": "string", "enum": flavor_names.clone(),
+                           "description": "Node flavor (machine size)."},
+                "node_count": {"type": "integer", "minimum": 1, "maximum": MAX_NODE_COUNT,
+                               "description": "Nodes the database runs on, within its plan's \
+                                   limits."},
                 "description": {"type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS},
+                "locked": {"type": "boolean",
+                           "description": "Set by an administrator \
+                               (POST /v1/_admin/databases/{id}/lock): every change is refused \
+                               with 409 reason state until unlocked."},
                 "status": {"$ref": "#/components/schemas/Status"},
                 "status_message": {"type": ["string", "null"]},
                 "endpoint": {
@@ -720,12 +762,20 @@ fn schemas() -> Value {
             "type": "object", "required": ["name"], "additionalProperties": false,
             "properties": {
                 "name": name_schema,
-                "engine": {"type": ["string", "null"], "enum": engine_names_nullable(&engine_names),
+                "engine": {"type": ["string", "null"], "enum": nullable(&engine_names),
                            "description": "Defaults to the capabilities' default engine."},
                 "version": {"type": ["string", "null"],
                             "description": "One of the engine's versions; defaults to its default_version."},
                 "plan": {"type": ["string", "null"], "description": "Defaults to the default plan."},
                 "region": {"type": ["string", "null"], "description": "Defaults to the default region."},
+                "flavor": {"type": ["string", "null"], "enum": nullable(&flavor_names),
+                           "description": "Node flavor; defaults to the first of the \
+                               capabilities' flavors."},
+                "node_count": {"type": ["integer", "null"], "minimum": 1,
+                               "maximum": MAX_NODE_COUNT,
+                               "description": "Defaults to the plan's node_count; must be \
+                                   within the plan's min_node_count and max_node_count (400 \
+                                   naming node_count)."},
                 "description": {"type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS}
             }
         },
@@ -736,6 +786,11 @@ fn schemas() -> Value {
             "properties": {
                 "plan": {"type": "string"},
                 "version": {"type": "string", "description": "Another version of the same engine."},
+                "flavor": {"type": "string", "enum": flavor_names},
+                "node_count": {"type": "integer", "minimum": 1, "maximum": MAX_NODE_COUNT,
+                               "description": "Within the plan's limits. When the plan \
+                                   changes without node_count, a count the new plan allows is \
+                                   kept and any other becomes the new plan's node_count."},
                 "description": {"type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS,
                                 "description": "null clears it."}
             }
@@ -780,7 +835,11 @@ fn schemas() -> Value {
     })
 }
 
-fn engine_names_nullable(names: &[&str]) -> Value {
+/// The largest node count any plan allows.
+const MAX_NODE_COUNT: u32 = 8;
+
+/// `names` and `null`, for the `enum` of a nullable string.
+fn nullable(names: &[&str]) -> Value {
     let mut values: Vec<Value> = names.iter().map(|name| json!(name)).collect();
     values.push(Value::Null);
     Value::Array(values)
@@ -878,6 +937,17 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "operation ids are unique");
-        assert_eq!(count, 30);
+        assert_eq!(count, 32);
+    }
+
+    #[test]
+    fn document_node_limits_match_the_catalog() {
+        let largest = CATALOG.plans.iter().map(|plan| plan.max_node_count).max();
+        assert_eq!(largest, Some(MAX_NODE_COUNT));
+        let database = &document()["components"]["schemas"]["Database"];
+        assert_eq!(
+            database["properties"]["flavor"]["enum"],
+            json!(["db1-4", "db1-7", "db1-15"])
+        );
     }
 }

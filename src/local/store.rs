@@ -106,6 +106,26 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX ip_restrictions_due ON ip_restrictions(transition_at_ms)
         WHERE transition_at_ms IS NOT NULL;",
+    // 3: node flavor and count, a UUID (the id in dialects whose ids are UUIDs, such as OVH)
+    // and the administrator's lock on databases; a UUID on credentials. Existing rows get the
+    // first flavor of the catalog, their plan's node count at the time (essential 1, others 3)
+    // and fresh random v4 UUIDs.
+    "ALTER TABLE databases ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+    ALTER TABLE databases ADD COLUMN flavor TEXT NOT NULL DEFAULT 'db1-4';
+    ALTER TABLE databases ADD COLUMN node_count INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE databases ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+    UPDATE databases SET node_count = CASE plan WHEN 'essential' THEN 1 ELSE 3 END;
+    UPDATE databases SET uuid = lower(
+        hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+        || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2)
+        || '-' || hex(randomblob(6)));
+    CREATE UNIQUE INDEX databases_uuid ON databases(uuid);
+    ALTER TABLE credentials ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+    UPDATE credentials SET uuid = lower(
+        hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+        || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2)
+        || '-' || hex(randomblob(6)));
+    CREATE UNIQUE INDEX credentials_uuid ON credentials(database_id, uuid);",
 ];
 
 /// Newest schema version this build knows.
@@ -114,10 +134,15 @@ pub(crate) fn supported_schema_version() -> i64 {
 }
 
 const DATABASE_COLUMNS: &str = "id, name, engine, version, plan, region, description, status, \
-     status_message, created_at, updated_at, transition_at_ms, gone_at";
+     status_message, created_at, updated_at, transition_at_ms, gone_at, uuid, flavor, node_count, \
+     locked";
+
+/// One placeholder per column of `DATABASE_COLUMNS`.
+const DATABASE_VALUES: &str =
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17";
 
 const CREDENTIAL_COLUMNS: &str = "database_id, username, roles, status, password_secret, \
-     password_hash, created_at, updated_at, transition_at_ms";
+     password_hash, created_at, updated_at, transition_at_ms, uuid";
 
 const INDEX_COLUMNS: &str = "database_id, collection, name, keys, is_unique, is_sparse, status, \
      created_at, transition_at_ms";
@@ -165,6 +190,16 @@ pub(crate) struct IdempotencyClaim {
     pub(crate) request: String,
     /// Keys recorded before this instant are expired and forgotten.
     pub(crate) expired_before: DateTime<Utc>,
+}
+
+/// Children written in the same transaction as their new database (a dialect's create may
+/// carry IP restrictions, and OVH clusters come with an `admin` user).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InitialChildren {
+    /// Credentials of the new database.
+    pub(crate) credentials: Vec<Credential>,
+    /// IP restrictions of the new database.
+    pub(crate) ip_restrictions: Vec<IpRestriction>,
 }
 
 /// What happened to an insert.
@@ -266,11 +301,12 @@ impl Store {
             .await
     }
 
-    /// Inserts `database` unless its name is taken, honouring an idempotency key, all in one
-    /// transaction.
+    /// Inserts `database` with its initial `children` unless its name is taken, honouring an
+    /// idempotency key, all in one transaction.
     pub(crate) async fn insert_database(
         &self,
         database: Database,
+        children: InitialChildren,
         claim: Option<IdempotencyClaim>,
         now: DateTime<Utc>,
     ) -> Result<InsertOutcome, LocalError> {
@@ -320,11 +356,16 @@ impl Store {
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO databases ({DATABASE_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                    "INSERT INTO databases ({DATABASE_COLUMNS}) VALUES ({DATABASE_VALUES})"
                 ),
                 database_params(&database),
             )?;
+            for credential in &children.credentials {
+                insert_credential_row(&tx, credential)?;
+            }
+            for restriction in &children.ip_restrictions {
+                insert_ip_restriction_row(&tx, restriction)?;
+            }
             if let Some(claim) = &claim {
                 tx.execute(
                     "INSERT INTO idempotency_keys (scope, key, request, resource_id, created_at_ms) \
@@ -350,6 +391,19 @@ impl Store {
         self.call(move |connection| {
             let tx = connection.transaction()?;
             select_database(&tx, &id, false)
+        })
+        .await
+    }
+
+    /// The database with this UUID, unless unknown or gone.
+    pub(crate) async fn database_by_uuid(
+        &self,
+        uuid: &str,
+    ) -> Result<Option<Database>, LocalError> {
+        let uuid = uuid.to_owned();
+        self.call(move |connection| {
+            let tx = connection.transaction()?;
+            select_database_by_uuid(&tx, &uuid)
         })
         .await
     }
@@ -399,8 +453,7 @@ impl Store {
             }
             tx.execute(
                 &format!(
-                    "UPDATE databases SET ({DATABASE_COLUMNS}) = \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) WHERE id = ?1"
+                    "UPDATE databases SET ({DATABASE_COLUMNS}) = ({DATABASE_VALUES}) WHERE id = ?1"
                 ),
                 database_params(&next),
             )?;
@@ -535,8 +588,7 @@ impl StoreTx<'_> {
     pub(crate) fn update_database(&self, database: &Database) -> Result<(), LocalError> {
         self.0.execute(
             &format!(
-                "UPDATE databases SET ({DATABASE_COLUMNS}) = \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) WHERE id = ?1"
+                "UPDATE databases SET ({DATABASE_COLUMNS}) = ({DATABASE_VALUES}) WHERE id = ?1"
             ),
             database_params(database),
         )?;
@@ -600,6 +652,25 @@ impl StoreTx<'_> {
             .transpose()
     }
 
+    /// One credential, by its UUID.
+    pub(crate) fn credential_by_uuid(
+        &self,
+        database_id: &str,
+        uuid: &str,
+    ) -> Result<Option<Credential>, LocalError> {
+        self.0
+            .query_row(
+                &format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
+                     WHERE database_id = ?1 AND uuid = ?2"
+                ),
+                params![database_id, uuid],
+                read_credential_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
     /// The credentials of a database, sorted by username.
     pub(crate) fn credentials(&self, database_id: &str) -> Result<Vec<Credential>, LocalError> {
         let mut statement = self.0.prepare(&format!(
@@ -612,14 +683,7 @@ impl StoreTx<'_> {
 
     /// Inserts a credential (the caller checked that the username is free).
     pub(crate) fn insert_credential(&self, credential: &Credential) -> Result<(), LocalError> {
-        self.0.execute(
-            &format!(
-                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-            ),
-            credential_params(credential)?,
-        )?;
-        Ok(())
+        insert_credential_row(&self.0, credential)
     }
 
     /// Overwrites a credential's row.
@@ -627,7 +691,7 @@ impl StoreTx<'_> {
         self.0.execute(
             &format!(
                 "UPDATE credentials SET ({CREDENTIAL_COLUMNS}) = \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE database_id = ?1 AND username = ?2"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) WHERE database_id = ?1 AND username = ?2"
             ),
             credential_params(credential)?,
         )?;
@@ -805,14 +869,7 @@ impl StoreTx<'_> {
         &self,
         restriction: &IpRestriction,
     ) -> Result<(), LocalError> {
-        self.0.execute(
-            &format!(
-                "INSERT INTO ip_restrictions ({IP_RESTRICTION_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ),
-            ip_restriction_params(restriction),
-        )?;
-        Ok(())
+        insert_ip_restriction_row(&self.0, restriction)
     }
 
     /// Overwrites an IP restriction's row.
@@ -844,6 +901,30 @@ impl StoreTx<'_> {
     }
 }
 
+fn insert_credential_row(tx: &Transaction<'_>, credential: &Credential) -> Result<(), LocalError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
+        credential_params(credential)?,
+    )?;
+    Ok(())
+}
+
+fn insert_ip_restriction_row(
+    tx: &Transaction<'_>,
+    restriction: &IpRestriction,
+) -> Result<(), LocalError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO ip_restrictions ({IP_RESTRICTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        ),
+        ip_restriction_params(restriction),
+    )?;
+    Ok(())
+}
+
 fn read_credential_row(row: &Row<'_>) -> rusqlite::Result<Result<Credential, LocalError>> {
     let database_id: String = row.get(0)?;
     let username: String = row.get(1)?;
@@ -854,6 +935,7 @@ fn read_credential_row(row: &Row<'_>) -> rusqlite::Result<Result<Credential, Loc
     let created_at: String = row.get(6)?;
     let updated_at: String = row.get(7)?;
     let transition_at_ms: Option<i64> = row.get(8)?;
+    let uuid: String = row.get(9)?;
     Ok((|| {
         let password = match (secret, hash) {
             (Some(secret), None) => StoredPassword::Generated(SecretString::from(secret)),
@@ -873,6 +955,7 @@ fn read_credential_row(row: &Row<'_>) -> rusqlite::Result<Result<Credential, Loc
             updated_at: parse_time(&updated_at)?,
             transition_at: transition_at_ms.map(millis_to_time).transpose()?,
             database_id,
+            uuid,
             username,
         })
     })())
@@ -886,7 +969,7 @@ fn credential_params(credential: &Credential) -> Result<impl rusqlite::Params, L
     };
     let roles = serde_json::to_string(&credential.roles)
         .map_err(|error| LocalError::Internal(format!("cannot encode roles: {error}")))?;
-    let values: [Sql; 9] = [
+    let values: [Sql; 10] = [
         Sql::from(credential.database_id.clone()),
         Sql::from(credential.username.clone()),
         Sql::from(roles),
@@ -896,6 +979,7 @@ fn credential_params(credential: &Credential) -> Result<impl rusqlite::Params, L
         Sql::from(format_timestamp(credential.created_at)),
         Sql::from(format_timestamp(credential.updated_at)),
         Sql::from(credential.transition_at.map(|at| at.timestamp_millis())),
+        Sql::from(credential.uuid.clone()),
     ];
     Ok(rusqlite::params_from_iter(values))
 }
@@ -1041,6 +1125,19 @@ fn select_database(
     row.transpose()
 }
 
+fn select_database_by_uuid(
+    tx: &Transaction<'_>,
+    uuid: &str,
+) -> Result<Option<Database>, LocalError> {
+    tx.query_row(
+        &format!("SELECT {DATABASE_COLUMNS} FROM databases WHERE uuid = ?1 AND gone_at IS NULL"),
+        params![uuid],
+        read_database_row,
+    )
+    .optional()?
+    .transpose()
+}
+
 /// Reads one row; the outer `Result` is SQLite's, the inner one our own decoding.
 fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalError>> {
     let status: String = row.get(7)?;
@@ -1056,15 +1153,24 @@ fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalEr
     let region: String = row.get(5)?;
     let description: Option<String> = row.get(6)?;
     let status_message: Option<String> = row.get(8)?;
+    let uuid: String = row.get(13)?;
+    let flavor: String = row.get(14)?;
+    let node_count: i64 = row.get(15)?;
+    let locked: bool = row.get(16)?;
     Ok((|| {
         Ok(Database {
             id,
+            uuid,
             name,
             engine,
             version,
             plan,
             region,
+            flavor,
+            node_count: u32::try_from(node_count)
+                .map_err(|_| LocalError::Corrupt(format!("bad node count {node_count}")))?,
             description,
+            locked,
             status: Status::parse(&status)?,
             status_message,
             created_at: parse_time(&created_at)?,
@@ -1075,10 +1181,10 @@ fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalEr
     })())
 }
 
-/// The 13 column values of a row, in `DATABASE_COLUMNS` order.
+/// The 17 column values of a row, in `DATABASE_COLUMNS` order.
 fn database_params(database: &Database) -> impl rusqlite::Params {
     use rusqlite::types::Value as Sql;
-    let values: [Sql; 13] = [
+    let values: [Sql; 17] = [
         Sql::from(database.id.clone()),
         Sql::from(database.name.clone()),
         Sql::from(database.engine.clone()),
@@ -1092,6 +1198,10 @@ fn database_params(database: &Database) -> impl rusqlite::Params {
         Sql::from(format_timestamp(database.updated_at)),
         Sql::from(database.transition_at.map(|at| at.timestamp_millis())),
         Sql::from(database.gone_at.map(format_timestamp)),
+        Sql::from(database.uuid.clone()),
+        Sql::from(database.flavor.clone()),
+        Sql::from(i64::from(database.node_count)),
+        Sql::from(database.locked),
     ];
     rusqlite::params_from_iter(values)
 }
@@ -1120,12 +1230,16 @@ mod tests {
     fn database(id: &str, name: &str) -> Database {
         Database {
             id: id.into(),
+            uuid: format!("00000000-0000-4000-8000-{}", &id[3..]),
             name: name.into(),
             engine: "mongodb".into(),
             version: "8.0".into(),
             plan: "essential".into(),
             region: "eu-west-1".into(),
+            flavor: "db1-4".into(),
+            node_count: 1,
             description: None,
+            locked: false,
             status: Status::Creating,
             status_message: Some("provisioning".into()),
             created_at: at(0),
@@ -1146,7 +1260,7 @@ mod tests {
 
     async fn insert(store: &Store, db: Database) -> InsertOutcome {
         store
-            .insert_database(db, None, at(0))
+            .insert_database(db, InitialChildren::default(), None, at(0))
             .await
             .expect("insert")
     }
@@ -1284,6 +1398,7 @@ mod tests {
         let first = store
             .insert_database(
                 database("db-000000000001", "alpha"),
+                InitialChildren::default(),
                 Some(claim("k1", "{a}")),
                 at(0),
             )
@@ -1293,6 +1408,7 @@ mod tests {
         match store
             .insert_database(
                 database("db-000000000002", "alpha"),
+                InitialChildren::default(),
                 Some(claim("k1", "{a}")),
                 at(1),
             )
@@ -1306,6 +1422,7 @@ mod tests {
             store
                 .insert_database(
                     database("db-000000000003", "beta"),
+                    InitialChildren::default(),
                     Some(claim("k1", "{b}")),
                     at(2)
                 )
@@ -1318,7 +1435,12 @@ mod tests {
         late.expired_before = at(10);
         assert!(matches!(
             store
-                .insert_database(database("db-000000000004", "alpha"), Some(late), at(86_410))
+                .insert_database(
+                    database("db-000000000004", "alpha"),
+                    InitialChildren::default(),
+                    Some(late),
+                    at(86_410)
+                )
                 .await
                 .unwrap(),
             InsertOutcome::NameTaken { .. }
@@ -1352,6 +1474,11 @@ mod tests {
         assert_eq!(whole_seconds(read.created_at), read.created_at);
     }
 
+    fn is_v4_uuid(text: &str) -> bool {
+        uuid::Uuid::parse_str(text)
+            .is_ok_and(|parsed| parsed.get_version_num() == 4 && parsed.to_string() == text)
+    }
+
     #[tokio::test]
     async fn store_migrates_a_version_1_data_dir() {
         let dir = tempfile::tempdir().unwrap();
@@ -1364,27 +1491,43 @@ mod tests {
                 )
                 .unwrap();
             connection.execute_batch(MIGRATIONS[0]).unwrap();
-            connection
-                .execute(
-                    &format!(
-                        "INSERT INTO databases ({DATABASE_COLUMNS}) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                    ),
-                    database_params(&database("db-000000000001", "old")),
-                )
-                .unwrap();
+            for (id, name, plan) in [
+                ("db-000000000001", "old", "essential"),
+                ("db-000000000002", "older", "business"),
+                ("db-000000000003", "oldest", "enterprise"),
+            ] {
+                connection
+                    .execute(
+                        "INSERT INTO databases (id, name, engine, version, plan, region, \
+                         description, status, status_message, created_at, updated_at, \
+                         transition_at_ms, gone_at) VALUES (?1, ?2, 'mongodb', '8.0', ?3, \
+                         'eu-west-1', NULL, 'READY', NULL, '2026-11-22T08:00:00Z', \
+                         '2026-11-22T08:00:00Z', NULL, NULL)",
+                        params![id, name, plan],
+                    )
+                    .unwrap();
+            }
         }
         let store = Store::open(dir.path()).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 2);
-        assert_eq!(
-            store
-                .database("db-000000000001")
-                .await
-                .unwrap()
-                .unwrap()
-                .name,
-            "old"
-        );
+        assert_eq!(store.schema_version().await.unwrap(), 3);
+        let old = store.database("db-000000000001").await.unwrap().unwrap();
+        assert_eq!(old.name, "old");
+        assert_eq!((old.flavor.as_str(), old.node_count), ("db1-4", 1));
+        assert!(!old.locked);
+        let mut uuids = vec![old.uuid.clone()];
+        for id in ["db-000000000002", "db-000000000003"] {
+            let migrated = store.database(id).await.unwrap().unwrap();
+            assert_eq!(migrated.node_count, 3, "{id}");
+            uuids.push(migrated.uuid);
+        }
+        for uuid in &uuids {
+            assert!(is_v4_uuid(uuid), "{uuid}");
+        }
+        uuids.sort();
+        uuids.dedup();
+        assert_eq!(uuids.len(), 3, "every row gets its own UUID");
+        let found = store.database_by_uuid(&old.uuid).await.unwrap().unwrap();
+        assert_eq!(found.id, old.id);
         let children = store
             .transact(|tx| tx.credentials("db-000000000001"))
             .await
@@ -1392,9 +1535,49 @@ mod tests {
         assert!(children.is_empty());
     }
 
+    #[tokio::test]
+    async fn store_migration_3_gives_credentials_uuids() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let connection = Connection::open(dir.path().join(STORE_FILE)).unwrap();
+            connection
+                .execute_batch(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT;
+                     INSERT INTO schema_version (version) VALUES (2);",
+                )
+                .unwrap();
+            connection.execute_batch(MIGRATIONS[0]).unwrap();
+            connection.execute_batch(MIGRATIONS[1]).unwrap();
+            connection
+                .execute_batch(
+                    "INSERT INTO databases (id, name, engine, version, plan, region, status, \
+                     created_at, updated_at) VALUES ('db-000000000001', 'alpha', 'mongodb', \
+                     '8.0', 'essential', 'eu-west-1', 'READY', '2026-11-22T08:00:00Z', \
+                     '2026-11-22T08:00:00Z');
+                     INSERT INTO credentials (database_id, username, roles, status, \
+                     password_secret, created_at, updated_at) VALUES ('db-000000000001', \
+                     'app', '[]', 'READY', 'Secret123', '2026-11-22T08:00:00Z', \
+                     '2026-11-22T08:00:00Z');",
+                )
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).await.unwrap();
+        let (credentials, by_uuid) = store
+            .transact(|tx| {
+                let credentials = tx.credentials("db-000000000001")?;
+                let by_uuid = tx.credential_by_uuid("db-000000000001", &credentials[0].uuid)?;
+                Ok((credentials, by_uuid))
+            })
+            .await
+            .unwrap();
+        assert!(is_v4_uuid(&credentials[0].uuid), "{}", credentials[0].uuid);
+        assert_eq!(by_uuid.unwrap().username, "app");
+    }
+
     fn credential(database_id: &str, username: &str, password: StoredPassword) -> Credential {
         Credential {
             database_id: database_id.into(),
+            uuid: crate::local::model::new_uuid(),
             username: username.into(),
             roles: vec!["read@app".into(), "dbOwner@app".into()],
             status: Status::Creating,

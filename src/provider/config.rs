@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
+use super::Client;
 use crate::api::DbaasApi;
 use crate::api::http::HttpTuning;
 use crate::api::local::{DEFAULT_ENDPOINT, LocalApi};
+use crate::api::ovh::{IpRestrictionMode, OvhApi, OvhConfig};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
@@ -17,8 +19,17 @@ use crate::tfplugin::timeouts::parse_duration;
 use crate::tfplugin::value::{Type, Value};
 
 const LOCAL: &str = "local";
+const OVH: &str = "ovh";
+/// The API blocks; a provider configuration uses at most one (aliases for several).
+const API_BLOCKS: [&str; 2] = [LOCAL, OVH];
 const ENV_ENDPOINT: &str = "DBAAS_ENDPOINT";
 const ENV_TOKEN: &str = "DBAAS_TOKEN";
+// The names the official OVH provider reads, so existing CI settings keep working.
+const ENV_OVH_ENDPOINT: &str = "OVH_ENDPOINT";
+const ENV_OVH_APPLICATION_KEY: &str = "OVH_APPLICATION_KEY";
+const ENV_OVH_APPLICATION_SECRET: &str = "OVH_APPLICATION_SECRET";
+const ENV_OVH_CONSUMER_KEY: &str = "OVH_CONSUMER_KEY";
+const ENV_OVH_SERVICE_NAME: &str = "OVH_CLOUD_PROJECT_SERVICE";
 
 pub(super) fn schema() -> Schema {
     let local = Block::new("Use dbaas-local, the project's own DBaaS service (the default).")
@@ -43,8 +54,8 @@ pub(super) fn schema() -> Schema {
         version: 0,
         block: Block::new(
             "The dbaas provider manages databases, their users, indexes and network allow-lists \
-             on a DBaaS API. Configure at most one API block; without one, the provider uses \
-             dbaas-local.",
+             on a DBaaS API. Configure at most one API block (`local` or `ovh`); without one, the \
+             provider uses dbaas-local. Use provider aliases to reach several APIs.",
         )
         .attribute(
             Attribute::new("max_retries", Type::Number)
@@ -63,12 +74,78 @@ pub(super) fn schema() -> Schema {
                 ),
         )
         .attribute(
+            Attribute::new("poll_interval", Type::String)
+                .optional()
+                .description(
+                    "Shortest pause between two status polls while waiting, such as `5s`. \
+                     Default: what the API asks for (dbaas-local 250ms, OVH 1s). Lower it only \
+                     for APIs you run yourself.",
+                ),
+        )
+        .attribute(
             Attribute::new("request_timeout", Type::String)
                 .optional()
                 .description("Timeout of one HTTP request, such as `30s`. Default: `30s`."),
         )
-        .block(NestedBlock::single(LOCAL, local)),
+        .block(NestedBlock::single(LOCAL, local))
+        .block(NestedBlock::single(OVH, ovh_block())),
     }
+}
+
+fn ovh_block() -> Block {
+    let setting = |name: &str, env: &str, what: &str| {
+        Attribute::new(name, Type::String)
+            .optional()
+            .description(format!(
+                "{what} Falls back to the `{env}` environment variable."
+            ))
+    };
+    Block::new(
+        "Use OVHcloud Public Cloud Databases (MongoDB services of one Public Cloud project). \
+         Requests are signed with the application key, secret and consumer key, as OVH's own \
+         clients do.",
+    )
+    .attribute(setting(
+        "endpoint",
+        ENV_OVH_ENDPOINT,
+        "`ovh-eu`, `ovh-ca`, `ovh-us`, or the URL of an OVH-compatible API such as dbaas-local's \
+         `http://127.0.0.1:8780/ovh/1.0`.",
+    ))
+    .attribute(setting(
+        "application_key",
+        ENV_OVH_APPLICATION_KEY,
+        "The OVH application key.",
+    ))
+    .attribute(
+        setting(
+            "application_secret",
+            ENV_OVH_APPLICATION_SECRET,
+            "The OVH application secret.",
+        )
+        .sensitive(),
+    )
+    .attribute(
+        setting(
+            "consumer_key",
+            ENV_OVH_CONSUMER_KEY,
+            "The OVH consumer key.",
+        )
+        .sensitive(),
+    )
+    .attribute(setting(
+        "service_name",
+        ENV_OVH_SERVICE_NAME,
+        "The Public Cloud project id the databases belong to.",
+    ))
+    .attribute(
+        Attribute::new("ip_restriction_api", Type::String)
+            .optional()
+            .description(
+                "How IP restrictions are written: `service` (the service's `ipRestrictions` \
+                 list, OVH's current API; default) or `legacy` (the older `/ipRestriction` \
+                 endpoints).",
+            ),
+    )
 }
 
 pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
@@ -90,6 +167,15 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
             format!("requests_per_second must be greater than zero, not {rate}."),
         );
     }
+    if let Some(text) = config.attr("poll_interval").as_str()
+        && let Err(problem) = parse_duration(text)
+    {
+        diags.attribute_error(
+            AttributePath::attr("poll_interval"),
+            "Invalid Provider Setting",
+            format!("poll_interval = \"{text}\" is not a duration: {problem}. Use e.g. \"5s\"."),
+        );
+    }
     if let Some(text) = config.attr("request_timeout").as_str()
         && let Err(problem) = parse_duration(text)
     {
@@ -98,6 +184,27 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
             "Invalid Provider Setting",
             format!(
                 "request_timeout = \"{text}\" is not a duration: {problem}. Use e.g. \"30s\" or \"2m\"."
+            ),
+        );
+    }
+    if let Some(mode) = config.attr(OVH).attr("ip_restriction_api").as_str()
+        && mode != "service"
+        && mode != "legacy"
+    {
+        diags.attribute_error(
+            AttributePath::attr(OVH).with_attr("ip_restriction_api"),
+            "Invalid Provider Setting",
+            format!("ip_restriction_api = \"{mode}\"; use \"service\" or \"legacy\"."),
+        );
+    }
+    if let Some(endpoint) = config.attr(OVH).attr("endpoint").as_str()
+        && let Err(err) = crate::api::ovh::endpoint_url(endpoint)
+    {
+        diags.attribute_error(
+            AttributePath::attr(OVH).with_attr("endpoint"),
+            "Invalid Endpoint",
+            format!(
+                "{err}. Use ovh-eu, ovh-ca, ovh-us, or a URL such as https://eu.api.ovh.com/1.0."
             ),
         );
     }
@@ -114,71 +221,123 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
 }
 
 /// Builds the API client. Every missing or unknown setting is reported at once.
-pub(super) fn configure(
-    config: &Value,
-    terraform_version: &str,
-) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+pub(super) fn configure(config: &Value, terraform_version: &str) -> Result<Client, Diagnostics> {
     let mut diags = Diagnostics::default();
     validate(config, &mut diags);
-    let local = config.attr(LOCAL);
-    for (path, value) in [
-        (
-            AttributePath::attr("max_retries"),
-            config.attr("max_retries"),
-        ),
-        (
-            AttributePath::attr("requests_per_second"),
-            config.attr("requests_per_second"),
-        ),
-        (
-            AttributePath::attr("request_timeout"),
-            config.attr("request_timeout"),
-        ),
-        (
-            AttributePath::attr(LOCAL).with_attr("endpoint"),
-            local.attr("endpoint"),
-        ),
-        (
-            AttributePath::attr(LOCAL).with_attr("token"),
-            local.attr("token"),
-        ),
-    ] {
-        if value.is_unknown() {
-            diags.attribute_error(
-                path.clone(),
-                "Provider Setting Not Yet Known",
-                format!(
-                    "{path} depends on a value that is known only after apply. The provider needs \
-                     it to plan: set it from a variable or an existing value, or apply the \
-                     resource it depends on first (terraform apply -target=…)."
-                ),
-            );
-        }
-    }
-
-    let endpoint = setting(local.attr("endpoint"), ENV_ENDPOINT)
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-    if let Err(problem) = check_endpoint(&endpoint) {
-        diags.attribute_error(
-            AttributePath::attr(LOCAL).with_attr("endpoint"),
-            "Invalid Endpoint",
-            format!("{problem} (from {ENV_ENDPOINT} or the provider block)"),
+    report_unknown(config, &AttributePath::root(), &mut diags);
+    let chosen: Vec<&str> = API_BLOCKS
+        .into_iter()
+        .filter(|block| !config.attr(block).is_null())
+        .collect();
+    if chosen.len() > 1 {
+        diags.error(
+            "More Than One API",
+            format!(
+                "This provider configuration has {} blocks. A provider configuration talks to one \
+                 API: keep one block, and use a provider alias (provider \"dbaas\" {{ alias = … }}) \
+                 for each other API.",
+                chosen.join(" and ")
+            ),
         );
     }
-    let token = setting(local.attr("token"), ENV_TOKEN).map(SecretString::from);
     if diags.has_errors() {
         return Err(diags);
     }
-
     let tuning = tuning(config, terraform_version);
+    let api = match chosen.first() {
+        Some(&OVH) => ovh_api(config.attr(OVH), tuning),
+        _ => local_api(config.attr(LOCAL), tuning),
+    }?;
+    let poll_interval = config
+        .attr("poll_interval")
+        .as_str()
+        .and_then(|text| parse_duration(text).ok());
+    Ok(Client::new(api, poll_interval))
+}
+
+fn local_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    let endpoint = setting(block.attr("endpoint"), ENV_ENDPOINT)
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    if let Err(problem) = check_endpoint(&endpoint) {
+        return Err(Diagnostics::from(
+            crate::tfplugin::diag::Diagnostic::error(
+                "Invalid Endpoint",
+                format!("{problem} (from {ENV_ENDPOINT} or the provider block)"),
+            )
+            .with_path(AttributePath::attr(LOCAL).with_attr("endpoint")),
+        ));
+    }
+    let token = setting(block.attr("token"), ENV_TOKEN).map(SecretString::from);
     LocalApi::new(&endpoint, token, tuning)
         .map(|api| Arc::new(api) as Arc<dyn DbaasApi>)
-        .map_err(|err| {
-            Diagnostics::from_error(
-                "Cannot Configure the dbaas Provider",
-                format!("The client for {endpoint} could not be built: {err}"),
-            )
-        })
+        .map_err(|err| cannot_configure(&endpoint, &err))
+}
+
+fn ovh_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut required = |name: &str, env: &str| {
+        let value = setting(block.attr(name), env);
+        if value.is_none() {
+            diags.attribute_error(
+                AttributePath::attr(OVH).with_attr(name),
+                "Missing OVH Setting",
+                format!("ovh.{name} is required: set it in the ovh block or in {env}."),
+            );
+        }
+        value.unwrap_or_default()
+    };
+    let endpoint = required("endpoint", ENV_OVH_ENDPOINT);
+    let application_key = required("application_key", ENV_OVH_APPLICATION_KEY);
+    let application_secret = required("application_secret", ENV_OVH_APPLICATION_SECRET);
+    let consumer_key = required("consumer_key", ENV_OVH_CONSUMER_KEY);
+    let service_name = required("service_name", ENV_OVH_SERVICE_NAME);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let ip_restriction_mode = match block.attr("ip_restriction_api").as_str() {
+        Some("legacy") => IpRestrictionMode::Legacy,
+        _ => IpRestrictionMode::ServiceList,
+    };
+    let config = OvhConfig {
+        endpoint: endpoint.clone(),
+        application_key,
+        application_secret: SecretString::from(application_secret),
+        consumer_key: SecretString::from(consumer_key),
+        service_name,
+        ip_restriction_mode,
+    };
+    OvhApi::new(config, tuning)
+        .map(|api| Arc::new(api) as Arc<dyn DbaasApi>)
+        .map_err(|err| cannot_configure(&endpoint, &err))
+}
+
+fn cannot_configure(endpoint: &str, err: &crate::api::Error) -> Diagnostics {
+    Diagnostics::from_error(
+        "Cannot Configure the dbaas Provider",
+        format!("The client for {endpoint} could not be built: {err}"),
+    )
+}
+
+/// Reports every setting whose value is known only after apply: the provider needs its
+/// configuration to plan.
+fn report_unknown(value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    match value {
+        Value::Unknown => diags.attribute_error(
+            path.clone(),
+            "Provider Setting Not Yet Known",
+            format!(
+                "{path} depends on a value that is known only after apply. The provider needs it \
+                 to plan: set it from a variable or an existing value, or apply the resource it \
+                 depends on first (terraform apply -target=…)."
+            ),
+        ),
+        Value::Object(fields) => {
+            for (name, field) in fields {
+                report_unknown(field, &path.with_attr(name), diags);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn tuning(config: &Value, terraform_version: &str) -> HttpTuning {

@@ -13,8 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::support::refuse_unsupported;
 use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
-use crate::api::{self, Credential, CredentialSpec};
+use crate::api::{self, Credential, CredentialSpec, Feature};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -198,10 +199,21 @@ impl Resource<Client> for CredentialResource {
 
     async fn modify_plan(
         &self,
-        _ctx: &Context<'_, Client>,
+        ctx: &Context<'_, Client>,
         plan: &mut PlanChange<'_>,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) {
+        refuse_unsupported(
+            ctx.client,
+            plan.config,
+            &[
+                Feature::Credential,
+                Feature::CredentialRoles,
+                Feature::CredentialPasswordReset,
+                Feature::CredentialChosenPassword,
+            ],
+            diags,
+        );
         let write_only = !plan.config.attr("password_wo").is_null();
         let password = if write_only {
             // A chosen password is never stored: the state holds null.
@@ -238,7 +250,7 @@ impl Resource<Client> for CredentialResource {
             password: write_only_password(request.config),
         };
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let created = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.create_credential(&database_id, &spec)
         })
@@ -297,7 +309,7 @@ impl Resource<Client> for CredentialResource {
         let object = format!("user \"{username}\" of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let mut state = prior.clone();
         state.set_attr(TIMEOUTS_BLOCK, planned.attr(TIMEOUTS_BLOCK).clone());
 
@@ -387,7 +399,7 @@ impl Resource<Client> for CredentialResource {
         let object = format!("user \"{username}\" of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.delete_credential(&database_id, &username)
         })
@@ -566,7 +578,7 @@ async fn wait_credential(
     timeout: Duration,
 ) -> Result<Credential, (Option<Credential>, super::wait::WaitError)> {
     let api = &ctx.client.api;
-    let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+    let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
     until_ready(
         &format!("user \"{username}\" of database {database_id}"),
         &policy,

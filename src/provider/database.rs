@@ -7,8 +7,9 @@ use async_trait::async_trait;
 
 use super::Client;
 use super::errors::{api_error, wait_error};
+use super::support::refuse_unsupported;
 use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
-use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Phase};
+use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Feature, Phase};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -26,7 +27,16 @@ const UPDATE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// Attributes an API error may name (`Invalid { field }`), so the diagnostic points at them.
-const ATTRIBUTES: &[&str] = &["name", "engine", "version", "plan", "region", "description"];
+const ATTRIBUTES: &[&str] = &[
+    "name",
+    "engine",
+    "version",
+    "plan",
+    "region",
+    "flavor",
+    "node_count",
+    "description",
+];
 
 /// The `dbaas_database` resource type.
 #[derive(Debug)]
@@ -89,6 +99,24 @@ impl Resource<Client> for DatabaseResource {
                     .description(
                         "Region the database runs in. Default: the API's default region. \
                          Changing it replaces the database.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("flavor", Type::String)
+                    .optional()
+                    .computed()
+                    .description(
+                        "Node flavor (machine size), such as `db1-4`. Default: the API's default. \
+                         Changes in place. Refused at plan time by APIs without flavors.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("node_count", Type::Number)
+                    .optional()
+                    .computed()
+                    .description(
+                        "Number of nodes. Default: the plan's node count. Changes in place. \
+                         Refused at plan time by APIs that cannot set it.",
                     ),
             )
             .attribute(
@@ -175,6 +203,32 @@ impl Resource<Client> for DatabaseResource {
         plan: &mut PlanChange<'_>,
         diags: &mut Diagnostics,
     ) {
+        refuse_unsupported(
+            ctx.client,
+            plan.config,
+            &[
+                Feature::Database,
+                Feature::DatabaseEngine,
+                Feature::DatabaseVersion,
+                Feature::DatabasePlan,
+                Feature::DatabaseRegion,
+                Feature::DatabaseFlavor,
+                Feature::DatabaseNodeCount,
+                Feature::DatabaseDescription,
+            ],
+            diags,
+        );
+        if diags.has_errors() {
+            return;
+        }
+        // A plan sets the node count the API applies (OVH and dbaas-local move a database to the
+        // new plan's node range), so unless the user pins it, it is known only after apply.
+        if !plan.is_create()
+            && plan.config.attr("node_count").is_null()
+            && plan.planned.attr("plan") != plan.prior.attr("plan")
+        {
+            plan.planned.set_attr("node_count", Value::Unknown);
+        }
         let wanted = |name| {
             plan.config
                 .attr(name)
@@ -272,6 +326,8 @@ impl Resource<Client> for DatabaseResource {
             version: known_string(planned, "version"),
             plan: known_string(planned, "plan"),
             region: known_string(planned, "region"),
+            flavor: known_string(planned, "flavor"),
+            node_count: known_count(planned),
             description: known_string(planned, "description"),
             idempotency_key: None,
         };
@@ -343,7 +399,7 @@ impl Resource<Client> for DatabaseResource {
         }
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         // The API refuses changes while the database is busy: retry until it accepts.
         let accepted = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.update_database(&id, &changes)
@@ -398,7 +454,7 @@ impl Resource<Client> for DatabaseResource {
             );
         }
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let gone = until_gone(&object, &policy, ctx.cancel, database_status, || {
             api.get_database(id)
         })
@@ -478,7 +534,7 @@ async fn wait_ready(
     timeout: Duration,
 ) -> Result<Database, (Option<Database>, super::wait::WaitError)> {
     let api = &ctx.client.api;
-    let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+    let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
     until_ready(
         &format!("database {id}"),
         &policy,
@@ -509,6 +565,15 @@ fn state_of(db: &Database, base: &Value) -> Value {
         ("version", Value::string(&db.version)),
         ("plan", Value::string(&db.plan)),
         ("region", Value::string(&db.region)),
+        (
+            "flavor",
+            db.flavor.as_deref().map_or(Value::Null, Value::string),
+        ),
+        (
+            "node_count",
+            db.node_count
+                .map_or(Value::Null, |n| Value::number(i64::from(n))),
+        ),
         ("description", description),
         ("status", Value::string(&db.status.raw)),
         (
@@ -535,15 +600,27 @@ fn changes(prior: &Value, planned: &Value) -> DatabaseChanges {
         let next = planned.attr(name);
         (next != prior.attr(name)).then(|| next.as_str().map(str::to_string))
     };
+    let node_count = planned.attr("node_count");
     DatabaseChanges {
         plan: changed("plan").flatten(),
         version: changed("version").flatten(),
         description: changed("description"),
+        flavor: changed("flavor").flatten(),
+        node_count: (node_count != prior.attr("node_count"))
+            .then(|| known_count(planned))
+            .flatten(),
     }
 }
 
 fn known_string(value: &Value, name: &str) -> Option<String> {
     value.attr(name).as_str().map(str::to_string)
+}
+
+fn known_count(value: &Value) -> Option<u32> {
+    value
+        .attr("node_count")
+        .as_i64()
+        .and_then(|n| u32::try_from(n).ok())
 }
 
 /// The name rules of dbaas-local, checked before any request.

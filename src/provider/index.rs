@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::support::refuse_unsupported;
 use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
-use crate::api::{self, Index, IndexDirection, IndexKey, IndexSpec};
+use crate::api::{self, Feature, Index, IndexDirection, IndexKey, IndexSpec};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -207,10 +208,11 @@ impl Resource<Client> for CollectionIndexResource {
     /// default name, so that the same index never plans a replacement.
     async fn modify_plan(
         &self,
-        _ctx: &Context<'_, Client>,
+        ctx: &Context<'_, Client>,
         plan: &mut PlanChange<'_>,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) {
+        refuse_unsupported(ctx.client, plan.config, &[Feature::CollectionIndex], diags);
         if !plan.is_create() && same_keys(plan.planned.attr("keys"), plan.prior.attr("keys")) {
             plan.planned
                 .set_attr("keys", plan.prior.attr("keys").clone());
@@ -253,7 +255,7 @@ impl Resource<Client> for CollectionIndexResource {
         let object = format!("index \"{name}\" on {collection} in database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let created = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.create_index(&database_id, &collection, &spec)
         })
@@ -327,7 +329,7 @@ impl Resource<Client> for CollectionIndexResource {
         let object = format!("index \"{name}\" on {collection} in database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.delete_index(&database_id, &collection, &name)
         })

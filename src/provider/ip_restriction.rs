@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::support::refuse_unsupported;
 use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
-use crate::api::{self, IpRestriction, IpRestrictionSpec};
+use crate::api::{self, Feature, IpRestriction, IpRestrictionSpec};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -110,10 +111,16 @@ impl Resource<Client> for IpRestrictionResource {
     /// Keeps the prior spelling of an equivalent network (`10.0.0.7` and `10.0.0.7/32`).
     async fn modify_plan(
         &self,
-        _ctx: &Context<'_, Client>,
+        ctx: &Context<'_, Client>,
         plan: &mut PlanChange<'_>,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) {
+        refuse_unsupported(
+            ctx.client,
+            plan.config,
+            &[Feature::IpRestriction, Feature::IpRestrictionDescription],
+            diags,
+        );
         if !plan.is_create() {
             let same = match (
                 plan.planned.attr("cidr").as_str(),
@@ -150,7 +157,7 @@ impl Resource<Client> for IpRestrictionResource {
             description: planned.attr("description").as_str().map(str::to_string),
         };
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
 
         let _turn = ctx.client.lock_database(&database_id).await;
         let created = retry_while_busy(&object, &policy, ctx.cancel, || {
@@ -220,7 +227,7 @@ impl Resource<Client> for IpRestrictionResource {
         let object = format!("IP restriction {cidr} of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let description = planned.attr("description").as_str().map(str::to_string);
         if planned.attr("description") == prior.attr("description") {
             let mut state = prior.clone();
@@ -270,7 +277,7 @@ impl Resource<Client> for IpRestrictionResource {
         let object = format!("IP restriction {cidr} of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&api.poll_guidance(), timeout);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let _turn = ctx.client.lock_database(&database_id).await;
         let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.delete_ip_restriction(&database_id, &cidr)

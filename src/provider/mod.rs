@@ -9,15 +9,17 @@ mod errors;
 mod ids;
 mod index;
 mod ip_restriction;
+mod support;
 pub mod wait;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::{OnceCell, OwnedMutexGuard};
 
-use crate::api::{self, Capabilities, DbaasApi};
+use crate::api::{self, Capabilities, DbaasApi, PollGuidance};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::resource::{self, ConfigureRequest, DataSource, EphemeralResource, Resource};
 use crate::tfplugin::schema::Schema;
@@ -40,15 +42,31 @@ pub struct Client {
     /// One lock per database: APIs that mark a database busy after each change (dbaas-local,
     /// OVH) make parallel changes fail, so changes to one database take turns.
     database_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The user's `poll_interval`, which overrides the API's shortest pause between polls.
+    poll_interval: Option<Duration>,
 }
 
 impl Client {
-    /// A client for `api`.
-    pub fn new(api: Arc<dyn DbaasApi>) -> Self {
+    /// A client for `api`; `poll_interval` overrides the API's shortest pause between polls.
+    pub fn new(api: Arc<dyn DbaasApi>, poll_interval: Option<Duration>) -> Self {
         Self {
             api,
             capabilities: OnceCell::new(),
             database_locks: Mutex::default(),
+            poll_interval,
+        }
+    }
+
+    /// How waiters poll: the API's guidance, with the user's `poll_interval` as the shortest
+    /// pause when set.
+    pub fn poll_guidance(&self) -> PollGuidance {
+        let guidance = self.api.poll_guidance();
+        match self.poll_interval {
+            Some(interval) => PollGuidance {
+                min_interval: interval,
+                max_interval: guidance.max_interval.max(interval),
+            },
+            None => guidance,
         }
     }
 
@@ -89,8 +107,7 @@ impl resource::Provider for DbaasProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest<'_>) -> Result<Client, Diagnostics> {
-        let api = config::configure(request.config, request.terraform_version)?;
-        Ok(Client::new(api))
+        config::configure(request.config, request.terraform_version)
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {

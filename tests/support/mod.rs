@@ -2,6 +2,8 @@
 //! pointed at the freshly built provider through a `dev_overrides` CLI configuration.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod ovh_schema;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -20,9 +22,32 @@ pub struct LocalService {
     _data_dir: tempfile::TempDir,
 }
 
+/// The OVH credentials and project the OVH dialect of test services accepts.
+pub const OVH_APPLICATION_KEY: &str = "e2e-application-key";
+pub const OVH_APPLICATION_SECRET: &str = "e2e-application-secret-0123456789";
+pub const OVH_CONSUMER_KEY: &str = "e2e-consumer-key-0123456789";
+pub const OVH_SERVICE_NAME: &str = "0123456789abcdef0123456789abcdef";
+
 impl LocalService {
     /// Starts a service with the given provisioning delay.
     pub fn start(provision_delay: Duration) -> Self {
+        Self::start_with(provision_delay, None)
+    }
+
+    /// Starts a service that also speaks OVH's API under `/ovh/1.0`.
+    pub fn start_with_ovh(provision_delay: Duration) -> Self {
+        Self::start_with(
+            provision_delay,
+            Some(dbaas::local::OvhDialect {
+                application_key: OVH_APPLICATION_KEY.to_string(),
+                application_secret: SecretString::from(OVH_APPLICATION_SECRET),
+                consumer_key: SecretString::from(OVH_CONSUMER_KEY),
+                service_name: OVH_SERVICE_NAME.to_string(),
+            }),
+        )
+    }
+
+    fn start_with(provision_delay: Duration, ovh: Option<dbaas::local::OvhDialect>) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -35,6 +60,7 @@ impl LocalService {
                 data_dir: data_dir.path().to_path_buf(),
                 token: Some(SecretString::from(TOKEN)),
                 provision_delay,
+                ovh,
             }))
             .expect("dbaas-local starts");
         Self {
@@ -65,6 +91,16 @@ impl LocalService {
             let text = response.text().await.unwrap_or_default();
             (status, serde_json::from_str(&text).unwrap_or(Json::Null))
         })
+    }
+
+    /// The `ovh { … }` provider block for this service's OVH dialect. The secret and consumer key
+    /// come from the environment (`Workspace::ovh_env`), the way CI passes them; polls are
+    /// closer together than OVH asks, since the dialect runs here.
+    pub fn ovh_provider_block(&self, extra: &str) -> String {
+        format!(
+            "provider \"dbaas\" {{\n  poll_interval = \"100ms\"\n  ovh {{\n    endpoint        = \"{}/ovh/1.0\"\n    application_key = \"{OVH_APPLICATION_KEY}\"\n    service_name    = \"{OVH_SERVICE_NAME}\"\n    {extra}\n  }}\n}}\n",
+            self.base_url()
+        )
     }
 
     /// Every text value the service stored in tables whose name contains `table_part`, read
@@ -210,6 +246,12 @@ impl Workspace {
     /// The working directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Passes the OVH secrets the way the official OVH provider reads them.
+    pub fn ovh_env(&mut self) {
+        self.env("OVH_APPLICATION_SECRET", OVH_APPLICATION_SECRET);
+        self.env("OVH_CONSUMER_KEY", OVH_CONSUMER_KEY);
     }
 
     /// Adds an environment variable to every Terraform command.

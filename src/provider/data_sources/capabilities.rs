@@ -141,3 +141,100 @@ impl DataSource<Client> for PlansDataSource {
         )]))
     }
 }
+
+/// `dbaas_availability`: which combinations can be ordered, where the API publishes that (OVH).
+#[derive(Debug)]
+pub(super) struct AvailabilityDataSource;
+
+#[async_trait]
+impl DataSource<Client> for AvailabilityDataSource {
+    fn type_name(&self) -> &'static str {
+        "dbaas_availability"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "Which combinations of engine, version, plan, flavor and region can be ordered, \
+                 with their node limits, where the API publishes them (OVHcloud's availability \
+                 catalog). Filter with `engine`, `plan` or `region`.",
+            )
+            .attribute(
+                Attribute::string("engine")
+                    .optional()
+                    .description("Only combinations of this engine."),
+            )
+            .attribute(
+                Attribute::string("plan")
+                    .optional()
+                    .description("Only combinations of this plan."),
+            )
+            .attribute(
+                Attribute::string("region")
+                    .optional()
+                    .description("Only combinations in this region."),
+            )
+            .attribute(
+                Attribute::new(
+                    "availability",
+                    Type::list(Type::object([
+                        ("engine", Type::String),
+                        ("version", Type::String),
+                        ("plan", Type::String),
+                        ("flavor", Type::String),
+                        ("region", Type::String),
+                        ("min_nodes", Type::Number),
+                        ("max_nodes", Type::Number),
+                        ("status", Type::String),
+                        ("default", Type::Bool),
+                    ])),
+                )
+                .computed()
+                .description(
+                    "The orderable combinations: engine, version, plan, flavor, region, \
+                     min_nodes, max_nodes, status (as the API says it) and default.",
+                ),
+            ),
+        )
+    }
+
+    async fn read(&self, ctx: &Context<'_, Client>, config: &Value) -> Result<Value, Diagnostics> {
+        let offered = ctx.client.api.availability().await.map_err(|err| {
+            read_error(
+                "Error Reading Availability",
+                "the availability catalog",
+                ctx.client,
+                &err,
+            )
+        })?;
+        let wanted = |name: &str, value: &str| {
+            config
+                .attr(name)
+                .as_str()
+                .is_none_or(|filter| filter == value)
+        };
+        let rows = offered
+            .iter()
+            .filter(|a| wanted("engine", &a.engine) && wanted("plan", &a.plan))
+            .filter(|a| wanted("region", &a.region))
+            .map(|a| {
+                Value::object([
+                    ("engine", Value::string(&a.engine)),
+                    ("version", Value::string(&a.version)),
+                    ("plan", Value::string(&a.plan)),
+                    ("flavor", Value::string(&a.flavor)),
+                    ("region", Value::string(&a.region)),
+                    ("min_nodes", Value::number(i64::from(a.min_nodes))),
+                    ("max_nodes", Value::number(i64::from(a.max_nodes))),
+                    ("status", Value::string(&a.status)),
+                    ("default", Value::Bool(a.default)),
+                ])
+            });
+        Ok(Value::object([
+            ("engine", config.attr("engine").clone()),
+            ("plan", config.attr("plan").clone()),
+            ("region", config.attr("region").clone()),
+            ("availability", Value::list(rows)),
+        ]))
+    }
+}

@@ -1,4 +1,5 @@
-//! Data sources: the API's catalog (`dbaas_capabilities`, `dbaas_plans`) and its databases
+//! Data sources: the API's catalog (`dbaas_capabilities`, `dbaas_plans`, `dbaas_availability`)
+//! and its databases
 //! (`dbaas_database`, `dbaas_databases`, the latter for database-per-client setups that look
 //! their clients up by name prefix).
 
@@ -19,6 +20,7 @@ pub(super) fn all() -> Vec<Arc<dyn DataSource<Client>>> {
     vec![
         Arc::new(capabilities::CapabilitiesDataSource),
         Arc::new(capabilities::PlansDataSource),
+        Arc::new(capabilities::AvailabilityDataSource),
         Arc::new(database::DatabaseDataSource),
         Arc::new(database::DatabasesDataSource),
     ]
