@@ -41,7 +41,11 @@ impl Harness {
             data_dir: data_dir.path().to_path_buf(),
             token: Some(SecretString::from(TOKEN)),
             provision_delay,
+            compose: None,
             ovh: None,
+            globo: None,
+            goaddon: None,
+            databaselabs: None,
         })
         .await
         .context("starting dbaas-local")?;

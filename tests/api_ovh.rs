@@ -1566,12 +1566,16 @@ mod dialect {
                 data_dir: data_dir.path().to_path_buf(),
                 token: Some(SecretString::from(TOKEN)),
                 provision_delay,
+                compose: None,
                 ovh: Some(OvhDialect {
                     application_key: APPLICATION_KEY.to_owned(),
                     application_secret: SecretString::from(APPLICATION_SECRET),
                     consumer_key: SecretString::from(CONSUMER_KEY),
                     service_name: PROJECT.to_owned(),
                 }),
+                globo: None,
+                goaddon: None,
+                databaselabs: None,
             })
             .await?;
             Ok(Self {

@@ -105,7 +105,11 @@ async fn start_in(dir: &Path, delay: Duration, ovh: Option<OvhDialect>) -> Resul
         data_dir: dir.to_path_buf(),
         token: Some(SecretString::from(TOKEN)),
         provision_delay: delay,
+        compose: None,
         ovh,
+        globo: None,
+        goaddon: None,
+        databaselabs: None,
     })
     .await?;
     Ok(Service {

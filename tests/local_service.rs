@@ -40,7 +40,11 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
         data_dir: data_dir.to_path_buf(),
         token: token.map(SecretString::from),
         provision_delay: delay,
+        compose: None,
         ovh: None,
+        globo: None,
+        goaddon: None,
+        databaselabs: None,
     })
     .await?;
     Ok(Local {

@@ -38,12 +38,16 @@ async fn python_wrapper_creates_a_service_user_and_ip_restriction() -> Result<()
         data_dir: data_dir.path().to_path_buf(),
         token: Some(SecretString::from(TOKEN)),
         provision_delay: Duration::from_millis(100),
+        compose: None,
         ovh: Some(OvhDialect {
             application_key: AK.into(),
             application_secret: SecretString::from(AS),
             consumer_key: SecretString::from(CK),
             service_name: PROJECT.into(),
         }),
+        globo: None,
+        goaddon: None,
+        databaselabs: None,
     })
     .await?;
     let base = service.base_url();

@@ -466,6 +466,18 @@ fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
+/// Encodes the id of an object as one path segment. An empty, `.` or `..` id is refused before
+/// any request, as not found (`what` names the object in the message, e.g. "database with id"):
+/// URL normalisation would drop such a segment and the call would reach another endpoint.
+pub fn object_segment(what: &str, id: &str) -> Result<String, Error> {
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(Error::NotFound {
+            message: format!("there is no {what} `{id}`"),
+        });
+    }
+    Ok(encode_path_segment(id))
+}
+
 /// Percent-encodes one path segment (ids, CIDRs such as `1.2.3.4/32` → `1.2.3.4%2F32`).
 pub fn encode_path_segment(segment: &str) -> String {
     let mut encoded = String::with_capacity(segment.len());

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::http::{
     ApiRequest, ApiResponse, BearerToken, HttpClient, HttpConfig, HttpTuning, NoAuth,
-    encode_path_segment, error_for_status, error_message_from_body, status_reason,
+    encode_path_segment, error_for_status, error_message_from_body, object_segment, status_reason,
 };
 use super::{
     Capabilities, Credential, CredentialSpec, Database, DatabaseChanges, DatabaseSpec, DbaasApi,
@@ -85,13 +85,10 @@ impl LocalApi {
     }
 
     fn database_path(id: &str) -> Result<String, Error> {
-        // "." and ".." would be resolved away by URL normalisation and hit another endpoint.
-        if id.is_empty() || id == "." || id == ".." {
-            return Err(Error::NotFound {
-                message: format!("there is no database with id `{id}`"),
-            });
-        }
-        Ok(format!("/v1/databases/{}", encode_path_segment(id)))
+        Ok(format!(
+            "/v1/databases/{}",
+            object_segment("database with id", id)?
+        ))
     }
 
     fn credentials_path(database_id: &str) -> Result<String, Error> {

@@ -10,13 +10,24 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
+pub mod compose;
+pub mod databaselabs;
+pub mod globo;
+pub mod goaddon;
 pub mod http;
 pub mod local;
 pub mod ovh;
 
 /// Every API the provider speaks, with what it offers: the source of the plan-time refusals'
 /// wording and of the support matrix in `docs/`.
-pub const APIS: &[(&str, &[Feature])] = &[("local", local::FEATURES), ("ovh", ovh::FEATURES)];
+pub const APIS: &[(&str, &[Feature])] = &[
+    ("local", local::FEATURES),
+    ("ovh", ovh::FEATURES),
+    ("compose", compose::FEATURES),
+    ("globo", globo::FEATURES),
+    ("databaselabs", databaselabs::FEATURES),
+    ("goaddon", goaddon::FEATURES),
+];
 
 /// What a managed-database API can do. One implementation per vendor API.
 ///

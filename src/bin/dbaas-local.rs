@@ -4,7 +4,11 @@
 //! so scripts and tests started with `--listen 127.0.0.1:0` learn the port; logs go to stderr.
 //!
 //! With the four `--ovh-*` flags (or their `DBAAS_LOCAL_OVH_*` variables) it also speaks
-//! OVHcloud's API under `/ovh/1.0`; giving only some of them is an error.
+//! OVHcloud's API under `/ovh/1.0`; giving only some of them is an error. With
+//! `--globo-username` and `--globo-password` it speaks globo.com's DBaaS API under `/globo`.
+//! With `--goaddon-token` it speaks goaddon's project API under `/goaddon`.
+//! With `--databaselabs-api-key` and `--databaselabs-api-secret` it speaks databaselabs.io's
+//! API under `/databaselabs`.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -13,7 +17,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use dbaas::local::{self, Config, OvhDialect};
+use dbaas::local::{
+    self, ComposeDialect, Config, DatabaselabsDialect, GloboDialect, GoaddonDialect, OvhDialect,
+};
 use secrecy::SecretString;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
@@ -69,9 +75,141 @@ struct Args {
     /// OVH dialect: the Public Cloud project ({serviceName}) it serves; other names get OVH's 404.
     #[arg(long, env = "DBAAS_LOCAL_OVH_SERVICE_NAME", value_parser = parse_ovh_key)]
     ovh_service_name: Option<String>,
+
+    /// globo dialect: the Basic auth user clients log in as. The dialect, globo.com's DBaaS API
+    /// under /globo, is served when --globo-username and --globo-password are both set.
+    #[arg(long, env = "DBAAS_LOCAL_GLOBO_USERNAME", value_parser = parse_ovh_key)]
+    globo_username: Option<String>,
+
+    /// globo dialect: the Basic auth password.
+    #[arg(
+        long,
+        env = "DBAAS_LOCAL_GLOBO_PASSWORD",
+        hide_env_values = true,
+        value_parser = parse_ovh_secret
+    )]
+    globo_password: Option<SecretString>,
+
+    /// Compose dialect: the personal access token clients send (Authorization: Bearer). The
+    /// dialect, Compose's classic API under /compose, is served when all three --compose-*
+    /// options are set.
+    #[arg(
+        long,
+        env = "DBAAS_LOCAL_COMPOSE_TOKEN",
+        hide_env_values = true,
+        value_parser = parse_ovh_secret
+    )]
+    compose_token: Option<SecretString>,
+
+    /// Compose dialect: the account slug it serves (the :account of every path).
+    #[arg(long, env = "DBAAS_LOCAL_COMPOSE_ACCOUNT", value_parser = parse_ovh_key)]
+    compose_account: Option<String>,
+
+    /// Compose dialect: the MongoDB deployment name it serves (the :deployment of every path).
+    #[arg(long, env = "DBAAS_LOCAL_COMPOSE_DEPLOYMENT", value_parser = parse_ovh_key)]
+    compose_deployment: Option<String>,
+
+    /// databaselabs dialect: the API key clients send as the Basic user. The dialect,
+    /// databaselabs.io's API under /databaselabs, is served when --databaselabs-api-key and
+    /// --databaselabs-api-secret are both set.
+    #[arg(long, env = "DBAAS_LOCAL_DATABASELABS_API_KEY", value_parser = parse_ovh_key)]
+    databaselabs_api_key: Option<String>,
+
+    /// databaselabs dialect: the API secret clients send as the Basic password.
+    #[arg(
+        long,
+        env = "DBAAS_LOCAL_DATABASELABS_API_SECRET",
+        hide_env_values = true,
+        value_parser = parse_ovh_secret
+    )]
+    databaselabs_api_secret: Option<SecretString>,
+
+    /// databaselabs dialect: monthly dollars the emulated credit card covers; a create that
+    /// would go over it answers 402 Payment Required. Unset: no limit.
+    #[arg(long, env = "DBAAS_LOCAL_DATABASELABS_CREDIT_LIMIT")]
+    databaselabs_credit_limit: Option<u32>,
+
+    /// goaddon dialect: the project API token clients send (Authorization: Basic with the
+    /// base64 of the bare token). The dialect, goaddon's project API under /goaddon, is served
+    /// when it is set.
+    #[arg(
+        long,
+        env = "DBAAS_LOCAL_GOADDON_TOKEN",
+        hide_env_values = true,
+        value_parser = parse_ovh_secret
+    )]
+    goaddon_token: Option<SecretString>,
 }
 
 impl Args {
+    /// The Compose dialect when all three options are set, none when none is, else which are
+    /// missing.
+    fn compose_dialect(&mut self) -> Result<Option<ComposeDialect>, String> {
+        match (
+            self.compose_token.take(),
+            self.compose_account.take(),
+            self.compose_deployment.take(),
+        ) {
+            (Some(token), Some(account), Some(deployment)) => Ok(Some(ComposeDialect {
+                token,
+                account,
+                deployment,
+            })),
+            (None, None, None) => Ok(None),
+            (token, account, deployment) => {
+                let missing: Vec<&str> = [
+                    ("--compose-token", token.is_none()),
+                    ("--compose-account", account.is_none()),
+                    ("--compose-deployment", deployment.is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(flag, absent)| absent.then_some(flag))
+                .collect();
+                Err(format!(
+                    "the Compose dialect needs {} too",
+                    missing.join(" and ")
+                ))
+            }
+        }
+    }
+
+    /// The databaselabs dialect when key and secret are set, none when neither is, else which
+    /// is missing.
+    fn databaselabs_dialect(&mut self) -> Result<Option<DatabaselabsDialect>, String> {
+        match (
+            self.databaselabs_api_key.take(),
+            self.databaselabs_api_secret.take(),
+        ) {
+            (Some(api_key), Some(api_secret)) => Ok(Some(DatabaselabsDialect {
+                api_key,
+                api_secret,
+                credit_limit_dollars: self.databaselabs_credit_limit,
+            })),
+            (None, None) if self.databaselabs_credit_limit.is_some() => Err(
+                "--databaselabs-credit-limit needs --databaselabs-api-key and \
+                 --databaselabs-api-secret"
+                    .to_owned(),
+            ),
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                Err("the databaselabs dialect needs --databaselabs-api-secret too".to_owned())
+            }
+            (None, Some(_)) => {
+                Err("the databaselabs dialect needs --databaselabs-api-key too".to_owned())
+            }
+        }
+    }
+
+    /// The globo dialect when both options are set, none when neither is, else which is missing.
+    fn globo_dialect(&mut self) -> Result<Option<GloboDialect>, String> {
+        match (self.globo_username.take(), self.globo_password.take()) {
+            (Some(username), Some(password)) => Ok(Some(GloboDialect { username, password })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err("the globo dialect needs --globo-password too".to_owned()),
+            (None, Some(_)) => Err("the globo dialect needs --globo-username too".to_owned()),
+        }
+    }
+
     /// The OVH dialect when all four options are set, none when none is, else which are missing.
     fn ovh_dialect(&mut self) -> Result<Option<OvhDialect>, String> {
         let given = [
@@ -173,12 +311,41 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let globo = match args.globo_dialect() {
+        Ok(globo) => globo,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "dbaas-local: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let compose = match args.compose_dialect() {
+        Ok(compose) => compose,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "dbaas-local: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let goaddon = args
+        .goaddon_token
+        .take()
+        .map(|token| GoaddonDialect { token });
+    let databaselabs = match args.databaselabs_dialect() {
+        Ok(databaselabs) => databaselabs,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "dbaas-local: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = Config {
         listen: args.listen,
         data_dir: args.data_dir,
         token: args.token,
         provision_delay: args.provision_delay,
+        compose,
         ovh,
+        globo,
+        databaselabs,
+        goaddon,
     };
     let service = match local::start(config).await {
         Ok(service) => service,

@@ -26,7 +26,8 @@
 //! - `native`: the native REST API v1 handlers (children in `native/`); `openapi`: its
 //!   OpenAPI 3.1 document.
 //! - `dialects`: vendor APIs over the same rules and store (OVHcloud under `/ovh/1.0`, when
-//!   [`Config::ovh`] is set), each a thin adapter like `native`.
+//!   [`Config::ovh`] is set; globo.com under `/globo`, when [`Config::globo`] is set; Compose classic under
+//!   `/compose`, when [`Config::compose`] is set), each a thin adapter like `native`.
 //! - `auth`: bearer-token middleware (dialect paths use their vendor's authentication instead);
 //!   `faults`: request log, fault injection and the admin endpoints; `error`: [`LocalError`]
 //!   and its single mapping to the wire format.
@@ -129,6 +130,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use dialects::compose::ComposeDialect;
+pub use dialects::databaselabs::DatabaselabsDialect;
+pub use dialects::globo::GloboDialect;
+pub use dialects::goaddon::GoaddonDialect;
 pub use dialects::ovh::OvhDialect;
 pub use error::LocalError;
 
@@ -164,6 +169,18 @@ pub struct Config {
     /// The OVH dialect (OVHcloud's API under `/ovh/1.0`, requests signed with these keys);
     /// `None` leaves it off, and its paths answer OVH's 404 saying so.
     pub ovh: Option<OvhDialect>,
+    /// The goaddon dialect (goaddon's project API under `/goaddon`, Basic auth with the base64
+    /// of this token); `None` leaves it off, and its paths answer 404 saying so.
+    pub goaddon: Option<GoaddonDialect>,
+    /// The Compose dialect (Compose's classic API under `/compose`, bearer token, one account
+    /// and deployment); `None` leaves it off, and its paths answer 404 saying so.
+    pub compose: Option<ComposeDialect>,
+    /// The globo.com dialect (globo's DBaaS API under `/globo`, Basic auth with these
+    /// credentials); `None` leaves it off, and its paths answer 404 saying so.
+    pub globo: Option<GloboDialect>,
+    /// The databaselabs dialect (databaselabs.io's API under `/databaselabs`, Basic auth with
+    /// this API key and secret); `None` leaves it off, and its paths answer 404 saying so.
+    pub databaselabs: Option<DatabaselabsDialect>,
 }
 
 impl Default for Config {
@@ -174,6 +191,10 @@ impl Default for Config {
             token: None,
             provision_delay: DEFAULT_PROVISION_DELAY,
             ovh: None,
+            goaddon: None,
+            compose: None,
+            globo: None,
+            databaselabs: None,
         }
     }
 }
@@ -214,9 +235,38 @@ impl AppState {
         }
     }
 
+    /// The same state, speaking the Compose dialect; its deployment is `new` for one
+    /// provision delay, then `running`.
+    pub(crate) fn with_compose(mut self, compose: ComposeDialect) -> Self {
+        let now = self.databases.clock().now();
+        let running_at = self.databases.settles_at(now);
+        self.dialects.compose = Some(Arc::new(dialects::compose::ComposeState::new(
+            compose, now, running_at,
+        )));
+        self
+    }
+
     /// The same state, speaking the OVH dialect with these keys.
     pub(crate) fn with_ovh(mut self, ovh: OvhDialect) -> Self {
         self.dialects.ovh = Some(Arc::new(dialects::ovh::OvhState::new(ovh)));
+        self
+    }
+
+    /// The same state, speaking the goaddon dialect with this token.
+    pub(crate) fn with_goaddon(mut self, goaddon: GoaddonDialect) -> Self {
+        self.dialects.goaddon = Some(Arc::new(dialects::goaddon::GoaddonState::new(goaddon)));
+        self
+    }
+
+    /// The same state, speaking the databaselabs dialect with this API key and secret.
+    pub(crate) fn with_databaselabs(mut self, databaselabs: DatabaselabsDialect) -> Self {
+        self.dialects.databaselabs = Some(Arc::new(databaselabs));
+        self
+    }
+
+    /// The same state, speaking the globo dialect with these credentials.
+    pub(crate) fn with_globo(mut self, globo: GloboDialect) -> Self {
+        self.dialects.globo = Some(Arc::new(globo));
         self
     }
 }
@@ -367,6 +417,18 @@ pub(crate) async fn start_with_clock(
     let ovh_served = config.ovh.as_ref().map(|ovh| ovh.service_name.clone());
     if let Some(ovh) = config.ovh {
         state = state.with_ovh(ovh);
+    }
+    if let Some(goaddon) = config.goaddon {
+        state = state.with_goaddon(goaddon);
+    }
+    if let Some(compose) = config.compose {
+        state = state.with_compose(compose);
+    }
+    if let Some(globo) = config.globo {
+        state = state.with_globo(globo);
+    }
+    if let Some(databaselabs) = config.databaselabs {
+        state = state.with_databaselabs(databaselabs);
     }
     let server = tokio::spawn(
         axum::serve(listener, app(state))

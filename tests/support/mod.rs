@@ -60,7 +60,11 @@ impl LocalService {
                 data_dir: data_dir.path().to_path_buf(),
                 token: Some(SecretString::from(TOKEN)),
                 provision_delay,
+                compose: None,
                 ovh,
+                globo: None,
+                goaddon: None,
+                databaselabs: None,
             }))
             .expect("dbaas-local starts");
         Self {

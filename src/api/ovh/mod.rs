@@ -39,6 +39,7 @@ use tokio::sync::OnceCell;
 
 use super::http::{
     ApiRequest, ApiResponse, HttpClient, HttpConfig, HttpTuning, encode_path_segment,
+    object_segment,
 };
 use super::{
     Availability, Capabilities, Credential, CredentialSpec, Database, DatabaseChanges,
@@ -256,15 +257,10 @@ impl OvhApi {
 
     /// `P/mongodb/{clusterId}`; an id that cannot address anything is not found.
     fn service_path(&self, id: &str) -> Result<String, Error> {
-        if id.is_empty() || id == "." || id == ".." {
-            return Err(Error::NotFound {
-                message: format!("there is no OVH database service with id `{id}`"),
-            });
-        }
         Ok(format!(
             "{}/{}",
             self.services_path(),
-            encode_path_segment(id)
+            object_segment("OVH database service with id", id)?
         ))
     }
 

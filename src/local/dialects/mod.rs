@@ -12,7 +12,15 @@
 //! every reply.
 //!
 //! - [`ovh`]: OVHcloud Public Cloud Databases (MongoDB), under `/ovh/1.0`.
+//! - [`goaddon`]: goaddon.com's project API (collections, database users), under `/goaddon`.
+//! - [`compose`]: Compose's classic API (`Accept-Version: 2014-06`), under `/compose`.
+//! - [`globo`]: globo.com DBaaS (2013 API), under `/globo`.
+//! - [`databaselabs`]: databaselabs.io (hosted PostgreSQL), under `/databaselabs`.
 
+pub(crate) mod compose;
+pub(crate) mod databaselabs;
+pub(crate) mod globo;
+pub(crate) mod goaddon;
 pub(crate) mod ovh;
 
 use axum::Router;
@@ -29,11 +37,38 @@ use super::error::LocalError;
 pub(crate) enum Dialect {
     /// OVHcloud, under `/ovh/`.
     Ovh,
+    /// goaddon.com, under `/goaddon/`.
+    Goaddon,
+    /// Compose classic, under `/compose/`.
+    Compose,
+    /// globo.com DBaaS, under `/globo/`.
+    Globo,
+    /// databaselabs.io, under `/databaselabs/`.
+    Databaselabs,
 }
 
 /// The dialect a path belongs to, if any.
 pub(crate) fn dialect_of(path: &str) -> Option<Dialect> {
-    (path == "/ovh" || path.starts_with("/ovh/")).then_some(Dialect::Ovh)
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if under("/ovh") {
+        return Some(Dialect::Ovh);
+    }
+    if under(goaddon::BASE) {
+        return Some(Dialect::Goaddon);
+    }
+    if under(compose::BASE) {
+        return Some(Dialect::Compose);
+    }
+    if under(globo::PREFIX) {
+        return Some(Dialect::Globo);
+    }
+    if under(databaselabs::BASE) {
+        return Some(Dialect::Databaselabs);
+    }
+    None
 }
 
 /// The configured dialects (a dialect left out answers every request under its prefix with
@@ -42,11 +77,23 @@ pub(crate) fn dialect_of(path: &str) -> Option<Dialect> {
 pub(crate) struct Dialects {
     /// The OVH dialect's keys and project, when configured.
     pub(crate) ovh: Option<ovh::Shared>,
+    /// The goaddon dialect's token and project state, when configured.
+    pub(crate) goaddon: Option<goaddon::Shared>,
+    /// The globo dialect's Basic credentials, when configured.
+    pub(crate) globo: Option<globo::Shared>,
+    /// The Compose dialect's token, account and deployment, when configured.
+    pub(crate) compose: Option<compose::Shared>,
+    /// The databaselabs dialect's API key and secret, when configured.
+    pub(crate) databaselabs: Option<databaselabs::Shared>,
 }
 
 /// The routes of every dialect.
 pub(crate) fn routes() -> Router<AppState> {
     ovh::routes()
+        .merge(goaddon::routes())
+        .merge(compose::routes())
+        .merge(globo::routes())
+        .merge(databaselabs::routes())
 }
 
 /// The dialect's own authentication, instead of the bearer token.
@@ -58,6 +105,15 @@ pub(crate) async fn authenticate(
 ) -> Response {
     match dialect {
         Dialect::Ovh => ovh::authenticate(state, request, next).await,
+        Dialect::Goaddon => goaddon::authenticate(state, request, next).await,
+        Dialect::Compose => compose::authenticate(state, request, next).await,
+        Dialect::Globo => {
+            let config = state.dialects.globo.clone();
+            globo::authenticate_with(config.as_deref(), request, next).await
+        }
+        Dialect::Databaselabs => {
+            databaselabs::authenticate(state.dialects.databaselabs.clone(), request, next).await
+        }
     }
 }
 
@@ -65,6 +121,10 @@ pub(crate) async fn authenticate(
 pub(crate) fn error_response(dialect: Dialect, error: LocalError) -> Response {
     match dialect {
         Dialect::Ovh => ovh::error_response(error),
+        Dialect::Goaddon => goaddon::error_response(error),
+        Dialect::Compose => compose::error_response(error),
+        Dialect::Globo => globo::error_response(error),
+        Dialect::Databaselabs => databaselabs::error_response(error),
     }
 }
 
@@ -72,6 +132,10 @@ pub(crate) fn error_response(dialect: Dialect, error: LocalError) -> Response {
 pub(crate) fn unknown_route(dialect: Dialect, method: &Method, path: &str) -> Response {
     match dialect {
         Dialect::Ovh => ovh::unknown_route(method, path),
+        Dialect::Goaddon => goaddon::unknown_route(method, path),
+        Dialect::Compose => compose::unknown_route(method, path),
+        Dialect::Globo => globo::unknown_route(method, path),
+        Dialect::Databaselabs => databaselabs::unknown_route(method, path),
     }
 }
 
@@ -79,6 +143,10 @@ pub(crate) fn unknown_route(dialect: Dialect, method: &Method, path: &str) -> Re
 pub(crate) fn method_not_allowed(dialect: Dialect, method: &Method, path: &str) -> Response {
     match dialect {
         Dialect::Ovh => ovh::method_not_allowed(method, path),
+        Dialect::Goaddon => goaddon::method_not_allowed(method, path),
+        Dialect::Compose => compose::method_not_allowed(method, path),
+        Dialect::Globo => globo::method_not_allowed(method, path),
+        Dialect::Databaselabs => databaselabs::method_not_allowed(method, path),
     }
 }
 
@@ -106,6 +174,23 @@ mod tests {
         assert_eq!(dialect_of("/ovh/1.0/auth/time"), Some(Dialect::Ovh));
         assert_eq!(dialect_of("/ovh"), Some(Dialect::Ovh));
         assert_eq!(dialect_of("/ovhx"), None);
+        assert_eq!(
+            dialect_of("/goaddon/api/v1/projects"),
+            Some(Dialect::Goaddon)
+        );
+        assert_eq!(dialect_of("/goaddonx"), None);
+        assert_eq!(
+            dialect_of("/compose/deployments/a/d"),
+            Some(Dialect::Compose)
+        );
+        assert_eq!(dialect_of("/composer"), None);
         assert_eq!(dialect_of("/v1/databases"), None);
+        assert_eq!(dialect_of("/globo/api/database/"), Some(Dialect::Globo));
+        assert_eq!(dialect_of("/globox"), None);
+        assert_eq!(
+            dialect_of("/databaselabs/api/ping"),
+            Some(Dialect::Databaselabs)
+        );
+        assert_eq!(dialect_of("/databaselabsx"), None);
     }
 }
