@@ -13,8 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
-use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
+use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Credential, CredentialSpec, Feature};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
@@ -396,39 +397,17 @@ impl Resource<Client> for CredentialResource {
 
     async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {
         let (database_id, username) = names(prior);
-        let object = format!("user \"{username}\" of database {database_id}");
         let api = &ctx.client.api;
-        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
-        let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.delete_credential(&database_id, &username)
-        })
-        .await;
-        if let Err(err) = deleted {
-            return wait_error(
-                "Error Deleting Credential",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            );
-        }
-        let gone = until_gone(&object, &policy, ctx.cancel, credential_status, || {
-            api.get_credential(&database_id, &username)
-        })
-        .await;
-        match gone {
-            Ok(()) => Diagnostics::default(),
-            Err(err) => wait_error(
-                "Error Deleting Credential",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            ),
-        }
+        delete_and_wait(
+            ctx,
+            "Error Deleting Credential",
+            &format!("user \"{username}\" of database {database_id}"),
+            timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            credential_status,
+            || api.delete_credential(&database_id, &username),
+            || api.get_credential(&database_id, &username),
+        )
+        .await
     }
 
     fn importer(&self) -> Option<&dyn Importer> {

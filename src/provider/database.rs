@@ -7,8 +7,9 @@ use async_trait::async_trait;
 
 use super::Client;
 use super::errors::{api_error, wait_error};
+use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
-use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
+use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Feature, Phase};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
@@ -442,34 +443,17 @@ impl Resource<Client> for DatabaseResource {
             prior.attr("name").as_str().unwrap_or_default()
         );
         let api = &ctx.client.api;
-        if let Err(err) = api.delete_database(id).await
-            && !err.is_not_found()
-        {
-            return api_error(
-                "Error Deleting Database",
-                &object,
-                api.api_name(),
-                &err,
-                &[],
-            );
-        }
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
-        let gone = until_gone(&object, &policy, ctx.cancel, database_status, || {
-            api.get_database(id)
-        })
-        .await;
-        match gone {
-            Ok(()) => Diagnostics::default(),
-            Err(err) => wait_error(
-                "Error Deleting Database",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            ),
-        }
+        delete_and_wait(
+            ctx,
+            "Error Deleting Database",
+            &object,
+            timeout,
+            database_status,
+            || api.delete_database(id),
+            || api.get_database(id),
+        )
+        .await
     }
 
     fn importer(&self) -> Option<&dyn Importer> {

@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
-use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
+use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Feature, Index, IndexDirection, IndexKey, IndexSpec};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
@@ -326,39 +327,17 @@ impl Resource<Client> for CollectionIndexResource {
     async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {
         let (database_id, collection) = location(prior);
         let name = prior.attr("name").as_str().unwrap_or_default().to_string();
-        let object = format!("index \"{name}\" on {collection} in database {database_id}");
         let api = &ctx.client.api;
-        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
-        let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.delete_index(&database_id, &collection, &name)
-        })
-        .await;
-        if let Err(err) = deleted {
-            return wait_error(
-                "Error Deleting Index",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            );
-        }
-        let gone = until_gone(&object, &policy, ctx.cancel, index_status, || {
-            api.get_index(&database_id, &collection, &name)
-        })
-        .await;
-        match gone {
-            Ok(()) => Diagnostics::default(),
-            Err(err) => wait_error(
-                "Error Deleting Index",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            ),
-        }
+        delete_and_wait(
+            ctx,
+            "Error Deleting Index",
+            &format!("index \"{name}\" on {collection} in database {database_id}"),
+            timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            index_status,
+            || api.delete_index(&database_id, &collection, &name),
+            || api.get_index(&database_id, &collection, &name),
+        )
+        .await
     }
 
     fn importer(&self) -> Option<&dyn Importer> {

@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
-use super::wait::{WaitPolicy, retry_while_busy, until_gone, until_ready};
+use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Feature, IpRestriction, IpRestrictionSpec};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
@@ -274,40 +275,18 @@ impl Resource<Client> for IpRestrictionResource {
         let database_id = attr_string(prior, "database_id");
         let written = attr_string(prior, "cidr");
         let cidr = canonical_cidr(&written).unwrap_or(written);
-        let object = format!("IP restriction {cidr} of database {database_id}");
         let api = &ctx.client.api;
-        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
         let _turn = ctx.client.lock_database(&database_id).await;
-        let deleted = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.delete_ip_restriction(&database_id, &cidr)
-        })
-        .await;
-        if let Err(err) = deleted {
-            return wait_error(
-                "Error Deleting IP Restriction",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            );
-        }
-        let gone = until_gone(&object, &policy, ctx.cancel, restriction_status, || {
-            api.get_ip_restriction(&database_id, &cidr)
-        })
-        .await;
-        match gone {
-            Ok(()) => Diagnostics::default(),
-            Err(err) => wait_error(
-                "Error Deleting IP Restriction",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            ),
-        }
+        delete_and_wait(
+            ctx,
+            "Error Deleting IP Restriction",
+            &format!("IP restriction {cidr} of database {database_id}"),
+            timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            restriction_status,
+            || api.delete_ip_restriction(&database_id, &cidr),
+            || api.get_ip_restriction(&database_id, &cidr),
+        )
+        .await
     }
 
     fn importer(&self) -> Option<&dyn Importer> {
