@@ -133,11 +133,8 @@ pub fn render_support_matrix(apis: &[(&str, &[Feature])]) -> String {
     }
     page.push('\n');
     for feature in Feature::ALL {
-        let (type_name, attribute) = feature.location();
-        page.push_str(&format!(
-            "| `{type_name}` | {} |",
-            attribute.map_or_else(|| "(the type itself)".to_string(), |a| format!("`{a}`"))
-        ));
+        let (type_name, _) = feature.location();
+        page.push_str(&format!("| `{type_name}` | {} |", feature.matrix_label()));
         for (_, features) in apis {
             page.push_str(if features.contains(feature) {
                 " yes |"

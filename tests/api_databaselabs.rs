@@ -166,8 +166,19 @@ async fn database_lifecycle_through_the_client() -> Result<()> {
         (database.plan.as_str(), database.region.as_str()),
         ("1gb", "ams3")
     );
-    assert!(created.superuser_password.expose_secret().len() >= 12);
-    assert!(!format!("{created:?}").contains(created.superuser_password.expose_secret()));
+    assert!(
+        created
+            .superuser_password
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .len()
+            >= 12
+    );
+    assert!(
+        !format!("{created:?}")
+            .contains(created.superuser_password.as_ref().unwrap().expose_secret())
+    );
 
     assert_eq!(wait_settled(api, &database.id).await?, Phase::Ready);
     let read = api.get_database(&database.id).await?;

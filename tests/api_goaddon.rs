@@ -258,26 +258,44 @@ async fn goaddon_api_index_create_conflict_and_delete() -> Result<()> {
 async fn goaddon_api_credentials_with_roles_and_passwords() -> Result<()> {
     let setup = setup().await?;
     let (api, db) = (&setup.api, setup.database_id.as_str());
+    // goaddon's bare role names are the domain's `<role>@<db_name>`.
+    let name = api.get_database(db).await?.name;
+    let role = |role: &str| format!("{role}@{name}");
+    let elsewhere = api
+        .create_credential(
+            db,
+            &CredentialSpec {
+                username: "app".into(),
+                roles: vec!["readWrite@another".into()],
+                password: Some(SecretString::from("Chosen-passw0rd")),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&elsewhere, Error::Invalid { field: Some(field), message } if field == "roles" && message.contains(&role("readWrite"))),
+        "{elsewhere:?}"
+    );
     let chosen = api
         .create_credential(
             db,
             &CredentialSpec {
                 username: "app".into(),
-                roles: vec!["readWrite".into()],
+                roles: vec![role("readWrite")],
                 password: Some(SecretString::from("Chosen-passw0rd")),
             },
         )
         .await?;
     assert!(chosen.password.is_none());
     assert!(chosen.password_chosen);
-    assert_eq!(chosen.roles, ["readWrite"]);
+    assert_eq!(chosen.roles, [role("readWrite")]);
 
     let generated = api
         .create_credential(
             db,
             &CredentialSpec {
                 username: "reporting".into(),
-                roles: vec!["read".into()],
+                roles: vec![role("read")],
                 password: None,
             },
         )
@@ -288,7 +306,7 @@ async fn goaddon_api_credentials_with_roles_and_passwords() -> Result<()> {
 
     let read = api.get_credential(db, "reporting").await?;
     assert!(read.password.is_none());
-    assert_eq!(read.roles, ["read"]);
+    assert_eq!(read.roles, [role("read")]);
     assert_eq!(api.list_credentials(db).await?.len(), 2);
 
     let duplicate = api
@@ -305,7 +323,7 @@ async fn goaddon_api_credentials_with_roles_and_passwords() -> Result<()> {
     assert!(duplicate.is_conflict(), "{duplicate:?}");
 
     // Changes wait until the new user has settled.
-    let roles = vec!["read".to_owned(), "dbAdmin".to_owned()];
+    let roles = vec![role("read"), role("dbAdmin")];
     let mut updated = None;
     for _ in 0..500 {
         match api.update_credential_roles(db, "app", &roles).await {

@@ -1539,7 +1539,9 @@ mod dialect {
 
     use dbaas::api::{Availability, Credential, Database, IpRestriction, PollGuidance, Status};
     use dbaas::local::{Config, OvhDialect, RunningService};
-    use dbaas::provider::wait::{WaitError, WaitPolicy, retry_while_busy, until_gone, until_ready};
+    use dbaas::provider::wait::{
+        DeleteEnd, WaitError, WaitPolicy, retry_while_busy, until_gone, until_ready,
+    };
     use tokio_util::sync::CancellationToken;
 
     use super::*;
@@ -1778,6 +1780,7 @@ mod dialect {
             "database to be deleted",
             &policy(&api),
             &CancellationToken::new(),
+            DeleteEnd::Gone,
             database_status,
             || api.get_database(&created.id),
         )
@@ -1892,6 +1895,7 @@ mod dialect {
             "user to be deleted",
             &policy(&api),
             &CancellationToken::new(),
+            DeleteEnd::Gone,
             credential_status,
             || api.get_credential(db, "app"),
         )
@@ -1958,6 +1962,7 @@ mod dialect {
             "restriction to be removed",
             &policy(&api),
             &CancellationToken::new(),
+            DeleteEnd::Gone,
             restriction_status,
             || api.get_ip_restriction(db, "198.51.100.0/24"),
         )

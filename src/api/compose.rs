@@ -65,6 +65,7 @@ const GENERATED_PASSWORD_CHARS: usize = 24;
 /// the capabilities catalog.
 pub const FEATURES: &[Feature] = &[
     Feature::Database,
+    Feature::DatabaseName,
     Feature::Credential,
     Feature::CredentialRoles,
     Feature::CredentialPasswordReset,
@@ -381,6 +382,10 @@ impl DbaasApi for ComposeApi {
 
     fn features(&self) -> &'static [Feature] {
         FEATURES
+    }
+
+    fn default_roles(&self, database_id: &str) -> Vec<String> {
+        roles_for(database_id, false)
     }
 
     async fn capabilities(&self) -> Result<Capabilities, Error> {

@@ -36,8 +36,8 @@ use super::http::{
     error_message_from_body, object_segment, status_reason,
 };
 use super::{
-    Capabilities, Database, DatabaseChanges, DatabaseSpec, DbaasApi, Defaults, EngineInfo, Error,
-    Feature, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
+    Capabilities, CreatedDatabase, Database, DatabaseChanges, DatabaseSpec, DbaasApi, Defaults,
+    EngineInfo, Error, Feature, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
 };
 
 /// databaselabs' API root.
@@ -55,6 +55,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::Database,
     Feature::DatabasePlan,
     Feature::DatabaseRegion,
+    Feature::DatabaseSuperuserPassword,
     Feature::Capabilities,
     Feature::ListDatabases,
 ];
@@ -94,15 +95,6 @@ pub struct DatabaselabsPlan {
     /// Monthly price in dollars, when given.
     #[serde(default)]
     pub monthly_price_dollars: Option<u64>,
-}
-
-/// A database just created, with the superuser password databaselabs shows only once.
-#[derive(Clone, Debug)]
-pub struct CreatedDatabase {
-    /// The database as the create reply describes it (status pending).
-    pub database: Database,
-    /// The superuser password from the create reply; never shown again.
-    pub superuser_password: SecretString,
 }
 
 /// Client for databaselabs' API. Cheap to clone; clones share the connection pool.
@@ -222,7 +214,7 @@ impl DatabaselabsApi {
         });
         Ok(CreatedDatabase {
             database,
-            superuser_password: SecretString::from(created.password),
+            superuser_password: Some(SecretString::from(created.password)),
         })
     }
 
@@ -420,6 +412,17 @@ impl DbaasApi for DatabaselabsApi {
 
     async fn create_database(&self, spec: &DatabaseSpec) -> Result<Database, Error> {
         Ok(self.create_database_with_password(spec).await?.database)
+    }
+
+    async fn create_database_revealing(
+        &self,
+        spec: &DatabaseSpec,
+    ) -> Result<CreatedDatabase, Error> {
+        self.create_database_with_password(spec).await
+    }
+
+    async fn check_credentials(&self) -> Result<(), Error> {
+        self.ping().await
     }
 
     async fn get_database(&self, id: &str) -> Result<Database, Error> {

@@ -36,7 +36,7 @@ use super::http::{
 };
 use super::{
     Capabilities, Credential, CredentialSpec, Database, DatabaseChanges, DatabaseSpec, DbaasApi,
-    Defaults, EngineInfo, Error, Feature, Phase, PlanInfo, RegionInfo, Status,
+    Defaults, EngineInfo, Error, Feature, Phase, PlanInfo, Project, RegionInfo, Status,
 };
 
 /// What globo offers through this client. Not offered: engine and version choice (MongoDB
@@ -46,12 +46,14 @@ use super::{
 /// only when the user asked for them.
 pub const FEATURES: &[Feature] = &[
     Feature::Database,
+    Feature::DatabaseName,
     Feature::DatabasePlan,
     Feature::DatabaseRegion,
     Feature::Credential,
     Feature::CredentialPasswordReset,
     Feature::Capabilities,
     Feature::ListDatabases,
+    Feature::Projects,
 ];
 
 /// The only engine globo (2013) runs.
@@ -62,6 +64,12 @@ pub const STATUS_ACTIVE: &str = "ACTIVE";
 
 /// Raw status of a quarantined database.
 pub const STATUS_QUARANTINED: &str = "QUARANTINED";
+
+/// Names MongoDB keeps for itself, which globo refuses.
+const RESERVED_NAMES: [&str; 3] = ["admin", "config", "local"];
+
+/// Longest database name: MongoDB's limit on database names.
+const MAX_NAME_CHARS: usize = 63;
 
 /// Largest page globo serves; lists are read with it.
 const PAGE_SIZE: &str = "100";
@@ -473,6 +481,45 @@ impl DbaasApi for GloboApi {
 
     fn features(&self) -> &'static [Feature] {
         FEATURES
+    }
+
+    fn check_database_name(&self, name: &str) -> Result<(), String> {
+        let length = name.chars().count();
+        if !(1..=MAX_NAME_CHARS).contains(&length) {
+            return Err(format!("has {length} characters"));
+        }
+        let slugged = slug(name);
+        if slugged != name {
+            return Err(format!("would be stored by globo as \"{slugged}\""));
+        }
+        if RESERVED_NAMES.contains(&name) {
+            return Err("is reserved by MongoDB".to_owned());
+        }
+        Ok(())
+    }
+
+    fn database_name_rules(&self) -> &'static str {
+        "A globo database name is 1 to 63 lowercase letters (a-z), digits and underscores (what \
+         globo's slugify keeps unchanged), and is not admin, config or local."
+    }
+
+    fn delete_quarantines(&self) -> bool {
+        true
+    }
+
+    async fn purge_database(&self, id: &str) -> Result<(), Error> {
+        GloboApi::purge_database(self, id).await
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>, Error> {
+        Ok(GloboApi::projects(self)
+            .await?
+            .into_iter()
+            .map(|entry| Project {
+                id: entry.id.to_string(),
+                name: entry.name,
+            })
+            .collect())
     }
 
     async fn capabilities(&self) -> Result<Capabilities, Error> {

@@ -18,8 +18,9 @@
 //!   indexes and is written as a whole, so every change is a read-modify-write under a lock per
 //!   collection held by the client (and its clones): parallel index resources on one collection
 //!   all land. A collection that does not exist yet is created with the first index;
-//! - a credential is a database user with `roles` (bare MongoDB role names such as `readWrite`)
-//!   and either a password the client chooses (`password_wo`) or one the API generates and
+//! - a credential is a database user with `roles`: goaddon's bare MongoDB role names
+//!   (`readWrite`) are the domain's `readWrite@<db_name>`, since a goaddon user has roles on the
+//!   project's one database only (a role on another database is refused), and either a password the client chooses (`password_wo`) or one the API generates and
 //!   shows once in the create reply. A generated password cannot be rotated (the API updates
 //!   only to a password you give) nor read back later.
 
@@ -96,8 +97,8 @@ impl Authenticator for BareTokenBasic {
 pub struct GoaddonApi {
     /// Authenticated calls.
     http: HttpClient,
-    /// The token's project id, fetched once.
-    project_id: Arc<OnceCell<String>>,
+    /// The token's project: its id and its database name, fetched once.
+    project: Arc<OnceCell<(String, String)>>,
     /// One lock per collection (`klass`), held while its `indexes` are read and rewritten.
     collection_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -196,7 +197,7 @@ impl GoaddonApi {
         })?;
         Ok(Self {
             http,
-            project_id: Arc::default(),
+            project: Arc::default(),
             collection_locks: Arc::default(),
         })
     }
@@ -208,11 +209,16 @@ impl GoaddonApi {
 
     /// The id of the token's project (its database id here), fetched once.
     pub async fn project_id(&self) -> Result<String, Error> {
-        self.project_id
+        Ok(self.project().await?.0)
+    }
+
+    /// The token's project id and database name, fetched once.
+    async fn project(&self) -> Result<(String, String), Error> {
+        self.project
             .get_or_try_init(|| async {
-                let projects = self.projects().await?;
+                let projects = self.wire_projects().await?;
                 match projects.as_slice() {
-                    [project] => Ok(project.id.clone()),
+                    [project] => Ok((project.id.clone(), database_name(project))),
                     [] => Err(Error::NotFound {
                         message: "the goaddon token reaches no project".to_owned(),
                     }),
@@ -227,17 +233,18 @@ impl GoaddonApi {
             .cloned()
     }
 
-    async fn projects(&self) -> Result<Vec<WireProject>, Error> {
+    async fn wire_projects(&self) -> Result<Vec<WireProject>, Error> {
         self.http
             .send_json(ApiRequest::get(format!("{API}/projects")))
             .await
     }
 
-    /// Checks that `database_id` is the token's project: the token reaches nothing else.
-    async fn check_database(&self, database_id: &str) -> Result<(), Error> {
-        let project = self.project_id().await?;
+    /// Checks that `database_id` is the token's project (the token reaches nothing else) and
+    /// returns its database name, the `<database>` of every role.
+    async fn check_database(&self, database_id: &str) -> Result<String, Error> {
+        let (project, db_name) = self.project().await?;
         if project == database_id {
-            Ok(())
+            Ok(db_name)
         } else {
             Err(Error::NotFound {
                 message: format!(
@@ -308,12 +315,17 @@ fn ready(raw: &str) -> Status {
     }
 }
 
-fn database_of(project: WireProject) -> Database {
-    let name = project
+/// The name of a project's database: its `db_name`, else the project's name or id.
+fn database_name(project: &WireProject) -> String {
+    project
         .db_name
         .clone()
         .or(project.name.clone())
-        .unwrap_or_else(|| project.id.clone());
+        .unwrap_or_else(|| project.id.clone())
+}
+
+fn database_of(project: WireProject) -> Database {
+    let name = database_name(&project);
     let configuration = project.database_configuration.unwrap_or_default();
     let node_count = configuration
         .get("nodes")
@@ -347,11 +359,50 @@ fn database_of(project: WireProject) -> Database {
     }
 }
 
-fn credential_of(database_id: &str, user: WireUser, password_chosen: bool) -> Credential {
+/// goaddon's bare role names for the domain's `<role>@<database>`: a goaddon user has roles on
+/// the project's one database only.
+fn bare_roles(db_name: &str, roles: &[String]) -> Result<Vec<String>, Error> {
+    roles
+        .iter()
+        .map(|role| match role.split_once('@') {
+            Some((name, database)) if database == db_name && !name.is_empty() => {
+                Ok(name.to_owned())
+            }
+            _ => Err(Error::Invalid {
+                field: Some("roles".to_owned()),
+                message: format!(
+                    "goaddon users have roles on the project's database only: write \
+                     `<role>@{db_name}`, such as `readWrite@{db_name}`, not {role:?}"
+                ),
+            }),
+        })
+        .collect()
+}
+
+/// The domain's `<role>@<database>` for goaddon's bare role names.
+fn qualified_roles(db_name: &str, roles: Vec<String>) -> Vec<String> {
+    roles
+        .into_iter()
+        .map(|role| {
+            if role.contains('@') {
+                role
+            } else {
+                format!("{role}@{db_name}")
+            }
+        })
+        .collect()
+}
+
+fn credential_of(
+    database_id: &str,
+    db_name: &str,
+    user: WireUser,
+    password_chosen: bool,
+) -> Credential {
     Credential {
         database_id: database_id.to_owned(),
         username: user.username,
-        roles: user.roles,
+        roles: qualified_roles(db_name, user.roles),
         status: ready("active"),
         password: user.password.map(SecretString::from),
         password_chosen,
@@ -456,7 +507,7 @@ impl DbaasApi for GoaddonApi {
 
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {
         Ok(self
-            .projects()
+            .wire_projects()
             .await?
             .into_iter()
             .map(database_of)
@@ -483,8 +534,9 @@ impl DbaasApi for GoaddonApi {
         database_id: &str,
         spec: &CredentialSpec,
     ) -> Result<Credential, Error> {
-        self.check_database(database_id).await?;
-        let mut body = json!({"username": spec.username, "roles": spec.roles});
+        let db_name = self.check_database(database_id).await?;
+        let roles = bare_roles(&db_name, &spec.roles)?;
+        let mut body = json!({"username": spec.username, "roles": roles});
         if let Some(password) = &spec.password {
             body["password"] = json!(password.expose_secret());
         }
@@ -492,7 +544,7 @@ impl DbaasApi for GoaddonApi {
             .http
             .send_json(ApiRequest::post(format!("{API}/database_users"), body))
             .await?;
-        let mut credential = credential_of(database_id, user, spec.password.is_some());
+        let mut credential = credential_of(database_id, &db_name, user, spec.password.is_some());
         if spec.password.is_some() {
             credential.password = None; // never echo a chosen password back
         }
@@ -500,21 +552,21 @@ impl DbaasApi for GoaddonApi {
     }
 
     async fn get_credential(&self, database_id: &str, username: &str) -> Result<Credential, Error> {
-        self.check_database(database_id).await?;
+        let db_name = self.check_database(database_id).await?;
         let mut user = self.user(username).await?;
         user.password = None;
-        Ok(credential_of(database_id, user, false))
+        Ok(credential_of(database_id, &db_name, user, false))
     }
 
     async fn list_credentials(&self, database_id: &str) -> Result<Vec<Credential>, Error> {
-        self.check_database(database_id).await?;
+        let db_name = self.check_database(database_id).await?;
         Ok(self
             .users()
             .await?
             .into_iter()
             .map(|mut user| {
                 user.password = None;
-                credential_of(database_id, user, false)
+                credential_of(database_id, &db_name, user, false)
             })
             .collect())
     }
@@ -525,13 +577,14 @@ impl DbaasApi for GoaddonApi {
         username: &str,
         roles: &[String],
     ) -> Result<Credential, Error> {
-        self.check_database(database_id).await?;
+        let db_name = self.check_database(database_id).await?;
+        let roles = bare_roles(&db_name, roles)?;
         let user = self.user(username).await?;
         let request = ApiRequest::patch(Self::user_path(&user.id), json!({ "roles": roles }))
             .with_idempotent(true);
         let mut user: WireUser = self.http.send_json(request).await?;
         user.password = None;
-        Ok(credential_of(database_id, user, false))
+        Ok(credential_of(database_id, &db_name, user, false))
     }
 
     async fn reset_credential_password(
@@ -545,7 +598,7 @@ impl DbaasApi for GoaddonApi {
                 "generating a new password (goaddon only sets a password you choose)",
             ));
         };
-        self.check_database(database_id).await?;
+        let db_name = self.check_database(database_id).await?;
         let user = self.user(username).await?;
         let request = ApiRequest::patch(
             Self::user_path(&user.id),
@@ -554,7 +607,7 @@ impl DbaasApi for GoaddonApi {
         .with_idempotent(true);
         let mut user: WireUser = self.http.send_json(request).await?;
         user.password = None;
-        Ok(credential_of(database_id, user, true))
+        Ok(credential_of(database_id, &db_name, user, true))
     }
 
     async fn delete_credential(&self, database_id: &str, username: &str) -> Result<(), Error> {

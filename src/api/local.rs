@@ -30,9 +30,11 @@ pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8780";
 /// What dbaas-local offers: everything but a published availability catalog.
 pub const FEATURES: &[Feature] = &[
     Feature::Database,
+    Feature::DatabaseName,
     Feature::DatabaseEngine,
     Feature::DatabaseVersion,
     Feature::DatabasePlan,
+    Feature::DatabasePlanChange,
     Feature::DatabaseRegion,
     Feature::DatabaseFlavor,
     Feature::DatabaseNodeCount,

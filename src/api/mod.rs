@@ -86,6 +86,59 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         Ok(candidates.into_iter().find(|db| db.name == name))
     }
 
+    /// Checks a database name against the API's naming rules before anything is sent; the
+    /// error says what is wrong ("contains '_'") and [`DbaasApi::database_name_rules`] what is
+    /// allowed. Default: dbaas-local's rules.
+    fn check_database_name(&self, name: &str) -> Result<(), String> {
+        check_dns_label_name(name)
+    }
+
+    /// The naming rules [`DbaasApi::check_database_name`] applies, as a sentence for messages.
+    fn database_name_rules(&self) -> &'static str {
+        DNS_LABEL_NAME_RULES
+    }
+
+    /// Checks that the configured credentials are accepted, for APIs with a cheap call for it
+    /// (databaselabs' ping). Default: nothing to check until the first real request.
+    async fn check_credentials(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// [`DbaasApi::create_database`], with the superuser password for APIs that generate one
+    /// at creation and show it only then (databaselabs).
+    async fn create_database_revealing(
+        &self,
+        spec: &DatabaseSpec,
+    ) -> Result<CreatedDatabase, Error> {
+        Ok(CreatedDatabase {
+            database: self.create_database(spec).await?,
+            superuser_password: None,
+        })
+    }
+
+    /// True when [`DbaasApi::delete_database`] only quarantines (globo): the database stays,
+    /// with its passwords reset, until [`DbaasApi::purge_database`] or its operators remove it.
+    fn delete_quarantines(&self) -> bool {
+        false
+    }
+
+    /// Removes a database for good, also where a plain delete only quarantines it.
+    async fn purge_database(&self, id: &str) -> Result<(), Error> {
+        self.delete_database(id).await
+    }
+
+    /// The roles a user created without any gets, as the API reads them back (Compose users
+    /// always have one). Default: none.
+    fn default_roles(&self, database_id: &str) -> Vec<String> {
+        let _ = database_id;
+        Vec::new()
+    }
+
+    /// The projects databases can be grouped in (globo).
+    async fn projects(&self) -> Result<Vec<Project>, Error> {
+        Err(self.unsupported("projects"))
+    }
+
     // Children of a database. Each has a default that says the API cannot do it, so a vendor
     // client implements only what its API offers and the provider reports the rest plainly.
 
@@ -244,6 +297,50 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
             what: what.to_owned(),
         }
     }
+}
+
+/// The database-name rules of dbaas-local (and OVH): a DNS label.
+pub const DNS_LABEL_NAME_RULES: &str = "A name is 3 to 63 lowercase letters (a-z), digits and \
+     hyphens, starts with a letter and does not end with a hyphen.";
+
+/// Checks `name` against [`DNS_LABEL_NAME_RULES`].
+pub fn check_dns_label_name(name: &str) -> Result<(), String> {
+    let length = name.chars().count();
+    if !(3..=63).contains(&length) {
+        return Err(format!("has {length} characters"));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("does not start with a lowercase letter".into());
+    }
+    if name.ends_with('-') {
+        return Err("ends with a hyphen".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!("contains '{bad}'"));
+    }
+    Ok(())
+}
+
+/// A database just created, with the superuser password when the API generated one and shows
+/// it only in the create reply. Its Debug never shows the password.
+#[derive(Clone, Debug)]
+pub struct CreatedDatabase {
+    /// The database as the create reply describes it (usually still pending).
+    pub database: Database,
+    /// The superuser password, where the API shows one at creation.
+    pub superuser_password: Option<SecretString>,
+}
+
+/// A project databases belong to (globo).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// The API's id.
+    pub id: String,
+    /// The project name.
+    pub name: String,
 }
 
 /// How often a waiter may poll an API.
@@ -592,12 +689,16 @@ pub struct IpRestriction {
 pub enum Feature {
     /// `dbaas_database` itself.
     Database,
+    /// Choosing the database name (APIs without it name databases themselves).
+    DatabaseName,
     /// Choosing the engine.
     DatabaseEngine,
     /// Choosing and upgrading the version.
     DatabaseVersion,
-    /// Choosing and changing the plan.
+    /// Choosing the plan.
     DatabasePlan,
+    /// Changing the plan of an existing database; without it a plan change replaces it.
+    DatabasePlanChange,
     /// Choosing the region.
     DatabaseRegion,
     /// Choosing and changing the node flavor.
@@ -606,6 +707,8 @@ pub enum Feature {
     DatabaseNodeCount,
     /// A free-text description.
     DatabaseDescription,
+    /// A superuser password the API generates at creation (`superuser_password`).
+    DatabaseSuperuserPassword,
     /// `dbaas_credential` itself, with a password the API generates.
     Credential,
     /// Roles on a credential.
@@ -628,19 +731,24 @@ pub enum Feature {
     Availability,
     /// Listing databases (`dbaas_databases`, `dbaas_database` by name).
     ListDatabases,
+    /// The `dbaas_projects` data source (globo's projects).
+    Projects,
 }
 
 impl Feature {
     /// Every feature, in matrix order.
     pub const ALL: &'static [Feature] = &[
         Feature::Database,
+        Feature::DatabaseName,
         Feature::DatabaseEngine,
         Feature::DatabaseVersion,
         Feature::DatabasePlan,
+        Feature::DatabasePlanChange,
         Feature::DatabaseRegion,
         Feature::DatabaseFlavor,
         Feature::DatabaseNodeCount,
         Feature::DatabaseDescription,
+        Feature::DatabaseSuperuserPassword,
         Feature::Credential,
         Feature::CredentialRoles,
         Feature::CredentialPasswordReset,
@@ -652,19 +760,22 @@ impl Feature {
         Feature::Capabilities,
         Feature::Availability,
         Feature::ListDatabases,
+        Feature::Projects,
     ];
 
     /// The Terraform type the feature belongs to, and the attribute when it is about one.
     pub fn location(self) -> (&'static str, Option<&'static str>) {
         match self {
             Feature::Database => ("dbaas_database", None),
+            Feature::DatabaseName => ("dbaas_database", Some("name")),
             Feature::DatabaseEngine => ("dbaas_database", Some("engine")),
             Feature::DatabaseVersion => ("dbaas_database", Some("version")),
-            Feature::DatabasePlan => ("dbaas_database", Some("plan")),
+            Feature::DatabasePlan | Feature::DatabasePlanChange => ("dbaas_database", Some("plan")),
             Feature::DatabaseRegion => ("dbaas_database", Some("region")),
             Feature::DatabaseFlavor => ("dbaas_database", Some("flavor")),
             Feature::DatabaseNodeCount => ("dbaas_database", Some("node_count")),
             Feature::DatabaseDescription => ("dbaas_database", Some("description")),
+            Feature::DatabaseSuperuserPassword => ("dbaas_database", Some("superuser_password")),
             Feature::Credential => ("dbaas_credential", None),
             Feature::CredentialRoles => ("dbaas_credential", Some("roles")),
             Feature::CredentialPasswordReset => ("dbaas_credential", Some("password_reset")),
@@ -676,6 +787,19 @@ impl Feature {
             Feature::Capabilities => ("data dbaas_capabilities, dbaas_plans", None),
             Feature::Availability => ("data dbaas_availability", None),
             Feature::ListDatabases => ("data dbaas_databases, dbaas_database by name", None),
+            Feature::Projects => ("data dbaas_projects", None),
+        }
+    }
+
+    /// The support matrix's attribute column: the attribute, with what the row is about when
+    /// two rows share an attribute.
+    pub fn matrix_label(self) -> String {
+        match (self, self.location().1) {
+            (Feature::DatabasePlanChange, _) => {
+                "`plan` changed in place (else a change replaces the database)".to_owned()
+            }
+            (_, Some(attribute)) => format!("`{attribute}`"),
+            (_, None) => "(the type itself)".to_owned(),
         }
     }
 }

@@ -8,10 +8,14 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use super::Client;
-use crate::api::DbaasApi;
+use crate::api::compose::{self, ComposeApi, ComposeConfig};
+use crate::api::databaselabs::{self, DatabaselabsApi, DatabaselabsConfig};
+use crate::api::globo::{GloboApi, GloboConfig};
+use crate::api::goaddon::{self, GoaddonApi, GoaddonConfig};
 use crate::api::http::HttpTuning;
 use crate::api::local::{DEFAULT_ENDPOINT, LocalApi};
 use crate::api::ovh::{IpRestrictionMode, OvhApi, OvhConfig};
+use crate::api::{self, DbaasApi};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
@@ -21,9 +25,217 @@ use crate::tfplugin::value::{Type, Value};
 const LOCAL: &str = "local";
 const OVH: &str = "ovh";
 /// The API blocks; a provider configuration uses at most one (aliases for several).
-const API_BLOCKS: [&str; 2] = [LOCAL, OVH];
+const API_BLOCKS: [&str; 6] = [
+    LOCAL,
+    OVH,
+    GLOBO.name,
+    DATABASELABS.name,
+    GOADDON.name,
+    COMPOSE.name,
+];
 const ENV_ENDPOINT: &str = "DBAAS_ENDPOINT";
 const ENV_TOKEN: &str = "DBAAS_TOKEN";
+/// One string setting of a vendor API block, with the environment variable it falls back to.
+struct Setting {
+    name: &'static str,
+    env: &'static str,
+    what: &'static str,
+    /// Secrets are sensitive in the schema and never echoed.
+    secret: bool,
+    /// What an unset setting becomes; `None` makes it required.
+    default: Option<&'static str>,
+}
+
+/// A vendor API block: its name, what it is for, and its settings.
+struct ApiBlock {
+    name: &'static str,
+    description: &'static str,
+    settings: &'static [Setting],
+}
+
+impl ApiBlock {
+    fn schema(&self) -> Block {
+        self.settings
+            .iter()
+            .fold(Block::new(self.description), |block, setting| {
+                let mut what = format!(
+                    "{} Falls back to the `{}` environment variable",
+                    setting.what, setting.env
+                );
+                match setting.default {
+                    Some(default) => what.push_str(&format!(", then `{default}`.")),
+                    None => what.push('.'),
+                }
+                let attribute = Attribute::new(setting.name, Type::String)
+                    .optional()
+                    .description(what);
+                block.attribute(if setting.secret {
+                    attribute.sensitive()
+                } else {
+                    attribute
+                })
+            })
+    }
+
+    /// Every setting's value (configuration, environment, default); every missing one is
+    /// reported at once.
+    fn read(&self, block: &Value) -> Result<Vec<String>, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let values = self
+            .settings
+            .iter()
+            .map(|s| {
+                let value =
+                    setting(block.attr(s.name), s.env).or_else(|| s.default.map(str::to_string));
+                if value.is_none() {
+                    diags.attribute_error(
+                        AttributePath::attr(self.name).with_attr(s.name),
+                        "Missing API Setting",
+                        format!(
+                            "{}.{} is required: set it in the {} block or in {}.",
+                            self.name, s.name, self.name, s.env
+                        ),
+                    );
+                }
+                value.unwrap_or_default()
+            })
+            .collect();
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(values)
+        }
+    }
+}
+
+const fn setting_of(
+    name: &'static str,
+    env: &'static str,
+    what: &'static str,
+    secret: bool,
+    default: Option<&'static str>,
+) -> Setting {
+    Setting {
+        name,
+        env,
+        what,
+        secret,
+        default,
+    }
+}
+
+const GLOBO: ApiBlock = ApiBlock {
+    name: "globo",
+    description: "Use a globo.com DBaaS (`globocom/database-as-a-service`), with HTTP Basic \
+                  authentication. Destroying a database there quarantines it unless the \
+                  database sets `purge_on_destroy`.",
+    settings: &[
+        setting_of(
+            "endpoint",
+            "GLOBO_ENDPOINT",
+            "Root URL of the DBaaS, such as `https://dbaas.example.com`, or dbaas-local's \
+             `http://127.0.0.1:8780/globo`.",
+            false,
+            None,
+        ),
+        setting_of("username", "GLOBO_USERNAME", "The user name.", false, None),
+        setting_of("password", "GLOBO_PASSWORD", "The password.", true, None),
+    ],
+};
+
+const DATABASELABS: ApiBlock = ApiBlock {
+    name: "databaselabs",
+    description: "Use databaselabs (hosted PostgreSQL), authenticated with an API key and \
+                  secret, checked when the provider is configured. databaselabs asks for at \
+                  least 30 s between status polls, which the provider follows unless \
+                  `poll_interval` says otherwise.",
+    settings: &[
+        setting_of(
+            "endpoint",
+            "DATABASELABS_ENDPOINT",
+            "Root URL of the API, or dbaas-local's `http://127.0.0.1:8780/databaselabs`.",
+            false,
+            Some(databaselabs::DEFAULT_ENDPOINT),
+        ),
+        setting_of(
+            "api_key",
+            "DATABASELABS_API_KEY",
+            "The API key.",
+            false,
+            None,
+        ),
+        setting_of(
+            "api_secret",
+            "DATABASELABS_API_SECRET",
+            "The API secret.",
+            true,
+            None,
+        ),
+    ],
+};
+
+const GOADDON: ApiBlock = ApiBlock {
+    name: "goaddon",
+    description: "Use goaddon, with a project's API token. A token reaches one project and its \
+                  one MongoDB database: manage its users and indexes, and read the database \
+                  through the `dbaas_database` data source.",
+    settings: &[
+        setting_of(
+            "endpoint",
+            "GOADDON_ENDPOINT",
+            "Root URL of the API, or dbaas-local's `http://127.0.0.1:8780/goaddon`.",
+            false,
+            Some(goaddon::DEFAULT_ENDPOINT),
+        ),
+        setting_of(
+            "token",
+            "GOADDON_TOKEN",
+            "The project's API token.",
+            true,
+            None,
+        ),
+    ],
+};
+
+const COMPOSE: ApiBlock = ApiBlock {
+    name: "compose",
+    description: "Use Compose's classic API (ex-MongoHQ, `Accept-Version: 2014-06`): the \
+                  databases and users of one MongoDB deployment.",
+    settings: &[
+        setting_of(
+            "endpoint",
+            "COMPOSE_ENDPOINT",
+            "Root URL of the API, or dbaas-local's `http://127.0.0.1:8780/compose`.",
+            false,
+            Some(compose::DEFAULT_ENDPOINT),
+        ),
+        setting_of(
+            "token",
+            "COMPOSE_TOKEN",
+            "The personal access token.",
+            true,
+            None,
+        ),
+        setting_of(
+            "account",
+            "COMPOSE_ACCOUNT",
+            "The account (slug or id).",
+            false,
+            None,
+        ),
+        setting_of(
+            "deployment",
+            "COMPOSE_DEPLOYMENT",
+            "The MongoDB deployment (name or id) whose databases are managed.",
+            false,
+            None,
+        ),
+    ],
+};
+
+/// The vendor blocks built from a settings table.
+const TABLE_BLOCKS: [&ApiBlock; 4] = [&GLOBO, &DATABASELABS, &GOADDON, &COMPOSE];
+
 // The names the official OVH provider reads, so existing CI settings keep working.
 const ENV_OVH_ENDPOINT: &str = "OVH_ENDPOINT";
 const ENV_OVH_APPLICATION_KEY: &str = "OVH_APPLICATION_KEY";
@@ -54,8 +266,9 @@ pub(super) fn schema() -> Schema {
         version: 0,
         block: Block::new(
             "The dbaas provider manages databases, their users, indexes and network allow-lists \
-             on a DBaaS API. Configure at most one API block (`local` or `ovh`); without one, the \
-             provider uses dbaas-local. Use provider aliases to reach several APIs.",
+             on a DBaaS API. Configure at most one API block (`local`, `ovh`, `globo`, \
+             `databaselabs`, `goaddon` or `compose`); without one, the provider uses \
+             dbaas-local. Use provider aliases to reach several APIs.",
         )
         .attribute(
             Attribute::new("max_retries", Type::Number)
@@ -78,8 +291,8 @@ pub(super) fn schema() -> Schema {
                 .optional()
                 .description(
                     "Shortest pause between two status polls while waiting, such as `5s`. \
-                     Default: what the API asks for (dbaas-local 250ms, OVH 1s). Lower it only \
-                     for APIs you run yourself.",
+                     Default: what the API asks for (dbaas-local 250ms, databaselabs 30s, \
+                     others 1s). Lower it only for APIs you run yourself.",
                 ),
         )
         .attribute(
@@ -88,7 +301,14 @@ pub(super) fn schema() -> Schema {
                 .description("Timeout of one HTTP request, such as `30s`. Default: `30s`."),
         )
         .block(NestedBlock::single(LOCAL, local))
-        .block(NestedBlock::single(OVH, ovh_block())),
+        .block(NestedBlock::single(OVH, ovh_block()))
+        .block(NestedBlock::single(GLOBO.name, GLOBO.schema()))
+        .block(NestedBlock::single(
+            DATABASELABS.name,
+            DATABASELABS.schema(),
+        ))
+        .block(NestedBlock::single(GOADDON.name, GOADDON.schema()))
+        .block(NestedBlock::single(COMPOSE.name, COMPOSE.schema())),
     }
 }
 
@@ -208,15 +428,16 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
             ),
         );
     }
-    let endpoint = config.attr(LOCAL).attr("endpoint");
-    if let Some(endpoint) = endpoint.as_str()
-        && let Err(problem) = check_endpoint(endpoint)
-    {
-        diags.attribute_error(
-            AttributePath::attr(LOCAL).with_attr("endpoint"),
-            "Invalid Endpoint",
-            problem,
-        );
+    for block in [LOCAL].into_iter().chain(TABLE_BLOCKS.map(|b| b.name)) {
+        if let Some(endpoint) = config.attr(block).attr("endpoint").as_str()
+            && let Err(problem) = check_endpoint(endpoint)
+        {
+            diags.attribute_error(
+                AttributePath::attr(block).with_attr("endpoint"),
+                "Invalid Endpoint",
+                problem,
+            );
+        }
     }
 }
 
@@ -244,8 +465,12 @@ pub(super) fn configure(config: &Value, terraform_version: &str) -> Result<Clien
         return Err(diags);
     }
     let tuning = tuning(config, terraform_version);
-    let api = match chosen.first() {
-        Some(&OVH) => ovh_api(config.attr(OVH), tuning),
+    let api = match chosen.first().copied() {
+        Some(OVH) => ovh_api(config.attr(OVH), tuning),
+        Some(name) if name == GLOBO.name => globo_api(config.attr(name), tuning),
+        Some(name) if name == DATABASELABS.name => databaselabs_api(config.attr(name), tuning),
+        Some(name) if name == GOADDON.name => goaddon_api(config.attr(name), tuning),
+        Some(name) if name == COMPOSE.name => compose_api(config.attr(name), tuning),
         _ => local_api(config.attr(LOCAL), tuning),
     }?;
     let poll_interval = config
@@ -309,6 +534,61 @@ fn ovh_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagn
     OvhApi::new(config, tuning)
         .map(|api| Arc::new(api) as Arc<dyn DbaasApi>)
         .map_err(|err| cannot_configure(&endpoint, &err))
+}
+
+fn globo_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    let [endpoint, username, password] = values(GLOBO.read(block)?);
+    let config = GloboConfig {
+        endpoint: endpoint.clone(),
+        username,
+        password: SecretString::from(password),
+    };
+    built(&endpoint, GloboApi::new(config, tuning))
+}
+
+fn databaselabs_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    let [endpoint, api_key, api_secret] = values(DATABASELABS.read(block)?);
+    let config = DatabaselabsConfig {
+        endpoint: endpoint.clone(),
+        api_key,
+        api_secret: SecretString::from(api_secret),
+    };
+    built(&endpoint, DatabaselabsApi::new(config, tuning))
+}
+
+fn goaddon_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    let [endpoint, token] = values(GOADDON.read(block)?);
+    let config = GoaddonConfig {
+        endpoint: endpoint.clone(),
+        token: SecretString::from(token),
+    };
+    built(&endpoint, GoaddonApi::new(config, tuning))
+}
+
+fn compose_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    let [endpoint, token, account, deployment] = values(COMPOSE.read(block)?);
+    let config = ComposeConfig {
+        endpoint: endpoint.clone(),
+        token: SecretString::from(token),
+        account,
+        deployment,
+    };
+    built(&endpoint, ComposeApi::new(config, tuning))
+}
+
+/// The settings of a block as an array, in the table's order.
+fn values<const N: usize>(settings: Vec<String>) -> [String; N] {
+    settings
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one value per setting of the block's table"))
+}
+
+fn built<A: DbaasApi + 'static>(
+    endpoint: &str,
+    api: Result<A, api::Error>,
+) -> Result<Arc<dyn DbaasApi>, Diagnostics> {
+    api.map(|api| Arc::new(api) as Arc<dyn DbaasApi>)
+        .map_err(|err| cannot_configure(endpoint, &err))
 }
 
 fn cannot_configure(endpoint: &str, err: &crate::api::Error) -> Diagnostics {

@@ -15,6 +15,7 @@ use super::errors::{api_error, wait_error};
 use super::ids;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
+use super::wait::DeleteEnd;
 use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Credential, CredentialSpec, Feature};
 use crate::tfplugin::diag::Diagnostics;
@@ -71,7 +72,8 @@ impl Resource<Client> for CredentialResource {
                     .computed()
                     .description(
                         "Roles as `<role>@<database>`, such as `readWrite@orders` or \
-                         `read@reporting`. Changes in place. Default: no roles.",
+                         `read@reporting`. Changes in place. Default: no roles (at Compose, \
+                         `readWrite@<database>`, since every Compose user has one role).",
                     ),
             )
             .attribute(
@@ -215,6 +217,21 @@ impl Resource<Client> for CredentialResource {
             ],
             diags,
         );
+        if plan.config.attr("roles").is_null() {
+            // What a user without roles reads back as at this API (Compose: readWrite).
+            let roles = match plan.planned.attr("database_id").as_str() {
+                Some(database_id) => Value::list(
+                    ctx.client
+                        .api
+                        .default_roles(database_id)
+                        .into_iter()
+                        .map(Value::string),
+                ),
+                None if ctx.client.api.default_roles("").is_empty() => Value::list([]),
+                None => Value::Unknown,
+            };
+            plan.planned.set_attr("roles", roles);
+        }
         let write_only = !plan.config.attr("password_wo").is_null();
         let password = if write_only {
             // A chosen password is never stored: the state holds null.
@@ -403,6 +420,7 @@ impl Resource<Client> for CredentialResource {
             "Error Deleting Credential",
             &format!("user \"{username}\" of database {database_id}"),
             timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            DeleteEnd::Gone,
             credential_status,
             || api.delete_credential(&database_id, &username),
             || api.get_credential(&database_id, &username),

@@ -4,14 +4,15 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use secrecy::ExposeSecret as _;
 
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
-use super::wait::{WaitPolicy, retry_while_busy, until_ready};
+use super::wait::{DeleteEnd, WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Feature, Phase};
-use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::diag::{Diagnostic, Diagnostics};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
     ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, PlanChange,
@@ -55,17 +56,28 @@ impl Resource<Client> for DatabaseResource {
             block: Block::new(
                 "A managed database. Creating, updating and deleting wait until the API reports \
                  the database `READY` (or gone). Changing `name`, `engine` or `region` replaces \
-                 the database; `plan`, `version` and `description` change in place.",
+                 the database; `plan`, `version` and `description` change in place where the \
+                 API can change them (see the API support matrix), and a `plan` change replaces \
+                 the database where it cannot.",
             )
             .attribute(
                 Attribute::new("id", Type::String)
                     .computed()
                     .description("The database id assigned by the API."),
             )
-            .attribute(Attribute::new("name", Type::String).required().description(
-                "Database name, unique per account: 3 to 63 lowercase letters, digits \
-                         and hyphens, starting with a letter. Changing it replaces the database.",
-            ))
+            .attribute(
+                Attribute::new("name", Type::String)
+                    .optional()
+                    .computed()
+                    .description(
+                        "Database name, unique per account. Required by every API that lets \
+                         you name databases; refused by those that name them themselves \
+                         (databaselabs, where it shows the name the API chose). Rules: 3 to 63 \
+                         lowercase letters, digits and hyphens, starting with a letter; at \
+                         globo, 1 to 63 lowercase letters, digits and underscores. Changing it \
+                         replaces the database.",
+                    ),
+            )
             .attribute(
                 Attribute::new("engine", Type::String)
                     .optional()
@@ -126,6 +138,25 @@ impl Resource<Client> for DatabaseResource {
                     .description("Free text shown by the API, at most 255 characters."),
             )
             .attribute(
+                Attribute::new("purge_on_destroy", Type::Bool)
+                    .optional()
+                    .description(
+                        "At APIs whose delete only quarantines a database (globo), `true` makes \
+                         destroy remove it for good; by default destroy quarantines it (its \
+                         passwords are reset and it stays until the service's operators purge \
+                         it), and the plan says so. Elsewhere destroy always removes the database.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("superuser_password", Type::String)
+                    .computed()
+                    .sensitive()
+                    .description(
+                        "The superuser password, at APIs that generate one at creation and show \
+                         it only then (databaselabs). Null elsewhere, and after an import.",
+                    ),
+            )
+            .attribute(
                 Attribute::new("status", Type::String)
                     .computed()
                     .description("Status as the API reports it, `READY` once usable."),
@@ -149,18 +180,7 @@ impl Resource<Client> for DatabaseResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(name) = config.attr("name").as_str()
-            && let Err(problem) = check_name(name)
-        {
-            diags.attribute_error(
-                AttributePath::attr("name"),
-                "Invalid Database Name",
-                format!(
-                    "name = \"{name}\" {problem}. A name is 3 to 63 lowercase letters (a-z), \
-                     digits and hyphens, starts with a letter and does not end with a hyphen."
-                ),
-            );
-        }
+        // The name rules depend on the API, so they are checked when planning.
         if let Some(description) = config.attr("description").as_str()
             && description.chars().count() > 255
         {
@@ -173,7 +193,7 @@ impl Resource<Client> for DatabaseResource {
                 ),
             );
         }
-        for name in ["engine", "version", "plan", "region"] {
+        for name in ["name", "engine", "version", "plan", "region"] {
             if config
                 .attr(name)
                 .as_str()
@@ -209,6 +229,7 @@ impl Resource<Client> for DatabaseResource {
             plan.config,
             &[
                 Feature::Database,
+                Feature::DatabaseName,
                 Feature::DatabaseEngine,
                 Feature::DatabaseVersion,
                 Feature::DatabasePlan,
@@ -219,6 +240,10 @@ impl Resource<Client> for DatabaseResource {
             ],
             diags,
         );
+        if diags.has_errors() {
+            return;
+        }
+        adapt_to_api(ctx.client, plan, diags);
         if diags.has_errors() {
             return;
         }
@@ -254,11 +279,12 @@ impl Resource<Client> for DatabaseResource {
                 return;
             }
         };
+        // An engine known only after apply (an API without engine choice) is not checked.
         let engine_name = plan
             .planned
             .attr("engine")
             .as_str()
-            .unwrap_or(DEFAULT_ENGINE)
+            .unwrap_or_default()
             .to_string();
         let mut refuse = |name: &str, value: &str, allowed: Vec<String>| {
             diags.attribute_error(
@@ -272,7 +298,7 @@ impl Resource<Client> for DatabaseResource {
             );
         };
         let engine_info = capabilities.engine(&engine_name);
-        if engine_info.is_none() {
+        if engine_info.is_none() && !engine_name.is_empty() {
             refuse(
                 "engine",
                 &engine_name,
@@ -314,6 +340,7 @@ impl Resource<Client> for DatabaseResource {
 
     async fn create(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
         let planned = request.planned;
+        // Empty at APIs that name databases themselves.
         let name = planned
             .attr("name")
             .as_str()
@@ -332,8 +359,8 @@ impl Resource<Client> for DatabaseResource {
             description: known_string(planned, "description"),
             idempotency_key: None,
         };
-        let created = match api.create_database(&spec).await {
-            Ok(created) => created,
+        let (created, superuser_password) = match api.create_database_revealing(&spec).await {
+            Ok(created) => (created.database, created.superuser_password),
             Err(err) => {
                 let diags = api_error(
                     "Error Creating Database",
@@ -345,9 +372,18 @@ impl Resource<Client> for DatabaseResource {
                 return ApplyResult::failed(Value::Null, diags);
             }
         };
-        tracing::info!(id = %created.id, name = %name, "database created; waiting until READY");
+        tracing::info!(id = %created.id, name = %created.name, "database created; waiting until READY");
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let object = format!("database \"{name}\" ({})", created.id);
+        let object = format!("database \"{}\" ({})", created.name, created.id);
+        // The password exists only in the create reply: it goes to the state with the database.
+        let mut planned = planned.clone();
+        planned.set_attr(
+            "superuser_password",
+            superuser_password.map_or(Value::Null, |password| {
+                Value::string(password.expose_secret())
+            }),
+        );
+        let planned = &planned;
         match wait_ready(ctx, &created.id, timeout).await {
             Ok(ready) => ApplyResult::ok(state_of(&ready, planned)),
             Err((latest, err)) => {
@@ -444,16 +480,66 @@ impl Resource<Client> for DatabaseResource {
         );
         let api = &ctx.client.api;
         let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
-        delete_and_wait(
+        let purge = prior.attr("purge_on_destroy") == &Value::Bool(true);
+        if purge || !api.delete_quarantines() {
+            return delete_and_wait(
+                ctx,
+                "Error Deleting Database",
+                &object,
+                timeout,
+                DeleteEnd::Gone,
+                database_status,
+                || api.purge_database(id),
+                || api.get_database(id),
+            )
+            .await;
+        }
+        let mut diags = delete_and_wait(
             ctx,
             "Error Deleting Database",
             &object,
             timeout,
+            DeleteEnd::Retired,
             database_status,
             || api.delete_database(id),
             || api.get_database(id),
         )
-        .await
+        .await;
+        if !diags.has_errors() {
+            diags.push(Diagnostic::warning(
+                "Database Quarantined, Not Removed",
+                format!(
+                    "The {} API quarantined {object}: its passwords were reset and it stays until \
+                     the service's operators purge it, so its name stays taken. To remove a \
+                     database for good at destroy, set purge_on_destroy = true.",
+                    api.api_name()
+                ),
+            ));
+        }
+        diags
+    }
+
+    async fn plan_destroy(
+        &self,
+        ctx: &Context<'_, Client>,
+        prior: &Value,
+        diags: &mut Diagnostics,
+    ) {
+        let api = &ctx.client.api;
+        if api.delete_quarantines() && prior.attr("purge_on_destroy") != &Value::Bool(true) {
+            diags.push(Diagnostic::warning(
+                "Destroy Will Quarantine the Database",
+                format!(
+                    "At the {} API, destroying database \"{}\" ({}) quarantines it: its \
+                     passwords are reset and it stays until the service's operators purge it. \
+                     Set purge_on_destroy = true (and apply) before destroying to remove it \
+                     for good.",
+                    api.api_name(),
+                    prior.attr("name").as_str().unwrap_or_default(),
+                    prior.attr("id").as_str().unwrap_or_default(),
+                ),
+            ));
+        }
     }
 
     fn importer(&self) -> Option<&dyn Importer> {
@@ -511,6 +597,53 @@ impl Identity for DatabaseResource {
     }
 }
 
+/// Fits a plan to what the API can do: its name rules, the engine it runs when it offers no
+/// choice, a plan change it can only make by replacing, the superuser password it shows.
+fn adapt_to_api(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+    let api = &client.api;
+    let api_name = api.api_name();
+    if api.supports(Feature::DatabaseName) {
+        match plan.config.attr("name") {
+            Value::Null => diags.attribute_error(
+                AttributePath::attr("name"),
+                "Missing Database Name",
+                format!(
+                    "The {api_name} API needs a name for each database. {}",
+                    api.database_name_rules()
+                ),
+            ),
+            Value::String(name) => {
+                if let Err(problem) = api.check_database_name(name) {
+                    diags.attribute_error(
+                        AttributePath::attr("name"),
+                        "Invalid Database Name",
+                        format!("name = \"{name}\" {problem}. {}", api.database_name_rules()),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    // The static default engine belongs to APIs that offer a choice; elsewhere the API's
+    // engine is whatever it runs, known after creation and kept after that.
+    if !api.supports(Feature::DatabaseEngine) && plan.config.attr("engine").is_null() {
+        let engine = if plan.is_create() {
+            Value::Unknown
+        } else {
+            plan.prior.attr("engine").clone()
+        };
+        plan.planned.set_attr("engine", engine);
+    }
+    if !api.supports(Feature::DatabasePlanChange) {
+        plan.replace_on_change("plan");
+    }
+    if !api.supports(Feature::DatabaseSuperuserPassword) {
+        plan.planned.set_attr("superuser_password", Value::Null);
+    } else if plan.is_create() {
+        plan.planned.set_attr("superuser_password", Value::Unknown);
+    }
+}
+
 /// Waits until the database is READY; on failure, also returns the latest database seen.
 async fn wait_ready(
     ctx: &Context<'_, Client>,
@@ -559,6 +692,11 @@ fn state_of(db: &Database, base: &Value) -> Value {
                 .map_or(Value::Null, |n| Value::number(i64::from(n))),
         ),
         ("description", description),
+        ("purge_on_destroy", base.attr("purge_on_destroy").clone()),
+        (
+            "superuser_password",
+            known_or_null(base.attr("superuser_password")),
+        ),
         ("status", Value::string(&db.status.raw)),
         (
             "endpoint",
@@ -596,6 +734,15 @@ fn changes(prior: &Value, planned: &Value) -> DatabaseChanges {
     }
 }
 
+/// A value from the base state, with "known after apply" turned into null.
+fn known_or_null(value: &Value) -> Value {
+    if value.is_unknown() {
+        Value::Null
+    } else {
+        value.clone()
+    }
+}
+
 fn known_string(value: &Value, name: &str) -> Option<String> {
     value.attr(name).as_str().map(str::to_string)
 }
@@ -607,39 +754,9 @@ fn known_count(value: &Value) -> Option<u32> {
         .and_then(|n| u32::try_from(n).ok())
 }
 
-/// The name rules of dbaas-local, checked before any request.
-fn check_name(name: &str) -> Result<(), String> {
-    let length = name.chars().count();
-    if !(3..=63).contains(&length) {
-        return Err(format!("has {length} characters"));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err("does not start with a lowercase letter".into());
-    }
-    if name.ends_with('-') {
-        return Err("ends with a hyphen".into());
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(format!("contains '{bad}'"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn database_name_rules() {
-        assert!(check_name("client-acme").is_ok());
-        assert!(check_name("db1").is_ok());
-        for bad in ["ab", "1db", "Client", "db_1", "db-", &"a".repeat(64)] {
-            assert!(check_name(bad).is_err(), "{bad} should be refused");
-        }
-    }
 
     #[test]
     fn database_changes_send_only_what_changed() {

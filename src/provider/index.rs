@@ -12,6 +12,7 @@ use super::errors::{api_error, wait_error};
 use super::ids;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
+use super::wait::DeleteEnd;
 use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Feature, Index, IndexDirection, IndexKey, IndexSpec};
 use crate::tfplugin::diag::Diagnostics;
@@ -333,6 +334,7 @@ impl Resource<Client> for CollectionIndexResource {
             "Error Deleting Index",
             &format!("index \"{name}\" on {collection} in database {database_id}"),
             timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            DeleteEnd::Gone,
             index_status,
             || api.delete_index(&database_id, &collection, &name),
             || api.get_index(&database_id, &collection, &name),

@@ -13,6 +13,7 @@ use super::errors::{api_error, wait_error};
 use super::ids;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
+use super::wait::DeleteEnd;
 use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Feature, IpRestriction, IpRestrictionSpec};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
@@ -282,6 +283,7 @@ impl Resource<Client> for IpRestrictionResource {
             "Error Deleting IP Restriction",
             &format!("IP restriction {cidr} of database {database_id}"),
             timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            DeleteEnd::Gone,
             restriction_status,
             || api.delete_ip_restriction(&database_id, &cidr),
             || api.get_ip_restriction(&database_id, &cidr),

@@ -108,7 +108,18 @@ impl resource::Provider for DbaasProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest<'_>) -> Result<Client, Diagnostics> {
-        config::configure(request.config, request.terraform_version)
+        let client = config::configure(request.config, request.terraform_version)?;
+        // A wrong key is reported once, here, rather than by every resource.
+        if let Err(err) = client.api.check_credentials().await {
+            return Err(errors::api_error(
+                "Cannot Configure the dbaas Provider",
+                "the provider configuration",
+                client.api.api_name(),
+                &err,
+                &[],
+            ));
+        }
+        Ok(client)
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {

@@ -7,18 +7,21 @@ use std::time::Duration;
 
 use super::Client;
 use super::errors::wait_error;
-use super::wait::{WaitPolicy, retry_while_busy, until_gone};
+use super::wait::{DeleteEnd, WaitPolicy, retry_while_busy, until_gone};
 use crate::api;
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::resource::Context;
 
-/// Deletes an object and waits until it is gone, within `timeout`. `summary` is the diagnostic's
-/// title ("Error Deleting Index"), `object` names the object in its text.
+/// Deletes an object and waits until it is gone (or retired, see [`DeleteEnd`]), within
+/// `timeout`. `summary` is the diagnostic's title ("Error Deleting Index"), `object` names the
+/// object in its text.
+#[allow(clippy::too_many_arguments)] // each is one distinct piece of the flow
 pub(super) async fn delete_and_wait<T, D, DeleteFut, G, GetFut>(
     ctx: &Context<'_, Client>,
     summary: &str,
     object: &str,
     timeout: Duration,
+    end: DeleteEnd,
     status_of: fn(&T) -> &api::Status,
     delete: D,
     get: G,
@@ -31,7 +34,7 @@ where
 {
     let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
     let gone = match retry_while_busy(object, &policy, ctx.cancel, delete).await {
-        Ok(()) => until_gone(object, &policy, ctx.cancel, status_of, get).await,
+        Ok(()) => until_gone(object, &policy, ctx.cancel, end, status_of, get).await,
         Err(err) => Err(err),
     };
     match gone {

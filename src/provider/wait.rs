@@ -314,11 +314,22 @@ where
     result.map_err(|err| (latest.into_inner().unwrap_or_else(|p| p.into_inner()), err))
 }
 
-/// Waits until `get` answers not found. A Failed status ends the wait at once.
+/// What ends the wait after a delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteEnd {
+    /// The API no longer finds the object.
+    Gone,
+    /// The object is gone or in a deleting status it stays in (globo's quarantine).
+    Retired,
+}
+
+/// Waits until `get` answers not found (or, for [`DeleteEnd::Retired`], reports a deleting
+/// status). A Failed status ends the wait at once.
 pub async fn until_gone<T, F, Fut>(
     what: &str,
     policy: &WaitPolicy,
     cancel: &CancellationToken,
+    end: DeleteEnd,
     status_of: fn(&T) -> &api::Status,
     mut get: F,
 ) -> Result<(), WaitError>
@@ -332,6 +343,12 @@ where
             match next.await {
                 Err(err) if err.is_not_found() => Ok(Poll::Done(())),
                 Err(err) => Err(err),
+                Ok(object)
+                    if end == DeleteEnd::Retired
+                        && status_of(&object).phase == api::Phase::Deleting =>
+                {
+                    Ok(Poll::Done(()))
+                }
                 Ok(object) => {
                     let status = status_of(&object);
                     Ok(if status.phase == api::Phase::Failed {

@@ -92,6 +92,10 @@ pub trait Resource<C>: Send + Sync {
     ) {
     }
 
+    /// Adds warnings (or errors) to a plan that destroys the object, e.g. to say what a destroy
+    /// will really do at this API. Default: nothing.
+    async fn plan_destroy(&self, _ctx: &Context<'_, C>, _prior: &Value, _diags: &mut Diagnostics) {}
+
     /// Creates the object and waits until it is usable. On failure after the object exists,
     /// return its state with the errors, so Terraform keeps it (tainted) and nothing is orphaned.
     async fn create(&self, ctx: &Context<'_, C>, request: ApplyRequest<'_>) -> ApplyResult;
@@ -137,12 +141,22 @@ pub struct PlanChange<'a> {
     /// The planned new state, after the generic defaults; the resource may refine it. Volatile
     /// attributes and replacements are decided afterwards, on the plan as the resource leaves it.
     pub planned: &'a mut Value,
+    /// Attributes whose change replaces the object in this plan only, beyond
+    /// [`PlanRules::requires_replace`] (e.g. an API that cannot change them in place).
+    pub also_replace: Vec<&'static str>,
 }
 
 impl PlanChange<'_> {
     /// True when the plan creates the object (no prior state).
     pub fn is_create(&self) -> bool {
         self.prior.is_null()
+    }
+
+    /// Makes a change of `name` replace the object in this plan.
+    pub fn replace_on_change(&mut self, name: &'static str) {
+        if !self.also_replace.contains(&name) {
+            self.also_replace.push(name);
+        }
     }
 }
 

@@ -28,44 +28,111 @@ pub const OVH_APPLICATION_SECRET: &str = "e2e-application-secret-0123456789";
 pub const OVH_CONSUMER_KEY: &str = "e2e-consumer-key-0123456789";
 pub const OVH_SERVICE_NAME: &str = "0123456789abcdef0123456789abcdef";
 
+/// The credentials the globo, databaselabs, goaddon and Compose dialects of test services accept.
+pub const GLOBO_USERNAME: &str = "e2e-globo-user";
+pub const GLOBO_PASSWORD: &str = "e2e-globo-password-0123456789";
+pub const DATABASELABS_API_KEY: &str = "e2e-databaselabs-key";
+pub const DATABASELABS_API_SECRET: &str = "e2e-databaselabs-secret-0123456789";
+pub const GOADDON_TOKEN: &str = "p-e2e-goaddon-token-0123456789";
+pub const COMPOSE_TOKEN: &str = "e2e-compose-token-0123456789";
+pub const COMPOSE_ACCOUNT: &str = "e2e-account";
+pub const COMPOSE_DEPLOYMENT: &str = "e2e-deployment";
+
 impl LocalService {
     /// Starts a service with the given provisioning delay.
     pub fn start(provision_delay: Duration) -> Self {
         Self::start_with(provision_delay, None)
     }
 
-    /// Starts a service that also speaks OVH's API under `/ovh/1.0`.
-    pub fn start_with_ovh(provision_delay: Duration) -> Self {
-        Self::start_with(
-            provision_delay,
-            Some(dbaas::local::OvhDialect {
-                application_key: OVH_APPLICATION_KEY.to_string(),
-                application_secret: SecretString::from(OVH_APPLICATION_SECRET),
-                consumer_key: SecretString::from(OVH_CONSUMER_KEY),
-                service_name: OVH_SERVICE_NAME.to_string(),
-            }),
+    /// Starts a service that speaks every vendor dialect (OVH, globo, databaselabs, goaddon,
+    /// Compose) with the test credentials above.
+    pub fn start_with_dialects(provision_delay: Duration) -> Self {
+        Self::start_with_config(provision_delay, |config| {
+            config.ovh = Some(ovh_dialect());
+            config.globo = Some(dbaas::local::GloboDialect {
+                username: GLOBO_USERNAME.to_string(),
+                password: SecretString::from(GLOBO_PASSWORD),
+            });
+            config.databaselabs = Some(dbaas::local::DatabaselabsDialect {
+                api_key: DATABASELABS_API_KEY.to_string(),
+                api_secret: SecretString::from(DATABASELABS_API_SECRET),
+                credit_limit_dollars: None,
+            });
+            config.goaddon = Some(dbaas::local::GoaddonDialect {
+                token: SecretString::from(GOADDON_TOKEN),
+            });
+            config.compose = Some(dbaas::local::ComposeDialect {
+                token: SecretString::from(COMPOSE_TOKEN),
+                account: COMPOSE_ACCOUNT.to_string(),
+                deployment: COMPOSE_DEPLOYMENT.to_string(),
+            });
+        })
+    }
+
+    /// The `globo { … }` provider block for this service's globo dialect; the password comes
+    /// from `GLOBO_PASSWORD` (`Workspace::vendor_env`).
+    pub fn globo_provider_block(&self, extra: &str) -> String {
+        format!(
+            "provider \"dbaas\" {{\n  poll_interval = \"100ms\"\n  globo {{\n    endpoint = \"{}/globo\"\n    username = \"{GLOBO_USERNAME}\"\n    {extra}\n  }}\n}}\n",
+            self.base_url()
         )
     }
 
+    /// The `databaselabs { … }` provider block; the secret comes from `DATABASELABS_API_SECRET`.
+    /// Polls are far closer together than databaselabs' 30 s, since the dialect runs here.
+    pub fn databaselabs_provider_block(&self, extra: &str) -> String {
+        format!(
+            "provider \"dbaas\" {{\n  poll_interval = \"100ms\"\n  databaselabs {{\n    endpoint = \"{}/databaselabs\"\n    api_key  = \"{DATABASELABS_API_KEY}\"\n    {extra}\n  }}\n}}\n",
+            self.base_url()
+        )
+    }
+
+    /// The `goaddon { … }` provider block; the token comes from `GOADDON_TOKEN`.
+    pub fn goaddon_provider_block(&self, extra: &str) -> String {
+        format!(
+            "provider \"dbaas\" {{\n  poll_interval = \"100ms\"\n  goaddon {{\n    endpoint = \"{}/goaddon\"\n    {extra}\n  }}\n}}\n",
+            self.base_url()
+        )
+    }
+
+    /// The `compose { … }` provider block; the token comes from `COMPOSE_TOKEN`.
+    pub fn compose_provider_block(&self, extra: &str) -> String {
+        format!(
+            "provider \"dbaas\" {{\n  poll_interval = \"100ms\"\n  compose {{\n    endpoint   = \"{}/compose\"\n    account    = \"{COMPOSE_ACCOUNT}\"\n    deployment = \"{COMPOSE_DEPLOYMENT}\"\n    {extra}\n  }}\n}}\n",
+            self.base_url()
+        )
+    }
+
+    /// Starts a service that also speaks OVH's API under `/ovh/1.0`.
+    pub fn start_with_ovh(provision_delay: Duration) -> Self {
+        Self::start_with(provision_delay, Some(ovh_dialect()))
+    }
+
     fn start_with(provision_delay: Duration, ovh: Option<dbaas::local::OvhDialect>) -> Self {
+        Self::start_with_config(provision_delay, |config| config.ovh = ovh)
+    }
+
+    fn start_with_config(provision_delay: Duration, dialects: impl FnOnce(&mut Config)) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("tokio runtime");
         let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.path().to_path_buf(),
+            token: Some(SecretString::from(TOKEN)),
+            provision_delay,
+            compose: None,
+            ovh: None,
+            globo: None,
+            goaddon: None,
+            databaselabs: None,
+        };
+        dialects(&mut config);
         let service = runtime
-            .block_on(dbaas::local::start(Config {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                data_dir: data_dir.path().to_path_buf(),
-                token: Some(SecretString::from(TOKEN)),
-                provision_delay,
-                compose: None,
-                ovh,
-                globo: None,
-                goaddon: None,
-                databaselabs: None,
-            }))
+            .block_on(dbaas::local::start(config))
             .expect("dbaas-local starts");
         Self {
             runtime,
@@ -258,6 +325,15 @@ impl Workspace {
         self.env("OVH_CONSUMER_KEY", OVH_CONSUMER_KEY);
     }
 
+    /// Passes the globo, databaselabs, goaddon and Compose secrets through their environment
+    /// variables, the way CI would.
+    pub fn vendor_env(&mut self) {
+        self.env("GLOBO_PASSWORD", GLOBO_PASSWORD);
+        self.env("DATABASELABS_API_SECRET", DATABASELABS_API_SECRET);
+        self.env("GOADDON_TOKEN", GOADDON_TOKEN);
+        self.env("COMPOSE_TOKEN", COMPOSE_TOKEN);
+    }
+
     /// Adds an environment variable to every Terraform command.
     pub fn env(&mut self, key: &str, value: &str) {
         self.extra_env.push((key.to_string(), value.to_string()));
@@ -366,4 +442,13 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+fn ovh_dialect() -> dbaas::local::OvhDialect {
+    dbaas::local::OvhDialect {
+        application_key: OVH_APPLICATION_KEY.to_string(),
+        application_secret: SecretString::from(OVH_APPLICATION_SECRET),
+        consumer_key: SecretString::from(OVH_CONSUMER_KEY),
+        service_name: OVH_SERVICE_NAME.to_string(),
+    }
 }

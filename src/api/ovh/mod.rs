@@ -62,9 +62,11 @@ use wire::{
 /// them), reading a password later (OVH never shows it again), collection indexes.
 pub const FEATURES: &[Feature] = &[
     Feature::Database,
+    Feature::DatabaseName,
     Feature::DatabaseEngine,
     Feature::DatabaseVersion,
     Feature::DatabasePlan,
+    Feature::DatabasePlanChange,
     Feature::DatabaseRegion,
     Feature::DatabaseFlavor,
     Feature::DatabaseNodeCount,
@@ -1063,7 +1065,7 @@ mod tests {
         ] {
             assert!(api.supports(offered), "{offered:?}");
         }
-        assert_eq!(FEATURES.len(), Feature::ALL.len() - 4);
+        assert_eq!(FEATURES.len(), Feature::ALL.len() - 6);
     }
 
     #[test]

@@ -142,6 +142,51 @@ impl DataSource<Client> for PlansDataSource {
     }
 }
 
+/// `dbaas_projects`: the projects databases can be grouped in (globo).
+#[derive(Debug)]
+pub(super) struct ProjectsDataSource;
+
+#[async_trait]
+impl DataSource<Client> for ProjectsDataSource {
+    fn type_name(&self) -> &'static str {
+        "dbaas_projects"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("The projects databases are grouped in, where the API has them (globo).")
+                .attribute(
+                    Attribute::new(
+                        "projects",
+                        Type::list(Type::object([("id", Type::String), ("name", Type::String)])),
+                    )
+                    .computed()
+                    .description("The projects: their `id` and `name`."),
+                ),
+        )
+    }
+
+    async fn read(&self, ctx: &Context<'_, Client>, _config: &Value) -> Result<Value, Diagnostics> {
+        let projects = ctx.client.api.projects().await.map_err(|err| {
+            read_error(
+                "Error Reading Projects",
+                "the API's projects",
+                ctx.client,
+                &err,
+            )
+        })?;
+        Ok(Value::object([(
+            "projects",
+            Value::list(projects.iter().map(|project| {
+                Value::object([
+                    ("id", Value::string(&project.id)),
+                    ("name", Value::string(&project.name)),
+                ])
+            })),
+        )]))
+    }
+}
+
 /// `dbaas_availability`: which combinations can be ordered, where the API publishes that (OVH).
 #[derive(Debug)]
 pub(super) struct AvailabilityDataSource;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{Client, DATABASE_FIELDS, database_fields, database_type, read_error};
+use super::{Client, DATABASE_FIELDS, NODE_COUNT, database_fields, database_type, read_error};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{Context, DataSource};
@@ -31,6 +31,11 @@ impl DataSource<Client> for DatabaseDataSource {
                 other => attribute.description(format!("The database's `{other}`.")),
             });
         }
+        block = block.attribute(
+            Attribute::number(NODE_COUNT)
+                .computed()
+                .description("The database's number of nodes, where the API reports it."),
+        );
         Schema::new(block)
     }
 

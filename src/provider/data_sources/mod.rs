@@ -21,6 +21,7 @@ pub(super) fn all() -> Vec<Arc<dyn DataSource<Client>>> {
         Arc::new(capabilities::CapabilitiesDataSource),
         Arc::new(capabilities::PlansDataSource),
         Arc::new(capabilities::AvailabilityDataSource),
+        Arc::new(capabilities::ProjectsDataSource),
         Arc::new(database::DatabaseDataSource),
         Arc::new(database::DatabasesDataSource),
     ]
@@ -57,11 +58,19 @@ const DATABASE_FIELDS: [&str; 10] = [
     "created_at",
 ];
 
+/// The node count, the one number among the fields (goaddon shows its replica set's this way).
+const NODE_COUNT: &str = "node_count";
+
 fn database_type() -> Type {
-    Type::object(DATABASE_FIELDS.map(|name| (name, Type::String)))
+    Type::object(
+        DATABASE_FIELDS
+            .map(|name| (name, Type::String))
+            .into_iter()
+            .chain([(NODE_COUNT, Type::Number)]),
+    )
 }
 
-fn database_fields(db: &Database) -> [(&'static str, Value); 10] {
+fn database_fields(db: &Database) -> [(&'static str, Value); 11] {
     let optional = |text: &Option<String>| text.as_deref().map_or(Value::Null, Value::string);
     [
         ("id", Value::string(&db.id)),
@@ -74,6 +83,11 @@ fn database_fields(db: &Database) -> [(&'static str, Value); 10] {
         ("status", Value::string(&db.status.raw)),
         ("endpoint", optional(&db.endpoint)),
         ("created_at", Value::string(&db.created_at)),
+        (
+            NODE_COUNT,
+            db.node_count
+                .map_or(Value::Null, |n| Value::number(i64::from(n))),
+        ),
     ]
 }
 

@@ -129,22 +129,42 @@ impl<P: Provider> ProviderServer<P> {
             let block = &entry.schema.block;
             let mut planned = plan::propose(block, &rules, &prior, &proposed, &config);
             let mut diags = Diagnostics::default();
+            let mut also_replace = Vec::new();
             if !planned.is_null() && planned != prior {
                 self.with_context(async |ctx| {
                     let mut change = PlanChange {
                         prior: &prior,
                         config: &config,
                         planned: &mut planned,
+                        also_replace: Vec::new(),
                     };
                     entry
                         .handler
                         .modify_plan(ctx, &mut change, &mut diags)
                         .await;
+                    also_replace = change.also_replace;
                     Ok(())
                 })
                 .await?;
+            } else if planned.is_null() && !prior.is_null() {
+                // Destroy-plan notes are advice: an unconfigured provider only loses them.
+                let _ = self
+                    .with_context(async |ctx| {
+                        entry.handler.plan_destroy(ctx, &prior, &mut diags).await;
+                        Ok(())
+                    })
+                    .await;
             }
-            let requires_replace = plan::finish(block, &rules, &prior, &config, &mut planned);
+            let mut requires_replace = plan::finish(block, &rules, &prior, &config, &mut planned);
+            if !prior.is_null() {
+                for name in also_replace {
+                    let next = planned.attr(name);
+                    let changed = next.is_unknown() || next != prior.attr(name);
+                    if changed && !requires_replace.iter().any(|n| n == name) {
+                        requires_replace.push(name.to_string());
+                    }
+                }
+            }
             let identity = if prior.is_null() {
                 identity_data(entry, &planned).ok().flatten()
             } else {
