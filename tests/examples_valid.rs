@@ -21,16 +21,17 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-/// `examples/provider`, `examples/quickstart`, `examples/ovh`, and each directory under `examples/resources`,
-/// `examples/data-sources` and `examples/ephemeral-resources`, sorted.
+/// Every directory directly under `examples/` (the provider, the quick start, one per API), and
+/// each directory under `examples/resources`, `examples/data-sources` and
+/// `examples/ephemeral-resources`, sorted.
 fn example_dirs() -> Vec<PathBuf> {
     let root = examples();
-    let mut dirs = vec![
-        root.join("provider"),
-        root.join("quickstart"),
-        root.join("ovh"),
-    ];
-    for kind in ["resources", "data-sources", "ephemeral-resources"] {
+    let kinds = ["resources", "data-sources", "ephemeral-resources"];
+    let mut dirs: Vec<PathBuf> = type_dirs(&root)
+        .into_iter()
+        .filter(|dir| !kinds.iter().any(|kind| dir.ends_with(kind)))
+        .collect();
+    for kind in kinds {
         dirs.extend(type_dirs(&root.join(kind)));
     }
     dirs.sort();

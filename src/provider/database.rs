@@ -637,10 +637,49 @@ fn adapt_to_api(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnost
     if !api.supports(Feature::DatabasePlanChange) {
         plan.replace_on_change("plan");
     }
+    refuse_replacement_into_quarantine(client, plan, diags);
     if !api.supports(Feature::DatabaseSuperuserPassword) {
         plan.planned.set_attr("superuser_password", Value::Null);
     } else if plan.is_create() {
         plan.planned.set_attr("superuser_password", Value::Unknown);
+    }
+}
+
+/// At an API that quarantines on delete, a replacement that keeps the name cannot work: the
+/// quarantined database still holds the name, so the new one could not be created.
+fn refuse_replacement_into_quarantine(
+    client: &Client,
+    plan: &PlanChange<'_>,
+    diags: &mut Diagnostics,
+) {
+    let api = &client.api;
+    if plan.is_create()
+        || !api.delete_quarantines()
+        || plan.prior.attr("purge_on_destroy") == &Value::Bool(true)
+        || plan.planned.attr("name") != plan.prior.attr("name")
+    {
+        return;
+    }
+    let mut replacing = vec!["engine", "region"];
+    if !api.supports(Feature::DatabasePlanChange) {
+        replacing.push("plan");
+    }
+    for name in replacing {
+        let next = plan.planned.attr(name);
+        if next.is_unknown() || next != plan.prior.attr(name) {
+            diags.attribute_error(
+                AttributePath::attr(name),
+                "Replacement Blocked By Quarantine",
+                format!(
+                    "Changing {name} replaces database \"{}\", but the {} API only quarantines \
+                     the old one, which keeps the name, so the new one could not be created. \
+                     First apply purge_on_destroy = true on this database (alone), then apply \
+                     this change; or give the new database another name.",
+                    plan.prior.attr("name").as_str().unwrap_or_default(),
+                    api.api_name()
+                ),
+            );
+        }
     }
 }
 
