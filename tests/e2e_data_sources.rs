@@ -78,3 +78,39 @@ fn data_source_database_not_found_names_the_selector() {
         "{stderr}"
     );
 }
+
+/// A data source or ephemeral resource the API does not publish fails the plan naming the API,
+/// and sends no request for it.
+#[test]
+fn data_sources_the_api_lacks_fail_naming_it() {
+    let service = LocalService::start(Duration::ZERO);
+    let cases = [
+        (
+            "data \"dbaas_availability\" \"x\" {}",
+            "data dbaas_availability",
+        ),
+        ("data \"dbaas_projects\" \"x\" {}", "data dbaas_projects"),
+    ];
+    for (body, type_name) in cases {
+        let work = Workspace::new(&service);
+        work.write(&format!("provider \"dbaas\" {{}}\n\n{body}\n"));
+        let output = work.run(&["plan", "-input=false", "-no-color"]);
+        assert!(!output.status.success(), "plan must fail for {body}");
+        let stderr = String::from_utf8_lossy(&output.stderr).replace('\n', " ");
+        let stderr = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            stderr.contains(&format!("{type_name} is not offered by the local API")),
+            "{}",
+            support::text(&output)
+        );
+    }
+    let requests: Vec<_> = service
+        .requests()
+        .into_iter()
+        .filter(|(_, path)| !path.starts_with("/v1/_admin"))
+        .collect();
+    assert!(
+        requests.is_empty(),
+        "no request may reach the service: {requests:?}"
+    );
+}

@@ -32,7 +32,20 @@ fn provider_schema_lists_database_attributes() {
             "dbaas_database has no {attribute}: {database}"
         );
     }
-    assert_eq!(database["attributes"]["name"]["required"], true);
+    // Optional and computed: most APIs require it (checked at plan), databaselabs names
+    // databases itself.
+    assert_eq!(database["attributes"]["name"]["optional"], true);
+    assert_eq!(database["attributes"]["name"]["computed"], true);
+    assert_eq!(
+        database["attributes"]["superuser_password"]["sensitive"],
+        true
+    );
+    for api in ["ovh", "globo", "databaselabs", "goaddon", "compose"] {
+        assert!(
+            provider["provider"]["block"]["block_types"][api].is_object(),
+            "the provider has no {api} block"
+        );
+    }
     assert_eq!(database["attributes"]["id"]["computed"], true);
     assert!(database["block_types"]["timeouts"].is_object());
     assert_eq!(

@@ -97,6 +97,13 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     (
         r#"resource "dbaas_database" "bad" {
+  plan = "essential"
+}"#,
+        r#"resource "dbaas_database" "bad""#,
+        "needs a name for each database",
+    ),
+    (
+        r#"resource "dbaas_database" "bad" {
   name = "client-acme"
   timeouts {
     create = "a while"

@@ -343,6 +343,23 @@ async fn globo_delete_quarantines_then_removes() -> Result<()> {
 }
 
 #[tokio::test]
+async fn globo_purged_name_is_free_when_the_delete_answers() -> Result<()> {
+    // A provision delay long enough that a purge settling in the background would still hold
+    // the name when the second create arrives.
+    let service = start(true, Duration::from_millis(300)).await?;
+    let database = service.create_database("shop").await?;
+    let path = path_of(&database["_links"]["self"]);
+    for _ in 0..2 {
+        let (status, _) = service.call("DELETE", &path, None).await?;
+        assert_eq!(status, 204);
+    }
+    let again = service.create_database("shop").await?;
+    assert_ne!(again["id"], database["id"]);
+    service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn globo_credentials_create_reset_list_delete() -> Result<()> {
     let service = start(true, Duration::from_millis(50)).await?;
     let database = service.create_database("billing").await?;

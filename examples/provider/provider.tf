@@ -27,3 +27,15 @@ variable "dbaas_token" {
   type        = string
   sensitive   = true
 }
+
+# Another API through an alias: its resources say `provider = dbaas.globo`. Each vendor has its
+# block (ovh, globo, databaselabs, goaddon, compose), and each setting an environment variable
+# fallback, so secrets can stay out of the configuration (here GLOBO_PASSWORD).
+provider "dbaas" {
+  alias = "globo"
+
+  globo {
+    endpoint = "https://dbaas.example.com"
+    username = "terraform"
+  }
+}

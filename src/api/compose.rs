@@ -388,6 +388,15 @@ impl DbaasApi for ComposeApi {
         roles_for(database_id, false)
     }
 
+    fn check_roles(&self, database_id: &str, roles: &[String]) -> Result<(), String> {
+        read_only_for(database_id, roles)
+            .map(|_| ())
+            .map_err(|err| match err {
+                Error::Invalid { message, .. } => message,
+                other => other.to_string(),
+            })
+    }
+
     async fn capabilities(&self) -> Result<Capabilities, Error> {
         let deployment = self.deployment().await?;
         let version = deployment.version.unwrap_or_default();

@@ -134,6 +134,13 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         Vec::new()
     }
 
+    /// Checks a credential's roles (`<role>@<database>`) against what the API can grant, before
+    /// any request; the error says what is allowed. Default: any role.
+    fn check_roles(&self, database_id: &str, roles: &[String]) -> Result<(), String> {
+        let _ = (database_id, roles);
+        Ok(())
+    }
+
     /// The projects databases can be grouped in (globo).
     async fn projects(&self) -> Result<Vec<Project>, Error> {
         Err(self.unsupported("projects"))

@@ -14,7 +14,7 @@ use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
 use super::removal::delete_and_wait;
-use super::support::refuse_unsupported;
+use super::support::{refuse_unsupported, require};
 use super::wait::DeleteEnd;
 use super::wait::{WaitPolicy, retry_while_busy, until_ready};
 use crate::api::{self, Credential, CredentialSpec, Feature};
@@ -217,6 +217,24 @@ impl Resource<Client> for CredentialResource {
             ],
             diags,
         );
+        let roles = plan.planned.attr("roles").as_list().and_then(|roles| {
+            roles
+                .iter()
+                .map(|role| role.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        });
+        if let (Some(database_id), Some(roles)) = (plan.planned.attr("database_id").as_str(), roles)
+            && let Err(allowed) = ctx.client.api.check_roles(database_id, &roles)
+        {
+            diags.attribute_error(
+                AttributePath::attr("roles"),
+                "Unsupported Roles",
+                format!(
+                    "The {} API cannot grant these roles: {allowed}.",
+                    ctx.client.api.api_name()
+                ),
+            );
+        }
         if plan.config.attr("roles").is_null() {
             // What a user without roles reads back as at this API (Compose: readWrite).
             let roles = match plan.planned.attr("database_id").as_str() {
@@ -546,6 +564,7 @@ impl EphemeralResource<Client> for CredentialEphemeral {
     }
 
     async fn open(&self, ctx: &Context<'_, Client>, config: &Value) -> Result<Value, Diagnostics> {
+        require(ctx.client, Feature::CredentialReadPassword)?;
         let (database_id, username) = names(config);
         let api = &ctx.client.api;
         let password = api

@@ -359,21 +359,28 @@ impl Resource<Client> for DatabaseResource {
             description: known_string(planned, "description"),
             idempotency_key: None,
         };
-        let (created, superuser_password) = match api.create_database_revealing(&spec).await {
+        let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
+        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+        // A busy answer (Compose's deployment still `new`) means nothing was created: retry.
+        let created = retry_while_busy(&object, &policy, ctx.cancel, || {
+            api.create_database_revealing(&spec)
+        })
+        .await;
+        let (created, superuser_password) = match created {
             Ok(created) => (created.database, created.superuser_password),
             Err(err) => {
-                let diags = api_error(
+                let diags = wait_error(
                     "Error Creating Database",
                     &object,
                     api.api_name(),
                     &err,
+                    false,
                     ATTRIBUTES,
                 );
                 return ApplyResult::failed(Value::Null, diags);
             }
         };
         tracing::info!(id = %created.id, name = %created.name, "database created; waiting until READY");
-        let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
         let object = format!("database \"{}\" ({})", created.name, created.id);
         // The password exists only in the create reply: it goes to the state with the database.
         let mut planned = planned.clone();

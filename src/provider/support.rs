@@ -7,6 +7,18 @@ use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::value::Value;
 
+/// An error naming the API when it does not offer `feature`, a whole type (a data source or an
+/// ephemeral resource, which have no plan of their own to refuse it in).
+pub(super) fn require(client: &Client, feature: Feature) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    refuse_unsupported(client, &Value::Null, &[feature], &mut diags);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
 /// Adds an error for each of `features` that the API lacks and the configuration uses: always
 /// for a whole-type feature, for an attribute feature only when the attribute is set.
 pub(super) fn refuse_unsupported(

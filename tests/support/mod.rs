@@ -255,6 +255,18 @@ impl LocalService {
             })
             .collect()
     }
+
+    /// Starts a service whose databaselabs dialect (the only one enabled) refuses with 402, as
+    /// a declined card, a create that would take the account's monthly bill over `dollars`.
+    pub fn start_with_databaselabs_credit_limit(provision_delay: Duration, dollars: u32) -> Self {
+        Self::start_with_config(provision_delay, |config| {
+            config.databaselabs = Some(dbaas::local::DatabaselabsDialect {
+                api_key: DATABASELABS_API_KEY.to_string(),
+                api_secret: SecretString::from(DATABASELABS_API_SECRET),
+                credit_limit_dollars: Some(dollars),
+            });
+        })
+    }
 }
 
 impl Drop for LocalService {

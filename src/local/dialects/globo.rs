@@ -35,8 +35,8 @@
 //!   through `/v1` is replaced when the database is quarantined.
 //! - Quarantine: the first `DELETE` resets every credential's password and sets
 //!   `quarantine_dt` (today, UTC); the database stays listed. A `DELETE` of a quarantined
-//!   database deletes it (it disappears at once from this dialect; the store settles
-//!   `DELETING` in the background). Both answer 204.
+//!   database deletes it and, as in 2013, answers only once the store has removed it, so its
+//!   name is free again (the request waits out the provision delay). Both answer 204.
 //! - Credentials: a `password` in a create body is ignored; roles are never set. A taken
 //!   `(user, database)` is a 400 `non_field_errors`. Credentials show only while their database
 //!   is visible here.
@@ -774,6 +774,23 @@ async fn settle(
     Ok(())
 }
 
+/// Waits until the store has removed the database: 2013's second `DELETE` drops it before it
+/// answers, so its name is free for a new database as soon as the 204 arrives.
+async fn settle_gone(state: &AppState, database_id: &str) -> Result<(), GloboError> {
+    let step = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    while waited < MAX_SETTLE_WAIT {
+        match state.databases.get(database_id).await {
+            Ok(database) if !database.is_gone() => {}
+            Ok(_) | Err(LocalError::NotFound(_)) => return Ok(()),
+            Err(error) => return Err(from_local(error)),
+        }
+        tokio::time::sleep(step).await;
+        waited += step;
+    }
+    Ok(())
+}
+
 // ---- databases ----
 
 /// The visible database with globo id `id`, or 404.
@@ -970,6 +987,7 @@ async fn delete_database(State(state): State<AppState>, Path(id): Path<String>) 
             .delete(&database.id)
             .await
             .map_err(from_local)?;
+        settle_gone(&state, &database.id).await?;
         return no_content();
     }
     settle(&state, &database.id, None).await?;

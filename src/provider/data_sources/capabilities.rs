@@ -1,8 +1,11 @@
-//! `dbaas_capabilities` and `dbaas_plans`: what the API offers.
+//! `dbaas_capabilities`, `dbaas_plans`, `dbaas_projects` and `dbaas_availability`: what the API
+//! offers. Each is refused, naming the API, where the API does not publish it.
 
 use async_trait::async_trait;
 
 use super::{Client, plan_type, plan_value, read_error};
+use crate::api::Feature;
+use crate::provider::support::require;
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::resource::{Context, DataSource};
 use crate::tfplugin::schema::{Attribute, Block, Schema};
@@ -70,6 +73,7 @@ impl DataSource<Client> for CapabilitiesDataSource {
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, _config: &Value) -> Result<Value, Diagnostics> {
+        require(ctx.client, Feature::Capabilities)?;
         let catalog = ctx.client.capabilities().await.map_err(|err| {
             read_error(
                 "Error Reading Capabilities",
@@ -132,6 +136,7 @@ impl DataSource<Client> for PlansDataSource {
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, _config: &Value) -> Result<Value, Diagnostics> {
+        require(ctx.client, Feature::Capabilities)?;
         let catalog = ctx.client.capabilities().await.map_err(|err| {
             read_error("Error Reading Plans", "the API's plans", ctx.client, &err)
         })?;
@@ -167,6 +172,7 @@ impl DataSource<Client> for ProjectsDataSource {
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, _config: &Value) -> Result<Value, Diagnostics> {
+        require(ctx.client, Feature::Projects)?;
         let projects = ctx.client.api.projects().await.map_err(|err| {
             read_error(
                 "Error Reading Projects",
@@ -244,6 +250,7 @@ impl DataSource<Client> for AvailabilityDataSource {
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, config: &Value) -> Result<Value, Diagnostics> {
+        require(ctx.client, Feature::Availability)?;
         let offered = ctx.client.api.availability().await.map_err(|err| {
             read_error(
                 "Error Reading Availability",

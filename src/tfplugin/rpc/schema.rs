@@ -74,10 +74,11 @@ impl<P: Provider> ProviderServer<P> {
     }
 }
 
-/// Schemas are static, so Terraform may cache them; nothing else optional is offered yet.
+/// Schemas are static, so Terraform may cache them; destroys are planned by the provider, so a
+/// resource can say what a destroy will really do (globo's quarantine).
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
-        plan_destroy: false,
+        plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
         generate_resource_config: false,
