@@ -5,10 +5,14 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value as Json, json};
-use support::{COMPOSE_ACCOUNT, COMPOSE_DEPLOYMENT, COMPOSE_TOKEN, LocalService, Workspace, text};
+use support::{
+    COMPOSE_ACCOUNT, COMPOSE_DEPLOYMENT, Dialect, LocalService, Workspace,
+    assert_imported_as_created, assert_plans_refused, assert_stderr_says, assert_stdout_says,
+    attribute_refusals, eventually, text, type_refusals,
+};
 
 const DELAY: Duration = Duration::from_millis(300);
 
@@ -17,26 +21,10 @@ fn deployment_path() -> String {
     format!("/deployments/{COMPOSE_ACCOUNT}/{COMPOSE_DEPLOYMENT}")
 }
 
-/// A call to the Compose dialect the way Compose's own tools make it (bearer token and
+/// A GET of the Compose dialect the way Compose's own tools make it (bearer token and
 /// `Accept-Version: 2014-06`); returns status and JSON body (null if none).
 fn compose_get(service: &LocalService, path: &str) -> (u16, Json) {
-    let url = format!("{}/compose{path}", service.base_url());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(COMPOSE_TOKEN)
-            .header("accept-version", "2014-06")
-            .send()
-            .await
-            .expect("request to the Compose dialect");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
-    })
+    service.dialect_call(Dialect::Compose, "GET", path, None)
 }
 
 /// The deployment as the dialect shows it.
@@ -73,49 +61,14 @@ fn compose_users(service: &LocalService, database: &str) -> Vec<Json> {
 
 /// Waits until the deployment is `running` (it is `new` for one provisioning delay).
 fn wait_running(service: &LocalService) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while deployment(service)["status"] != "running" {
-        assert!(Instant::now() < deadline, "the deployment never ran");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The database's id in the service's native API (the store below every dialect).
-fn native_id(service: &LocalService, name: &str) -> String {
-    service
-        .databases()
-        .iter()
-        .find(|d| d["name"] == name)
-        .and_then(|d| d["id"].as_str())
-        .unwrap_or_else(|| panic!("no database {name} in {:?}", service.databases()))
-        .to_string()
+    eventually("the deployment runs", || {
+        deployment(service)["status"] == "running"
+    });
 }
 
 /// Whether `password` is the user's password, as the service checks it.
 fn verify(service: &LocalService, database: &str, username: &str, password: &str) -> bool {
-    let db = native_id(service, database);
-    let (status, body) = service.call(
-        "POST",
-        &format!("/v1/databases/{db}/credentials/{username}/verify"),
-        Some(json!({ "password": password })),
-    );
-    assert_eq!(status, 200, "{body}");
-    body["valid"] == true
-}
-
-/// Requests that change something at the service (the request log's own reads excluded).
-fn mutating_requests(service: &LocalService) -> Vec<(String, String)> {
-    service
-        .requests()
-        .into_iter()
-        .filter(|(method, path)| method != "GET" && !path.starts_with("/v1/_admin"))
-        .collect()
-}
-
-fn compose_workspace(service: &LocalService) -> Workspace {
-    let mut work = Workspace::new(service);
-    work.vendor_env();
-    work
+    service.password_works(&service.database_id(database), username, password)
 }
 
 /// The planned values of `address` in a saved plan (`plan -out` then `show -json`).
@@ -132,14 +85,6 @@ fn planned(work: &Workspace, address: &str) -> Json {
         .unwrap_or_else(|| panic!("{address} is not in the plan: {plan}"))
 }
 
-/// Terraform's error text with its line wrapping undone.
-fn flat_stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn database(service: &LocalService, name: &str, extra: &str) -> String {
     format!(
         r#"{}
@@ -154,9 +99,8 @@ resource "dbaas_database" "client" {{
 
 #[test]
 fn compose_database_lifecycle_replace_import_destroy() {
-    let service = LocalService::start_with_dialects(DELAY);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     wait_running(&service);
-    let work = compose_workspace(&service);
 
     work.write(&database(&service, "client-acme", ""));
     work.apply();
@@ -206,7 +150,7 @@ fn compose_database_lifecycle_replace_import_destroy() {
     assert_eq!(status, 200);
     assert_eq!(collections, json!(["dbaas"]));
     assert_eq!(
-        mutating_requests(&service),
+        service.mutating_requests(),
         vec![(
             "POST".to_string(),
             format!(
@@ -219,24 +163,19 @@ fn compose_database_lifecycle_replace_import_destroy() {
     assert_eq!(native.len(), 1, "{native:?}");
     assert_eq!(native[0]["engine"], "mongodb");
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Compose changes nothing about a database in place (its settings are the deployment's):
     // the only in-place change is Terraform's own, such as the timeouts, and it sends nothing.
-    let before = mutating_requests(&service).len();
+    let before = service.mutating_requests().len();
     work.write(&database(
         &service,
         "client-acme",
         "timeouts {\n    delete = \"5m\"\n  }",
     ));
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("0 added, 1 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
-    assert_eq!(mutating_requests(&service).len(), before);
+    assert_stdout_says(&output, &["0 added, 1 changed, 0 destroyed"]);
+    assert_eq!(service.mutating_requests().len(), before);
     assert_eq!(work.resource("dbaas_database.client")["id"], "client-acme");
 
     // A new name replaces the database: the new one is created, the old one leaves the
@@ -246,13 +185,7 @@ fn compose_database_lifecycle_replace_import_destroy() {
         "client-acme2",
         "timeouts {\n    delete = \"5m\"\n  }",
     ));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("must be replaced"),
-        "{}",
-        text(&output)
-    );
+    work.assert_plan_changes(&["must be replaced"]);
     work.apply();
     let replaced = work.resource("dbaas_database.client");
     assert_eq!(replaced["id"], "client-acme2");
@@ -262,7 +195,7 @@ fn compose_database_lifecycle_replace_import_destroy() {
         vec![("client-acme2".to_string(), "running".to_string())]
     );
     assert!(
-        mutating_requests(&service).contains(&(
+        service.mutating_requests().contains(&(
             "DELETE".to_string(),
             format!("/compose{}/databases/client-acme", deployment_path())
         )),
@@ -273,54 +206,29 @@ fn compose_database_lifecycle_replace_import_destroy() {
     // Out of the state, back by `terraform import` with its name (which is its id). The
     // `timeouts` block is configuration only, never imported: the configuration for the import
     // leaves it out (with it, the plan would add it in place, sending nothing).
-    work.ok(&["state", "rm", "-no-color", "dbaas_database.client"]);
+    work.state_rm("dbaas_database.client");
     work.write(&database(&service, "client-acme2", ""));
-    work.ok(&[
-        "import",
-        "-no-color",
-        "dbaas_database.client",
-        "client-acme2",
-    ]);
+    work.import("dbaas_database.client", "client-acme2");
     let imported = work.resource("dbaas_database.client");
-    for attribute in [
-        "id",
-        "name",
-        "engine",
-        "version",
-        "plan",
-        "region",
-        "node_count",
-        "status",
-        "endpoint",
-        "created_at",
-    ] {
-        assert_eq!(imported[attribute], replaced[attribute], "{attribute}");
-    }
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "plan after import:\n{}", text(&output));
+    assert_imported_as_created(&imported, &replaced, &["timeouts"]);
+    work.assert_plan_empty();
 
     // Again through an `import {}` block.
-    work.ok(&["state", "rm", "-no-color", "dbaas_database.client"]);
+    work.state_rm("dbaas_database.client");
     work.write(&format!(
         "{}\nimport {{\n  to = dbaas_database.client\n  id = \"client-acme2\"\n}}\n",
         database(&service, "client-acme2", "")
     ));
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains("1 imported, 0 added, 0 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["1 imported, 0 added, 0 changed, 0 destroyed"]);
     assert_eq!(work.resource("dbaas_database.client")["id"], "client-acme2");
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "plan after import block:\n{}", text(&output));
+    work.assert_plan_empty();
 
     // Destroy removes it from the deployment.
     work.destroy();
     assert!(compose_databases(&service).is_empty());
     assert!(service.databases().is_empty(), "{:?}", service.databases());
-    assert!(mutating_requests(&service).contains(&(
+    assert!(service.mutating_requests().contains(&(
         "DELETE".to_string(),
         format!("/compose{}/databases/client-acme2", deployment_path())
     )));
@@ -336,7 +244,7 @@ fn compose_database_create_waits_while_the_deployment_is_new() {
         "new",
         "the test needs a deployment that is not running yet"
     );
-    let work = compose_workspace(&service);
+    let work = Workspace::with_vendor_env(&service);
     work.write(&database(&service, "client-early", ""));
     work.apply();
     let created = work.resource("dbaas_database.client");
@@ -357,7 +265,7 @@ fn compose_database_create_waits_while_the_deployment_is_new() {
         })
         .count();
     assert!(deployment_reads >= 2, "{requests:?}");
-    assert_eq!(mutating_requests(&service).len(), 1, "{requests:?}");
+    assert_eq!(service.mutating_requests().len(), 1, "{requests:?}");
     work.destroy();
     assert!(compose_databases(&service).is_empty());
 }
@@ -388,9 +296,8 @@ resource "dbaas_credential" "app" {{
 
 #[test]
 fn compose_credential_default_role_role_change_password_reset_import_destroy() {
-    let service = LocalService::start_with_dialects(DELAY);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     wait_running(&service);
-    let work = compose_workspace(&service);
     work.write(&credential_config(&service, ""));
     work.apply();
 
@@ -419,8 +326,7 @@ fn compose_credential_default_role_role_change_password_reset_import_destroy() {
         verify(&service, "client-users", "app", &password),
         "the password in state is the user's"
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // read@<db> is Compose's readOnly: changed in place, same user, same password.
     work.write(&credential_config(
@@ -436,8 +342,7 @@ fn compose_credential_default_role_role_change_password_reset_import_destroy() {
     assert_eq!(updated["password"], password.as_str());
     assert_eq!(compose_users(&service, "client-users")[0]["readOnly"], true);
     assert!(verify(&service, "client-users", "app", &password));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // password_reset rotates the generated password: state holds the new one, the old one stops
     // working.
@@ -452,23 +357,17 @@ fn compose_credential_default_role_role_change_password_reset_import_destroy() {
     assert!(verify(&service, "client-users", "app", &new_password));
     assert!(!verify(&service, "client-users", "app", &password));
     assert_eq!(rotated["roles"], json!(["read@client-users"]));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Out of the state and back by import. `password_reset` is a trigger, not remote state, and
     // Compose keeps only a hash of the password: an import knows neither, so the configuration
     // for the import leaves `password_reset` out (with it, the plan would rotate the password).
-    work.ok(&["state", "rm", "-no-color", "dbaas_credential.app"]);
+    work.state_rm("dbaas_credential.app");
     work.write(&credential_config(
         &service,
         &app_user(r#"roles = ["read@client-users"]"#),
     ));
-    work.ok(&[
-        "import",
-        "-no-color",
-        "dbaas_credential.app",
-        "client-users/app",
-    ]);
+    work.import("dbaas_credential.app", "client-users/app");
     let imported = work.resource("dbaas_credential.app");
     assert_eq!(imported["id"], "client-users/app");
     assert_eq!(imported["roles"], json!(["read@client-users"]));
@@ -476,14 +375,13 @@ fn compose_credential_default_role_role_change_password_reset_import_destroy() {
         imported["password"].is_null(),
         "Compose cannot show a password"
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "plan after import:\n{}", text(&output));
+    work.assert_plan_empty();
 
     // Removing the user deletes it from the database; destroy removes the rest.
     work.write(&credential_config(&service, ""));
     work.apply();
     assert!(compose_users(&service, "client-users").is_empty());
-    assert!(mutating_requests(&service).contains(&(
+    assert!(service.mutating_requests().contains(&(
         "DELETE".to_string(),
         format!(
             "/compose{}/mongodb/client-users/users/app",
@@ -497,9 +395,8 @@ fn compose_credential_default_role_role_change_password_reset_import_destroy() {
 
 #[test]
 fn compose_credential_write_only_password_never_reaches_state() {
-    let service = LocalService::start_with_dialects(DELAY);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     wait_running(&service);
-    let work = compose_workspace(&service);
     let chosen = "Chosen-Pa55word-never-stored";
     let writer = |password: &str, version: u32| {
         credential_config(
@@ -532,8 +429,7 @@ resource "dbaas_credential" "writer" {{
     assert_eq!(state["roles"], json!(["readWrite@client-users"]));
     let users = compose_users(&service, "client-users");
     assert_eq!(users[0]["user"], "writer");
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    let output = work.assert_plan_empty();
     assert!(!text(&output).contains(chosen));
 
     // A new version sends the new password.
@@ -542,25 +438,15 @@ resource "dbaas_credential" "writer" {{
     work.apply();
     assert!(verify(&service, "client-users", "writer", second));
     assert!(!verify(&service, "client-users", "writer", chosen));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Neither password, nor the hash Compose lists as `pwd`, is in the state.
     let hash = compose_users(&service, "client-users")[0]["pwd"]
         .as_str()
         .expect("Compose lists the hash")
         .to_string();
-    let state_file = work.state_file();
-    let shown = String::from_utf8_lossy(&work.ok(&["show", "-json"]).stdout).into_owned();
     for secret in [chosen, second, hash.as_str()] {
-        assert!(
-            !state_file.contains(secret),
-            "a password or its hash is in terraform.tfstate"
-        );
-        assert!(
-            !shown.contains(secret),
-            "a password or its hash is in terraform show -json"
-        );
+        work.assert_not_in_state(secret, "a password or its hash");
     }
     work.destroy();
     assert!(compose_databases(&service).is_empty());
@@ -568,9 +454,8 @@ resource "dbaas_credential" "writer" {{
 
 #[test]
 fn compose_credential_refuses_roles_compose_lacks() {
-    let service = LocalService::start_with_dialects(DELAY);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     wait_running(&service);
-    let work = compose_workspace(&service);
     work.write(&credential_config(&service, ""));
     work.apply();
     for roles in [
@@ -583,22 +468,19 @@ fn compose_credential_refuses_roles_compose_lacks() {
             &app_user(&format!("roles = {roles}")),
         ));
         // Refused by the plan, pointing at `roles`, before any request.
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "{roles}: {}", text(&output));
-        let flat = flat_stderr(&output);
-        assert!(
-            flat.contains("Unsupported Roles")
-                && flat.contains("roles =")
-                && flat.contains(
-                    "Compose users have one role: `read@client-users` (readOnly) or \
-                     `readWrite@client-users`"
-                ),
-            "{roles}:\n{}",
-            text(&output)
+        assert_stderr_says(
+            &work.plan_fails(),
+            &[
+                "Unsupported Roles",
+                "roles =",
+                "Compose users have one role: `read@client-users` (readOnly) or \
+                 `readWrite@client-users`",
+            ],
         );
         assert!(compose_users(&service, "client-users").is_empty());
     }
-    let users_posts: Vec<_> = mutating_requests(&service)
+    let users_posts: Vec<_> = service
+        .mutating_requests()
         .into_iter()
         .filter(|(_, path)| path.contains("/users"))
         .collect();
@@ -610,91 +492,27 @@ fn compose_credential_refuses_roles_compose_lacks() {
 #[test]
 fn compose_unsupported_types_and_settings_fail_at_plan_naming_compose() {
     let service = LocalService::start_with_dialects(DELAY);
-    let types = [
-        (
-            r#"resource "dbaas_collection_index" "x" {
-  database_id = "client-x"
-  collection  = "orders"
-  keys        = [{ field = "email" }]
-}"#,
-            "dbaas_collection_index is not offered by the compose API",
-        ),
-        (
-            r#"resource "dbaas_ip_restriction" "x" {
-  database_id = "client-x"
-  cidr        = "198.51.100.0/24"
-}"#,
-            "dbaas_ip_restriction is not offered by the compose API",
-        ),
-        (
-            r#"ephemeral "dbaas_credential" "x" {
-  database_id = "client-x"
-  username    = "app"
-}
-
-resource "dbaas_credential" "copy" {
-  database_id         = "client-x"
-  username            = "copy"
-  password_wo         = ephemeral.dbaas_credential.x.password
-  password_wo_version = 1
-}"#,
-            "ephemeral dbaas_credential is not offered by the compose API",
-        ),
-        (
-            r#"data "dbaas_capabilities" "x" {}"#,
-            "data dbaas_capabilities, dbaas_plans is not offered by the compose API",
-        ),
-        (
-            r#"data "dbaas_plans" "x" {}"#,
-            "data dbaas_capabilities, dbaas_plans is not offered by the compose API",
-        ),
-        (
-            r#"data "dbaas_availability" "x" {
-  engine = "mongodb"
-}"#,
-            "data dbaas_availability is not offered by the compose API",
-        ),
-        (
-            r#"data "dbaas_projects" "x" {}"#,
-            "data dbaas_projects is not offered by the compose API",
-        ),
-    ];
-    let settings = [
-        ("engine", r#""mongodb""#),
-        ("version", r#""8.0""#),
-        ("plan", r#""essential""#),
-        ("region", r#""local:dbaas-local""#),
-        ("flavor", r#""db1-4""#),
-        ("node_count", "2"),
-        ("description", r#""free text""#),
-    ]
-    .map(|(attribute, value)| {
-        (
-            format!(
-                "resource \"dbaas_database\" \"x\" {{\n  name = \"client-x\"\n  {attribute} = \
-                 {value}\n}}"
-            ),
-            format!("{attribute} of dbaas_database is not supported by the compose API"),
-        )
-    });
-    let cases = types
-        .iter()
-        .map(|(body, message)| (body.to_string(), message.to_string()))
-        .chain(settings);
-    for (body, message) in cases {
-        let work = compose_workspace(&service);
-        work.write(&format!("{}\n{body}\n", service.compose_provider_block("")));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "{body}:\n{}", text(&output));
-        let flat = flat_stderr(&output);
-        assert!(
-            flat.contains(&message),
-            "expected `{message}`:\n{}",
-            text(&output)
-        );
-    }
-    let changes = mutating_requests(&service);
-    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
+    let types = type_refusals("compose", "\"client-x\"");
+    let settings = attribute_refusals(
+        "compose",
+        "dbaas_database",
+        "name = \"client-x\"",
+        &[
+            ("engine", r#""mongodb""#),
+            ("version", r#""8.0""#),
+            ("plan", r#""essential""#),
+            ("region", r#""local:dbaas-local""#),
+            ("flavor", r#""db1-4""#),
+            ("node_count", "2"),
+            ("description", r#""free text""#),
+        ],
+    );
+    assert_plans_refused(
+        &service,
+        Workspace::with_vendor_env,
+        &service.compose_provider_block(""),
+        types.into_iter().chain(settings),
+    );
     assert!(compose_databases(&service).is_empty());
 }
 
@@ -706,7 +524,7 @@ fn compose_data_sources_list_and_find_databases() {
     service.ready_database("client-acme");
     service.ready_database("client-globex");
     service.ready_database("internal-metrics");
-    let work = compose_workspace(&service);
+    let work = Workspace::with_vendor_env(&service);
     work.write(&format!(
         r#"{}
 data "dbaas_databases" "clients" {{
@@ -730,8 +548,7 @@ output "by_id" {{ value = data.dbaas_database.by_id }}
         service.compose_provider_block("")
     ));
     work.apply();
-    let output = work.ok(&["output", "-json"]);
-    let outputs: Json = serde_json::from_slice(&output.stdout).unwrap();
+    let outputs = work.outputs();
     let value = |name: &str| outputs[name]["value"].clone();
     assert_eq!(value("clients"), json!(["client-acme", "client-globex"]));
     assert_eq!(value("client_ids"), json!(["client-acme", "client-globex"]));
@@ -748,31 +565,19 @@ output "by_id" {{ value = data.dbaas_database.by_id }}
     );
     assert_eq!(value("by_id")["name"], "client-globex");
     assert!(
-        mutating_requests(&service)
+        service
+            .mutating_requests()
             .iter()
             .all(|(_, path)| path.starts_with("/v1/databases"))
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 }
 
 #[test]
 fn compose_example_applies_plans_nothing_and_destroys() {
     let service = LocalService::start_with_dialects(DELAY);
     wait_running(&service);
-    let example = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/compose/main.tf"),
-    )
-    .expect("examples/compose/main.tf");
-    let mut work = Workspace::new(&service);
-    std::fs::write(work.path().join("main.tf"), &example).unwrap();
-    work.env(
-        "COMPOSE_ENDPOINT",
-        &format!("{}/compose", service.base_url()),
-    );
-    work.env("COMPOSE_TOKEN", COMPOSE_TOKEN);
-    work.env("COMPOSE_ACCOUNT", COMPOSE_ACCOUNT);
-    work.env("COMPOSE_DEPLOYMENT", COMPOSE_DEPLOYMENT);
+    let mut work = Workspace::with_example(&service, "compose", Dialect::Compose);
     let (acme, globex) = ("Acme-Reporting-Pa55", "Globex-Reporting-Pa55");
     work.env(
         "TF_VAR_reporting_passwords",
@@ -780,11 +585,7 @@ fn compose_example_applies_plans_nothing_and_destroys() {
     );
 
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("6 added, 0 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["6 added, 0 changed, 0 destroyed"]);
     assert_eq!(
         compose_databases(&service),
         vec![
@@ -818,8 +619,7 @@ fn compose_example_applies_plans_nothing_and_destroys() {
             app["password"].as_str().unwrap()
         ));
     }
-    let outputs: Json =
-        serde_json::from_slice(&work.ok(&["output", "-json"]).stdout).expect("outputs");
+    let outputs = work.outputs();
     assert_eq!(
         outputs["client_databases"]["value"],
         json!(["client-acme", "client-globex"])
@@ -830,11 +630,10 @@ fn compose_example_applies_plans_nothing_and_destroys() {
             .is_some_and(|e| e.starts_with("mongodb://")),
         "{outputs}"
     );
-    let state_file = work.state_file();
-    assert!(!state_file.contains(acme) && !state_file.contains(globex));
+    work.assert_not_in_state(acme, "acme's reporting password");
+    work.assert_not_in_state(globex, "globex's reporting password");
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     work.destroy();
     assert!(compose_databases(&service).is_empty());

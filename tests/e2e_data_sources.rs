@@ -91,24 +91,15 @@ fn data_sources_the_api_lacks_fail_naming_it() {
         ),
         ("data \"dbaas_projects\" \"x\" {}", "data dbaas_projects"),
     ];
-    for (body, type_name) in cases {
-        let work = Workspace::new(&service);
-        work.write(&format!("provider \"dbaas\" {{}}\n\n{body}\n"));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "plan must fail for {body}");
-        let stderr = String::from_utf8_lossy(&output.stderr).replace('\n', " ");
-        let stderr = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            stderr.contains(&format!("{type_name} is not offered by the local API")),
-            "{}",
-            support::text(&output)
-        );
-    }
-    let requests: Vec<_> = service
-        .requests()
-        .into_iter()
-        .filter(|(_, path)| !path.starts_with("/v1/_admin"))
-        .collect();
+    support::assert_plans_refused(
+        &service,
+        Workspace::new,
+        "provider \"dbaas\" {}\n",
+        cases.map(|(body, type_name)| {
+            (body, format!("{type_name} is not offered by the local API"))
+        }),
+    );
+    let requests = service.provider_requests();
     assert!(
         requests.is_empty(),
         "no request may reach the service: {requests:?}"

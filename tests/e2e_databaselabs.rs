@@ -7,8 +7,13 @@ mod support;
 
 use std::time::Duration;
 
+use std::process::Output;
+
 use serde_json::{Value as Json, json};
-use support::{DATABASELABS_API_KEY, DATABASELABS_API_SECRET, LocalService, Workspace, text};
+use support::{
+    DATABASELABS_API_SECRET, Dialect, LocalService, Workspace, assert_hidden, assert_plans_refused,
+    assert_says, assert_stdout_says, attribute_refusals, eventually, text, type_refusals,
+};
 
 const DELAY: Duration = Duration::from_millis(300);
 
@@ -17,13 +22,6 @@ const HOST_SUFFIX: &str = ".db.databaselabs.local";
 
 /// The sizes `/api/plans` offers, smallest first.
 const SIZES: &str = "512mb, 1gb, 2gb, 4gb, 8gb, 16gb, 48gb, 64gb";
-
-/// A workspace whose Terraform gets the vendor secrets through their environment variables.
-fn workspace(service: &LocalService) -> Workspace {
-    let mut work = Workspace::new(service);
-    work.vendor_env();
-    work
-}
 
 /// One `dbaas_database` of `size` in `region`; `extra` goes inside the resource block.
 fn database(service: &LocalService, size: &str, region: &str, extra: &str) -> String {
@@ -42,23 +40,7 @@ resource "dbaas_database" "client" {{
 /// A call to the databaselabs dialect itself, authenticated as the provider is: status and
 /// JSON body (null when there is none).
 fn dialect(service: &LocalService, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
-    let url = format!("{}/databaselabs{path}", service.base_url());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mut request = reqwest::Client::new()
-            .request(method.parse().unwrap(), &url)
-            .basic_auth(DATABASELABS_API_KEY, Some(DATABASELABS_API_SECRET));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request to the dialect");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
-    })
+    service.dialect_call(Dialect::Databaselabs, method, path, body)
 }
 
 /// The hostnames `GET /api/databases` lists.
@@ -72,86 +54,21 @@ fn dialect_hostnames(service: &LocalService) -> Vec<String> {
         .collect()
 }
 
-/// The database as the native API shows it, by its store name (the hostname's first label).
-fn native_database(service: &LocalService, name: &str) -> Json {
-    service
-        .databases()
-        .into_iter()
-        .find(|db| db["name"] == name)
-        .unwrap_or_else(|| panic!("the store has no database {name}"))
-}
-
 /// Whether `password` is the superuser's (`postgres`) password of the store database `name`.
 fn superuser_password_works(service: &LocalService, name: &str, password: &str) -> bool {
-    let id = native_database(service, name)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (status, body) = service.call(
-        "POST",
-        &format!("/v1/databases/{id}/credentials/postgres/verify"),
-        Some(json!({ "password": password })),
-    );
-    assert_eq!(status, 200, "{body}");
-    body["valid"] == true
+    service.password_works(&service.database_id(name), "postgres", password)
 }
 
 /// Requests other than reads that reached the databaselabs dialect.
 fn dialect_changes(service: &LocalService) -> Vec<(String, String)> {
-    service
-        .requests()
-        .into_iter()
-        .filter(|(method, path)| method != "GET" && path.starts_with("/databaselabs"))
-        .collect()
-}
-
-/// Requests other than reads that reached the service at all (admin calls aside).
-fn any_changes(service: &LocalService) -> Vec<(String, String)> {
-    service
-        .requests()
-        .into_iter()
-        .filter(|(method, path)| method != "GET" && !path.starts_with("/v1/_admin"))
-        .collect()
-}
-
-/// Stdout and stderr with Terraform's line wrapping undone.
-fn flat(output: &std::process::Output) -> String {
-    text(output)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    service.mutating_requests_to(Dialect::Databaselabs)
 }
 
 /// Fails the test, without printing it, when `secret` appears in any output.
-fn assert_not_shown(outputs: &[std::process::Output], secret: &str) {
-    for (i, output) in outputs.iter().enumerate() {
-        assert!(
-            !text(output).contains(secret),
-            "output #{i} shows the superuser password"
-        );
+fn assert_not_shown(outputs: &[Output], secret: &str) {
+    for output in outputs {
+        assert_hidden(output, secret, "the superuser password");
     }
-}
-
-/// The `sensitive_values` of a resource in `terraform show -json`.
-fn sensitive_values(work: &Workspace, address: &str) -> Json {
-    let state = work.show();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["address"] == address)
-        .map(|r| r["sensitive_values"].clone())
-        .unwrap_or_else(|| panic!("{address} is not in the state"))
-}
-
-/// Addresses of the resources in the state.
-fn addresses(work: &Workspace) -> Vec<String> {
-    work.show()["values"]["root_module"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| r["address"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// Checks a database in state against what the dialect serves for it; returns its hostname.
@@ -178,7 +95,7 @@ fn assert_served(service: &LocalService, state: &Json, size: &str, region: &str)
     assert_eq!(served["hostsize"], size, "{served}");
     assert_eq!(served["region"], region, "{served}");
     assert_eq!(served["status"], "ready", "{served}");
-    let stored = native_database(service, name);
+    let stored = service.database_named(name);
     assert_eq!(stored["engine"], "postgresql", "{stored}");
     assert_eq!(
         stored["description"],
@@ -190,18 +107,11 @@ fn assert_served(service: &LocalService, state: &Json, size: &str, region: &str)
 
 #[test]
 fn databaselabs_database_lifecycle_replace_import_destroy() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     let mut outputs = Vec::new();
 
     work.write(&database(&service, "512mb", "ams3", ""));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    assert!(
-        flat(&plan).contains("superuser_password = (sensitive value)"),
-        "{}",
-        text(&plan)
-    );
+    let plan = work.assert_plan_changes(&["superuser_password = (sensitive value)"]);
     outputs.push(plan);
     outputs.push(work.apply());
 
@@ -214,7 +124,7 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
         .to_string();
     assert!(password.len() >= 12, "a generated password");
     assert_eq!(
-        sensitive_values(&work, "dbaas_database.client")["superuser_password"],
+        work.state_entry("dbaas_database.client")["sensitive_values"]["superuser_password"],
         true
     );
     assert!(
@@ -224,9 +134,7 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
     assert_eq!(dialect_hostnames(&service), vec![first.clone()]);
 
     // A no-op plan, and a refresh: the password (which the API never shows again) stays.
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&plan));
-    outputs.push(plan);
+    outputs.push(work.assert_plan_empty());
     outputs.push(work.ok(&[
         "apply",
         "-refresh-only",
@@ -248,20 +156,10 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
         "ams3",
         "timeouts {\n    create = \"20m\"\n  }",
     ));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    assert!(
-        flat(&plan).contains("will be updated in-place"),
-        "{}",
-        text(&plan)
-    );
+    let plan = work.assert_plan_changes(&["will be updated in-place"]);
     outputs.push(plan);
     let applied = work.apply();
-    assert!(
-        flat(&applied).contains("0 added, 1 changed, 0 destroyed"),
-        "{}",
-        text(&applied)
-    );
+    assert_stdout_says(&applied, &["0 added, 1 changed, 0 destroyed"]);
     outputs.push(applied);
     let updated = work.resource("dbaas_database.client");
     assert_eq!(updated["id"], first.as_str());
@@ -271,22 +169,13 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
 
     // A size change replaces the server: new hostname, new password.
     work.write(&database(&service, "1gb", "ams3", ""));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    let shown = flat(&plan);
-    assert!(
-        shown.contains("must be replaced")
-            && shown.contains("plan = \"512mb\" -> \"1gb\" # forces replacement"),
-        "{}",
-        text(&plan)
-    );
+    let plan = work.assert_plan_changes(&[
+        "must be replaced",
+        "plan = \"512mb\" -> \"1gb\" # forces replacement",
+    ]);
     outputs.push(plan);
     let applied = work.apply();
-    assert!(
-        flat(&applied).contains("1 added, 0 changed, 1 destroyed"),
-        "{}",
-        text(&applied)
-    );
+    assert_stdout_says(&applied, &["1 added, 0 changed, 1 destroyed"]);
     outputs.push(applied);
     let resized = work.resource("dbaas_database.client");
     let second = assert_served(&service, &resized, "1gb", "ams3");
@@ -303,19 +192,11 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
         resized["name"].as_str().unwrap(),
         &second_password
     ));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&plan));
-    outputs.push(plan);
+    outputs.push(work.assert_plan_empty());
 
     // So does a region change.
     work.write(&database(&service, "1gb", "fra1", ""));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    assert!(
-        flat(&plan).contains("region = \"ams3\" -> \"fra1\" # forces replacement"),
-        "{}",
-        text(&plan)
-    );
+    let plan = work.assert_plan_changes(&["region = \"ams3\" -> \"fra1\" # forces replacement"]);
     outputs.push(plan);
     outputs.push(work.apply());
     let moved = work.resource("dbaas_database.client");
@@ -325,36 +206,28 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
     let third_password = moved["superuser_password"].as_str().unwrap().to_string();
 
     // Import by hostname: the password cannot be read back, so it is null; the plan is empty.
-    work.ok(&["state", "rm", "-no-color", "dbaas_database.client"]);
-    assert!(addresses(&work).is_empty());
+    work.state_rm("dbaas_database.client");
+    assert!(work.addresses().is_empty());
     assert_eq!(dialect_hostnames(&service), vec![third.clone()]);
-    outputs.push(work.ok(&["import", "-no-color", "dbaas_database.client", &third]));
+    outputs.push(work.import("dbaas_database.client", &third));
     let imported = work.resource("dbaas_database.client");
     assert_served(&service, &imported, "1gb", "fra1");
     assert_eq!(imported["superuser_password"], Json::Null);
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&plan));
-    outputs.push(plan);
+    outputs.push(work.assert_plan_empty());
 
     // The same through an `import` block.
-    work.ok(&["state", "rm", "-no-color", "dbaas_database.client"]);
+    work.state_rm("dbaas_database.client");
     work.write(&format!(
         "{}\nimport {{\n  to = dbaas_database.client\n  id = \"{third}\"\n}}\n",
         database(&service, "1gb", "fra1", "")
     ));
     let applied = work.apply();
-    assert!(
-        flat(&applied).contains("1 imported, 0 added, 0 changed, 0 destroyed"),
-        "{}",
-        text(&applied)
-    );
+    assert_stdout_says(&applied, &["1 imported, 0 added, 0 changed, 0 destroyed"]);
     outputs.push(applied);
     let imported = work.resource("dbaas_database.client");
     assert_eq!(imported["id"], third.as_str());
     assert_eq!(imported["superuser_password"], Json::Null);
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&plan));
-    outputs.push(plan);
+    outputs.push(work.assert_plan_empty());
 
     outputs.push(work.destroy());
     let (status, _) = dialect(&service, "GET", &format!("/api/databases/{third}"), None);
@@ -370,7 +243,7 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
 #[test]
 fn databaselabs_database_waits_through_ordered_and_building() {
     let service = LocalService::start_with_dialects(Duration::from_millis(2000));
-    let work = workspace(&service);
+    let work = Workspace::with_vendor_env(&service);
     work.write(&database(&service, "512mb", "nyc3", ""));
     let mut apply = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     // What the dialect says while Terraform applies, each change of status once.
@@ -423,22 +296,17 @@ fn databaselabs_data_sources_read_plans_and_servers() {
     }
     // A MongoDB database made through the native API: databaselabs does not show it.
     service.ready_database("client-mongo");
-    for _ in 0..200 {
+    eventually("both servers are ready", || {
         let (_, list) = dialect(&service, "GET", "/api/databases", None);
-        if list
-            .as_array()
+        list.as_array()
             .unwrap()
             .iter()
             .all(|db| db["status"] == "ready")
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
     let label = |hostname: &str| hostname.strip_suffix(HOST_SUFFIX).unwrap().to_string();
     let (small, large) = (label(&hostnames[0]), label(&hostnames[1]));
 
-    let work = workspace(&service);
+    let work = Workspace::with_vendor_env(&service);
     work.write(&format!(
         r#"{}
 data "dbaas_plans" "all" {{}}
@@ -470,8 +338,7 @@ output "by_name_id" {{ value = data.dbaas_database.by_name.id }}
         large_host = hostnames[1],
     ));
     work.apply();
-    let output = work.ok(&["output", "-json"]);
-    let outputs: Json = serde_json::from_slice(&output.stdout).unwrap();
+    let outputs = work.outputs();
     let value = |name: &str| outputs[name]["value"].clone();
     let sizes: Vec<&str> = SIZES.split(", ").collect();
     assert_eq!(value("plans"), json!(sizes));
@@ -498,8 +365,7 @@ output "by_name_id" {{ value = data.dbaas_database.by_name.id }}
     assert_eq!(by_id["node_count"], Json::Null);
     assert_eq!(value("by_name_id"), hostnames[0].as_str());
 
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&plan));
+    work.assert_plan_empty();
     // Reading changed nothing: the only changes are the test's own two creates.
     let changes = dialect_changes(&service);
     assert_eq!(
@@ -517,115 +383,52 @@ output "by_name_id" {{ value = data.dbaas_database.by_name.id }}
 #[test]
 fn databaselabs_unsupported_types_fail_at_plan_naming_the_api() {
     let service = LocalService::start_with_dialects(DELAY);
-    let db = "vivid-answer-395.db.databaselabs.local";
-    let cases = [
-        (
-            format!(
-                "resource \"dbaas_credential\" \"x\" {{\n  database_id = \"{db}\"\n  username    = \"app\"\n}}"
-            ),
-            "dbaas_credential is not offered by the databaselabs API",
-        ),
-        (
-            format!(
-                "resource \"dbaas_collection_index\" \"x\" {{\n  database_id = \"{db}\"\n  collection  = \"orders\"\n  keys        = [{{ field = \"email\" }}]\n}}"
-            ),
-            "dbaas_collection_index is not offered by the databaselabs API",
-        ),
-        (
-            format!(
-                "resource \"dbaas_ip_restriction\" \"x\" {{\n  database_id = \"{db}\"\n  cidr        = \"198.51.100.0/24\"\n}}"
-            ),
-            "dbaas_ip_restriction is not offered by the databaselabs API",
-        ),
-        (
-            format!(
-                "ephemeral \"dbaas_credential\" \"x\" {{\n  database_id = \"{db}\"\n  username    = \"app\"\n}}\n\nlocals {{\n  password = ephemeral.dbaas_credential.x.password\n}}"
-            ),
-            "ephemeral dbaas_credential is not offered by the databaselabs API",
-        ),
-        (
-            "data \"dbaas_availability\" \"x\" {}".to_string(),
-            "data dbaas_availability is not offered by the databaselabs API",
-        ),
-        (
-            "data \"dbaas_projects\" \"x\" {}".to_string(),
-            "data dbaas_projects is not offered by the databaselabs API",
-        ),
-    ];
-    for (body, message) in cases {
-        let work = workspace(&service);
-        work.write(&format!(
-            "{}\n{body}\n",
-            service.databaselabs_provider_block("")
-        ));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "{body}\n{}", text(&output));
-        assert!(
-            flat(&output).contains(message),
-            "expected `{message}`:\n{}",
-            text(&output)
-        );
-    }
-    let changes = any_changes(&service);
-    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
+    let cases = type_refusals("databaselabs", "\"vivid-answer-395.db.databaselabs.local\"");
+    assert_plans_refused(
+        &service,
+        Workspace::with_vendor_env,
+        &service.databaselabs_provider_block(""),
+        cases,
+    );
     assert!(dialect_hostnames(&service).is_empty());
 }
 
 #[test]
 fn databaselabs_database_settings_refused_at_plan() {
     let service = LocalService::start_with_dialects(DELAY);
-    let cases = [
+    let offered = [
         (
-            "plan = \"3gb\"\n  region = \"nyc3\"",
+            "resource \"dbaas_database\" \"client\" {\n  plan = \"3gb\"\n  region = \"nyc3\"\n}"
+                .to_string(),
             format!("plan = \"3gb\" is not offered by the databaselabs API. Allowed: {SIZES}."),
         ),
         (
-            "plan = \"512mb\"\n  region = \"mars1\"",
+            "resource \"dbaas_database\" \"client\" {\n  plan = \"512mb\"\n  region = \"mars1\"\n}"
+                .to_string(),
             "region = \"mars1\" is not offered by the databaselabs API. Allowed: ams2, ams3, \
              fra1, lon1, nyc2, nyc3, sfo1, sgp1."
                 .to_string(),
         ),
-        (
-            "name = \"x\"\n  plan = \"512mb\"",
-            "name of dbaas_database is not supported by the databaselabs API".to_string(),
-        ),
-        (
-            "plan = \"512mb\"\n  engine = \"postgresql\"",
-            "engine of dbaas_database is not supported by the databaselabs API".to_string(),
-        ),
-        (
-            "plan = \"512mb\"\n  version = \"17\"",
-            "version of dbaas_database is not supported by the databaselabs API".to_string(),
-        ),
-        (
-            "plan = \"512mb\"\n  flavor = \"db1-4\"",
-            "flavor of dbaas_database is not supported by the databaselabs API".to_string(),
-        ),
-        (
-            "plan = \"512mb\"\n  node_count = 1",
-            "node_count of dbaas_database is not supported by the databaselabs API".to_string(),
-        ),
-        (
-            "plan = \"512mb\"\n  description = \"client acme\"",
-            "description of dbaas_database is not supported by the databaselabs API".to_string(),
-        ),
     ];
-    for (settings, message) in cases {
-        let work = workspace(&service);
-        work.write(&format!(
-            "{}\nresource \"dbaas_database\" \"client\" {{\n  {settings}\n}}\n",
-            service.databaselabs_provider_block("")
-        ));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "{settings}\n{}", text(&output));
-        assert!(
-            flat(&output).contains(&message),
-            "expected `{message}`:\n{}",
-            text(&output)
-        );
-    }
-    let changes = any_changes(&service);
-    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
+    let unsupported = attribute_refusals(
+        "databaselabs",
+        "dbaas_database",
+        "plan = \"512mb\"",
+        &[
+            ("name", r#""x""#),
+            ("engine", r#""postgresql""#),
+            ("version", r#""17""#),
+            ("flavor", r#""db1-4""#),
+            ("node_count", "1"),
+            ("description", r#""client acme""#),
+        ],
+    );
+    assert_plans_refused(
+        &service,
+        Workspace::with_vendor_env,
+        &service.databaselabs_provider_block(""),
+        offered.into_iter().chain(unsupported),
+    );
     assert!(dialect_hostnames(&service).is_empty());
 }
 
@@ -636,25 +439,21 @@ fn databaselabs_wrong_secret_fails_at_configure() {
     let wrong = "not-the-databaselabs-secret-42";
     work.env("DATABASELABS_API_SECRET", wrong);
     work.write(&database(&service, "512mb", "nyc3", ""));
-    let output = work.run(&["plan", "-input=false", "-no-color"]);
-    assert!(!output.status.success());
-    let shown = flat(&output);
-    assert!(
-        shown.contains("Cannot Configure the dbaas Provider")
-            && shown.contains("databaselabs")
-            && shown.contains("the API key or API secret is invalid"),
-        "{}",
-        text(&output)
+    let output = work.plan_fails();
+    assert_says(
+        &output,
+        &[
+            "Cannot Configure the dbaas Provider",
+            "databaselabs",
+            "the API key or API secret is invalid",
+        ],
     );
-    assert!(!text(&output).contains(wrong), "the wrong secret is shown");
-    assert!(
-        !text(&output).contains(DATABASELABS_API_SECRET),
-        "the secret is shown"
-    );
+    assert_hidden(&output, wrong, "the wrong secret");
+    assert_hidden(&output, DATABASELABS_API_SECRET, "the secret");
     let reached: Vec<_> = service
         .requests()
         .into_iter()
-        .filter(|(_, path)| path.starts_with("/databaselabs"))
+        .filter(|(_, path)| path.starts_with(Dialect::Databaselabs.prefix()))
         .collect();
     assert!(!reached.is_empty(), "the credentials were checked");
     assert!(
@@ -669,7 +468,7 @@ fn databaselabs_wrong_secret_fails_at_configure() {
 fn databaselabs_declined_payment_fails_apply_and_leaves_nothing_in_state() {
     // $30 a month covers one 512mb server ($20), not two.
     let service = LocalService::start_with_databaselabs_credit_limit(DELAY, 30);
-    let work = workspace(&service);
+    let work = Workspace::with_vendor_env(&service);
     let first = database(&service, "512mb", "nyc3", "");
     work.write(&first);
     work.apply();
@@ -681,25 +480,17 @@ fn databaselabs_declined_payment_fails_apply_and_leaves_nothing_in_state() {
     work.write(&format!(
         "{first}\nresource \"dbaas_database\" \"second\" {{\n  plan = \"512mb\"\n}}\n"
     ));
-    let output = work.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert!(!output.status.success(), "{}", text(&output));
-    let shown = flat(&output);
-    assert!(
-        shown.contains("Error Creating Database")
-            && shown.contains("databaselabs could not bill the account's default credit card")
-            && shown.contains("over the card's $30/month"),
-        "{}",
-        text(&output)
+    assert_says(
+        &work.apply_fails(),
+        &[
+            "Error Creating Database",
+            "databaselabs could not bill the account's default credit card",
+            "over the card's $30/month",
+        ],
     );
-    assert_eq!(addresses(&work), vec!["dbaas_database.client"]);
+    assert_eq!(work.addresses(), vec!["dbaas_database.client"]);
     assert_eq!(dialect_hostnames(&service), vec![paid]);
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    assert!(
-        flat(&plan).contains("1 to add, 0 to change, 0 to destroy"),
-        "{}",
-        text(&plan)
-    );
+    work.assert_plan_changes(&["1 to add, 0 to change, 0 to destroy"]);
 
     work.write(&first);
     work.destroy();
@@ -709,19 +500,11 @@ fn databaselabs_declined_payment_fails_apply_and_leaves_nothing_in_state() {
 #[test]
 fn databaselabs_example_applies_and_destroys() {
     let service = LocalService::start_with_dialects(DELAY);
-    let mut work = Workspace::new(&service);
-    let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/databaselabs/main.tf");
-    std::fs::copy(&example, work.path().join("main.tf")).expect("copy the example");
-    let endpoint = format!("{}/databaselabs", service.base_url());
-    work.env("DATABASELABS_ENDPOINT", &endpoint);
-    work.env("DATABASELABS_API_KEY", DATABASELABS_API_KEY);
-    work.env("DATABASELABS_API_SECRET", DATABASELABS_API_SECRET);
+    let mut work = Workspace::with_example(&service, "databaselabs", Dialect::Databaselabs);
     work.env("TF_VAR_poll_interval", "100ms");
 
     let applied = work.apply();
-    let output = work.ok(&["output", "-json"]);
-    let outputs: Json = serde_json::from_slice(&output.stdout).unwrap();
+    let outputs = work.outputs();
     let value = |name: &str| outputs[name]["value"].clone();
     let sizes: Vec<&str> = SIZES.split(", ").collect();
     assert_eq!(value("offered_sizes"), json!(sizes));
@@ -748,8 +531,7 @@ fn databaselabs_example_applies_and_destroys() {
     assert_eq!(outputs["superuser_passwords"]["sensitive"], true);
     assert_eq!(dialect_hostnames(&service).len(), 2);
 
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&plan));
+    work.assert_plan_empty();
     work.destroy();
     assert!(dialect_hostnames(&service).is_empty());
     assert!(service.databases().is_empty());

@@ -6,48 +6,26 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
-use support::{GLOBO_PASSWORD, GLOBO_USERNAME, LocalService, Workspace, text};
+use support::{
+    Dialect, GLOBO_PASSWORD, LocalService, Workspace, assert_hidden, assert_imported_as_created,
+    assert_plans_refused, assert_says, assert_stderr_says, assert_stdout_says, attribute_refusals,
+    eventually, flat, text, type_refusals,
+};
 
 const DELAY: Duration = Duration::from_millis(200);
 
-/// A workspace that passes `GLOBO_PASSWORD` (and the other vendors' secrets) through the
-/// environment, as CI would.
-fn globo_workspace(service: &LocalService) -> Workspace {
-    let mut work = Workspace::new(service);
-    work.vendor_env();
-    work
-}
-
 /// One call to the globo dialect with its Basic credentials: status and JSON body (null when
 /// there is none). How the tests see what globo really stored.
-fn dialect(service: &LocalService, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
-    let url = format!("{}/globo{path}", service.base_url());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mut request = reqwest::Client::new()
-            .request(method.parse().unwrap(), &url)
-            .basic_auth(GLOBO_USERNAME, Some(GLOBO_PASSWORD));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request to the globo dialect");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
-    })
+fn globo(service: &LocalService, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
+    service.dialect_call(Dialect::Globo, method, path, body)
 }
 
 /// The globo database with id `id`, or `None` when globo answers 404.
 fn dialect_database(service: &LocalService, id: &str) -> Option<Json> {
-    let (status, body) = dialect(service, "GET", &format!("/api/database/{id}/"), None);
+    let (status, body) = globo(service, "GET", &format!("/api/database/{id}/"), None);
     match status {
         200 => Some(body),
         404 => None,
@@ -57,7 +35,7 @@ fn dialect_database(service: &LocalService, id: &str) -> Option<Json> {
 
 /// Every database globo lists (quarantined ones included).
 fn dialect_databases(service: &LocalService) -> Vec<Json> {
-    let (status, body) = dialect(service, "GET", "/api/database/?page_size=100", None);
+    let (status, body) = globo(service, "GET", "/api/database/?page_size=100", None);
     assert_eq!(status, 200, "{body}");
     body["database"].as_array().cloned().unwrap_or_default()
 }
@@ -69,16 +47,24 @@ fn dialect_database_names(service: &LocalService) -> Vec<String> {
         .collect()
 }
 
-/// The users globo lists on database `id`, sorted (its list shows no passwords).
-fn dialect_users(service: &LocalService, id: &str) -> Vec<String> {
-    let (status, body) = dialect(service, "GET", "/api/credential/?page_size=100", None);
+/// The credentials globo lists on database `id` (its list shows no passwords).
+fn dialect_credentials(service: &LocalService, id: &str) -> Vec<Json> {
+    let (status, body) = globo(service, "GET", "/api/credential/?page_size=100", None);
     assert_eq!(status, 200, "{body}");
     let link = format!("/api/database/{id}/");
-    let mut users = body["credential"]
+    body["credential"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|c| c["database"].as_str().is_some_and(|d| d.ends_with(&link)))
+        .cloned()
+        .collect()
+}
+
+/// The users globo lists on database `id`, sorted.
+fn dialect_users(service: &LocalService, id: &str) -> Vec<String> {
+    let mut users = dialect_credentials(service, id)
+        .iter()
         .map(|c| c["user"].as_str().unwrap().to_string())
         .collect::<Vec<_>>();
     users.sort();
@@ -87,17 +73,12 @@ fn dialect_users(service: &LocalService, id: &str) -> Vec<String> {
 
 /// The password globo shows for `user` of database `id` (its detail view shows it).
 fn dialect_password(service: &LocalService, id: &str, user: &str) -> String {
-    let (status, body) = dialect(service, "GET", "/api/credential/?page_size=100", None);
-    assert_eq!(status, 200, "{body}");
-    let link = format!("/api/database/{id}/");
-    let credential = body["credential"]
-        .as_array()
+    let credential = dialect_credentials(service, id)
         .into_iter()
-        .flatten()
-        .find(|c| c["user"] == user && c["database"].as_str().is_some_and(|d| d.ends_with(&link)))
-        .unwrap_or_else(|| panic!("globo has no user {user} on database {id}: {body}"));
+        .find(|c| c["user"] == user)
+        .unwrap_or_else(|| panic!("globo has no user {user} on database {id}"));
     let number = credential["id"].to_string();
-    let (status, detail) = dialect(service, "GET", &format!("/api/credential/{number}/"), None);
+    let (status, detail) = globo(service, "GET", &format!("/api/credential/{number}/"), None);
     assert_eq!(status, 200, "GET credential {number}");
     detail["password"]
         .as_str()
@@ -106,66 +87,18 @@ fn dialect_password(service: &LocalService, id: &str, user: &str) -> String {
 }
 
 /// Whether the store, under the dialect, accepts `password` for `user` of globo database `id`
-/// (the native API's check; the store id is `db-` and the globo id in 12 hex digits).
+/// (the store id is `db-` and the globo id in 12 hex digits).
 fn password_works(service: &LocalService, id: &str, user: &str, password: &str) -> bool {
     let number: u64 = id.parse().expect("globo ids are numbers");
-    let (status, body) = service.call(
-        "POST",
-        &format!("/v1/databases/db-{number:012x}/credentials/{user}/verify"),
-        Some(json!({ "password": password })),
-    );
-    assert_eq!(status, 200, "verify {user}: {body}");
-    body["valid"] == true
+    service.password_works(&format!("db-{number:012x}"), user, password)
 }
 
 /// Waits until the store under the dialect has no database left: a purged database vanishes
 /// from globo at once, while the store finishes deleting it in the background.
 fn assert_store_empties(service: &LocalService) {
-    for _ in 0..600 {
-        if service.databases().is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the store still has {:?}", service.databases());
-}
-
-/// Requests that could change something (anything but GET and HEAD), the test harness's own
-/// admin calls left out.
-fn mutating_requests(service: &LocalService) -> Vec<(String, String)> {
-    service
-        .requests()
-        .into_iter()
-        .filter(|(method, path)| {
-            method != "GET" && method != "HEAD" && !path.starts_with("/v1/_admin")
-        })
-        .collect()
-}
-
-/// Every request the provider sent (the harness's admin calls left out).
-fn provider_requests(service: &LocalService) -> Vec<(String, String)> {
-    service
-        .requests()
-        .into_iter()
-        .filter(|(_, path)| !path.starts_with("/v1/_admin"))
-        .collect()
-}
-
-/// Stdout and stderr with Terraform's line wrapping undone.
-fn flat(output: &Output) -> String {
-    text(output)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Fails when `secret` shows in a command's output; the message never prints the secret.
-fn assert_hidden(output: &Output, secret: &str, what: &str) {
-    assert!(!secret.is_empty(), "{what}: nothing to look for");
-    assert!(
-        !text(output).contains(secret),
-        "{what} appeared in Terraform's output"
-    );
+    eventually("the store has no database left", || {
+        service.databases().is_empty()
+    });
 }
 
 fn database(service: &LocalService, name: &str, plan: &str, region: &str, extra: &str) -> String {
@@ -184,16 +117,10 @@ resource "dbaas_database" "client" {{
 
 #[test]
 fn globo_database_lifecycle_replace_import_purge() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = globo_workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
+    let acme = |plan, region, extra| database(&service, "client_acme", plan, region, extra);
 
-    work.write(&database(
-        &service,
-        "client_acme",
-        "essential",
-        "eu-west-1",
-        "",
-    ));
+    work.write(&acme("essential", "eu-west-1", ""));
     let output = work.apply();
     assert_hidden(&output, GLOBO_PASSWORD, "GLOBO_PASSWORD");
     let created = work.resource("dbaas_database.client");
@@ -230,78 +157,49 @@ fn globo_database_lifecycle_replace_import_purge() {
     assert_eq!(stored["endpoint"].as_str(), Some(endpoint));
     assert_eq!(dialect_users(&service, &first_id), vec!["u_client_acme"]);
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // A plan or region change replaces the database, which keeps its name: globo would only
     // quarantine the old one, so the plan refuses it while purge_on_destroy is unset.
-    let before = mutating_requests(&service).len();
+    let before = service.mutating_requests().len();
     for (plan, region, attribute) in [
         ("business", "eu-west-1", r#"plan   = "business""#),
         ("essential", "eu-central-1", r#"region = "eu-central-1""#),
     ] {
-        work.write(&database(&service, "client_acme", plan, region, ""));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "{}", text(&output));
-        let flat = flat(&output);
-        assert!(
-            flat.contains("Replacement Blocked By Quarantine")
-                && flat.contains("the globo API only quarantines")
-                && flat.contains("purge_on_destroy = true")
-                && String::from_utf8_lossy(&output.stderr).contains(attribute),
-            "{}",
-            text(&output)
+        work.write(&acme(plan, region, ""));
+        let output = work.plan_fails();
+        assert_says(
+            &output,
+            &[
+                "Replacement Blocked By Quarantine",
+                "the globo API only quarantines",
+                "purge_on_destroy = true",
+            ],
         );
+        assert_stderr_says(&output, &[attribute]);
     }
-    assert_eq!(mutating_requests(&service).len(), before);
+    assert_eq!(service.mutating_requests().len(), before);
 
     // In place: purge_on_destroy is the provider's own setting; applying it alone sends nothing.
     let purge = "purge_on_destroy = true";
-    work.write(&database(
-        &service,
-        "client_acme",
-        "essential",
-        "eu-west-1",
-        purge,
-    ));
+    work.write(&acme("essential", "eu-west-1", purge));
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("0 added, 1 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["0 added, 1 changed, 0 destroyed"]);
     assert_eq!(
-        mutating_requests(&service).len(),
+        service.mutating_requests().len(),
         before,
         "nothing changed at globo"
     );
     let updated = work.resource("dbaas_database.client");
     assert_eq!(updated["id"], first_id.as_str());
     assert_eq!(updated["purge_on_destroy"], true);
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Now a plan change replaces: the old database is purged, the new one is on plan 2.
-    work.write(&database(
-        &service,
-        "client_acme",
-        "business",
-        "eu-west-1",
-        purge,
-    ));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("must be replaced"),
-        "{}",
-        text(&output)
-    );
+    work.write(&acme("business", "eu-west-1", purge));
+    work.assert_plan_changes(&["must be replaced"]);
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("1 added, 0 changed, 1 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["1 added, 0 changed, 1 destroyed"]);
     let replaced = work.resource("dbaas_database.client");
     let second_id = replaced["id"].as_str().unwrap().to_string();
     assert_ne!(second_id, first_id);
@@ -316,13 +214,7 @@ fn globo_database_lifecycle_replace_import_purge() {
     assert_eq!(dialect_database_names(&service), vec!["client_acme"]);
 
     // And a region change replaces it again, into environment 2.
-    work.write(&database(
-        &service,
-        "client_acme",
-        "business",
-        "eu-central-1",
-        purge,
-    ));
+    work.write(&acme("business", "eu-central-1", purge));
     work.apply();
     let moved = work.resource("dbaas_database.client");
     let third_id = moved["id"].as_str().unwrap().to_string();
@@ -336,36 +228,25 @@ fn globo_database_lifecycle_replace_import_purge() {
             .unwrap()
             .ends_with("/api/environment/2/")
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Out of the state and back with `terraform import`. purge_on_destroy lives only in
     // Terraform (globo has no such field), so the import cannot know it: the plan after the
     // import shows exactly that one in-place change, which sends nothing to globo.
-    work.ok(&["state", "rm", "-no-color", "dbaas_database.client"]);
+    work.state_rm("dbaas_database.client");
     assert!(work.show()["values"].is_null(), "the state is empty");
-    work.ok(&["import", "-no-color", "dbaas_database.client", &third_id]);
+    work.import("dbaas_database.client", &third_id);
     let imported = work.resource("dbaas_database.client");
-    for attribute in [
-        "id", "name", "engine", "plan", "region", "status", "endpoint",
-    ] {
-        assert_eq!(imported[attribute], moved[attribute], "{attribute}");
-    }
+    assert_imported_as_created(&imported, &moved, &["purge_on_destroy"]);
     assert_eq!(imported["purge_on_destroy"], Json::Null);
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("+ purge_on_destroy = true")
-            && stdout.contains("0 to add, 1 to change, 0 to destroy"),
-        "{}",
-        text(&output)
-    );
-    let before = mutating_requests(&service).len();
+    work.assert_plan_changes(&[
+        "+ purge_on_destroy = true",
+        "0 to add, 1 to change, 0 to destroy",
+    ]);
+    let before = service.mutating_requests().len();
     work.apply();
-    assert_eq!(mutating_requests(&service).len(), before);
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    assert_eq!(service.mutating_requests().len(), before);
+    work.assert_plan_empty();
 
     // purge_on_destroy = true: destroy removes it for good, with no quarantine warning.
     let output = work.destroy();
@@ -382,8 +263,7 @@ fn globo_database_lifecycle_replace_import_purge() {
 
 #[test]
 fn globo_database_destroy_by_default_quarantines() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = globo_workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     work.write(&database(
         &service,
         "client_quarantine",
@@ -406,14 +286,13 @@ fn globo_database_destroy_by_default_quarantines() {
 
     // (The destroy plan's "Destroy Will Quarantine" warning: see
     // globo_destroy_plan_warns_of_quarantine.)
-    let output = work.destroy();
-    let flat_destroy = flat(&output);
-    assert!(
-        flat_destroy.contains("Database Quarantined, Not Removed")
-            && flat_destroy.contains("The globo API quarantined database \"client_quarantine\"")
-            && flat_destroy.contains("1 destroyed"),
-        "{}",
-        text(&output)
+    assert_says(
+        &work.destroy(),
+        &[
+            "Database Quarantined, Not Removed",
+            "The globo API quarantined database \"client_quarantine\"",
+            "1 destroyed",
+        ],
     );
     assert!(work.show()["values"].is_null(), "the state is empty");
 
@@ -434,14 +313,12 @@ fn globo_database_destroy_by_default_quarantines() {
     );
 
     // Its name stays taken: creating it again fails with globo's own message.
-    let output = work.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert!(!output.status.success(), "{}", text(&output));
-    let flat_apply = flat(&output);
-    assert!(
-        flat_apply.contains("Error Creating Database")
-            && flat_apply.contains("a database named client_quarantine already exists"),
-        "{}",
-        text(&output)
+    assert_says(
+        &work.apply_fails(),
+        &[
+            "Error Creating Database",
+            "a database named client_quarantine already exists",
+        ],
     );
     assert_eq!(dialect_databases(&service).len(), 1);
 }
@@ -450,8 +327,7 @@ fn globo_database_destroy_by_default_quarantines() {
 /// quarantine is announced before anything happens.
 #[test]
 fn globo_destroy_plan_warns_of_quarantine() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = globo_workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     work.write(&database(
         &service,
         "client_warned",
@@ -464,15 +340,13 @@ fn globo_destroy_plan_warns_of_quarantine() {
         &["plan", "-destroy", "-input=false", "-no-color"][..],
         &["destroy", "-auto-approve", "-input=false", "-no-color"][..],
     ] {
-        let output = work.ok(args);
-        let flat = flat(&output);
-        assert!(
-            flat.contains("Destroy Will Quarantine the Database")
-                && flat.contains("At the globo API, destroying database \"client_warned\"")
-                && flat.contains("Set purge_on_destroy = true (and apply) before destroying"),
-            "terraform {}:\n{}",
-            args[0],
-            text(&output)
+        assert_says(
+            &work.ok(args),
+            &[
+                "Destroy Will Quarantine the Database",
+                "At the globo API, destroying database \"client_warned\"",
+                "Set purge_on_destroy = true (and apply) before destroying",
+            ],
         );
     }
     // With purge_on_destroy applied, the destroy plan has nothing to warn about.
@@ -489,28 +363,47 @@ fn globo_destroy_plan_warns_of_quarantine() {
     work.destroy();
 }
 
-fn credential(service: &LocalService, username: &str, extra: &str) -> String {
+/// The `client_users` database (purged on destroy), then `users`.
+fn users_config(service: &LocalService, users: &str) -> String {
     format!(
         r#"{}
 resource "dbaas_database" "client" {{
   name             = "client_users"
   purge_on_destroy = true
 }}
-
-resource "dbaas_credential" "app" {{
-  database_id = dbaas_database.client.id
-  username    = "{username}"
-  {extra}
-}}
+{users}
 "#,
         service.globo_provider_block("")
     )
 }
 
+/// The user globo creates with the database, declared.
+const BUILTIN_USER: &str = r#"
+resource "dbaas_credential" "builtin" {
+  database_id = dbaas_database.client.id
+  username    = "u_client_users"
+}
+"#;
+
+/// `users_config` with one user, `dbaas_credential.app`.
+fn credential(service: &LocalService, username: &str, extra: &str) -> String {
+    users_config(
+        service,
+        &format!(
+            r#"
+resource "dbaas_credential" "app" {{
+  database_id = dbaas_database.client.id
+  username    = "{username}"
+  {extra}
+}}
+"#
+        ),
+    )
+}
+
 #[test]
 fn globo_credential_generated_password_rotation_replace_import_destroy() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = globo_workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
 
     work.write(&credential(&service, "app", r#"password_reset = "1""#));
     let output = work.apply();
@@ -540,18 +433,13 @@ fn globo_credential_generated_password_rotation_replace_import_destroy() {
         vec!["app", "u_client_users"]
     );
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    let output = work.assert_plan_empty();
     assert_hidden(&output, &password, "the generated password");
 
     // In place: a new password_reset makes globo generate a new password.
     work.write(&credential(&service, "app", r#"password_reset = "2""#));
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("0 added, 1 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["0 added, 1 changed, 0 destroyed"]);
     let rotated = work.resource("dbaas_credential.app");
     assert_eq!(rotated["id"], format!("{db_id}/app"));
     let new_password = rotated["password"].as_str().unwrap().to_string();
@@ -567,14 +455,11 @@ fn globo_credential_generated_password_rotation_replace_import_destroy() {
             .any(|(method, path)| method == "POST" && path.ends_with("/reset_password/")),
         "the rotation went through globo's reset_password"
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // A new username replaces the user.
     work.write(&credential(&service, "app_v2", r#"password_reset = "2""#));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("must be replaced"));
+    work.assert_plan_changes(&["must be replaced"]);
     work.apply();
     let replaced = work.resource("dbaas_credential.app");
     assert_eq!(replaced["id"], format!("{db_id}/app_v2"));
@@ -588,7 +473,7 @@ fn globo_credential_generated_password_rotation_replace_import_destroy() {
     // only in Terraform; setting it on an imported user would rotate the password) nor the
     // password (globo shows it only on create and reset), so this configuration leaves
     // password_reset out and the imported password is null.
-    work.ok(&["state", "rm", "-no-color", "dbaas_credential.app"]);
+    work.state_rm("dbaas_credential.app");
     work.write(&format!(
         r#"{}
 import {{
@@ -600,20 +485,11 @@ import {{
   to = dbaas_credential.builtin
   id = "{db_id}/u_client_users"
 }}
-
-resource "dbaas_credential" "builtin" {{
-  database_id = dbaas_database.client.id
-  username    = "u_client_users"
-}}
-"#,
+{BUILTIN_USER}"#,
         credential(&service, "app_v2", "")
     ));
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("2 imported, 0 added, 0 changed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["2 imported, 0 added, 0 changed"]);
     let imported = work.resource("dbaas_credential.app");
     assert_eq!(imported["id"], format!("{db_id}/app_v2"));
     assert_eq!(imported["status"], "ACTIVE");
@@ -623,34 +499,13 @@ resource "dbaas_credential" "builtin" {{
         work.resource("dbaas_credential.builtin")["id"],
         format!("{db_id}/u_client_users")
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
-    assert!(
-        !work.state_file().contains(GLOBO_PASSWORD),
-        "GLOBO_PASSWORD reached the state"
-    );
+    work.assert_plan_empty();
+    work.assert_not_in_state(GLOBO_PASSWORD, "GLOBO_PASSWORD");
 
     // Destroying one user removes it from globo; the database and its own user stay.
-    work.write(&format!(
-        r#"{}
-resource "dbaas_database" "client" {{
-  name             = "client_users"
-  purge_on_destroy = true
-}}
-
-resource "dbaas_credential" "builtin" {{
-  database_id = dbaas_database.client.id
-  username    = "u_client_users"
-}}
-"#,
-        service.globo_provider_block("")
-    ));
+    work.write(&users_config(&service, BUILTIN_USER));
     let output = work.apply();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("0 added, 0 changed, 1 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["0 added, 0 changed, 1 destroyed"]);
     assert_eq!(dialect_users(&service, &db_id), vec!["u_client_users"]);
     assert!(
         service
@@ -661,11 +516,7 @@ resource "dbaas_credential" "builtin" {{
     );
 
     let output = work.destroy();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("2 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["2 destroyed"]);
     assert!(dialect_database(&service, &db_id).is_none());
     assert!(dialect_databases(&service).is_empty());
     assert_store_empties(&service);
@@ -681,7 +532,7 @@ fn globo_data_sources_read_catalog_projects_and_databases() {
         "client_gone",
         "internal_metrics",
     ] {
-        let (status, body) = dialect(
+        let (status, body) = globo(
             &service,
             "POST",
             "/api/database/",
@@ -695,7 +546,7 @@ fn globo_data_sources_read_catalog_projects_and_databases() {
         ids.push(body["id"].to_string());
     }
     // client_gone is quarantined: globo still lists it.
-    let (status, _) = dialect(
+    let (status, _) = globo(
         &service,
         "DELETE",
         &format!("/api/database/{}/", ids[2]),
@@ -703,7 +554,7 @@ fn globo_data_sources_read_catalog_projects_and_databases() {
     );
     assert_eq!(status, 204);
 
-    let work = globo_workspace(&service);
+    let work = Workspace::with_vendor_env(&service);
     work.write(&format!(
         r#"{}
 data "dbaas_capabilities" "globo" {{}}
@@ -738,8 +589,7 @@ output "by_id_name" {{ value = data.dbaas_database.by_id.name }}
     ));
     let output = work.apply();
     assert_hidden(&output, GLOBO_PASSWORD, "GLOBO_PASSWORD");
-    let output = work.ok(&["output", "-json"]);
-    let outputs: Json = serde_json::from_slice(&output.stdout).unwrap();
+    let outputs = work.outputs();
     let value = |name: &str| outputs[name]["value"].clone();
     assert_eq!(
         value("engines"),
@@ -756,7 +606,7 @@ output "by_id_name" {{ value = data.dbaas_database.by_id.name }}
     );
 
     // dbaas_projects shows globo's project list.
-    let (status, projects) = dialect(&service, "GET", "/api/project/", None);
+    let (status, projects) = globo(&service, "GET", "/api/project/", None);
     assert_eq!(status, 200, "{projects}");
     let expected: Vec<Json> = projects["project"]
         .as_array()
@@ -788,16 +638,16 @@ output "by_id_name" {{ value = data.dbaas_database.by_id.name }}
     );
     assert_eq!(value("by_id_name"), "client_globex");
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
     // Data sources only read.
-    let changes: Vec<_> = mutating_requests(&service)
+    let changes: Vec<_> = service
+        .mutating_requests()
         .into_iter()
         .filter(|(_, path)| !path.starts_with("/globo/api/database/"))
         .collect();
     assert!(changes.is_empty(), "{changes:?}");
     assert_eq!(
-        mutating_requests(&service).len(),
+        service.mutating_requests().len(),
         5,
         "the test's own calls only"
     );
@@ -806,110 +656,43 @@ output "by_id_name" {{ value = data.dbaas_database.by_id.name }}
 #[test]
 fn globo_unsupported_types_and_attributes_fail_at_plan_naming_globo() {
     let service = LocalService::start_with_dialects(DELAY);
-    let cases = [
-        (
-            r#"resource "dbaas_collection_index" "x" {
-  database_id = "1"
-  collection  = "orders"
-  keys        = [{ field = "email" }]
-}"#,
-            "dbaas_collection_index is not offered by the globo API",
-        ),
-        (
-            r#"resource "dbaas_ip_restriction" "x" {
-  database_id = "1"
-  cidr        = "198.51.100.0/24"
-}"#,
-            "dbaas_ip_restriction is not offered by the globo API",
-        ),
-        (
-            r#"data "dbaas_availability" "x" {
-  engine = "mongodb"
-}"#,
-            "data dbaas_availability is not offered by the globo API",
-        ),
-        (
-            r#"ephemeral "dbaas_credential" "x" {
-  database_id = "1"
-  username    = "app"
-}
-
-resource "dbaas_credential" "copy" {
-  database_id         = "1"
-  username            = "copy"
-  password_wo         = ephemeral.dbaas_credential.x.password
-  password_wo_version = 1
-}"#,
-            "ephemeral dbaas_credential is not offered by the globo API",
-        ),
-        (
-            r#"resource "dbaas_credential" "x" {
-  database_id = "1"
-  username    = "app"
-  roles       = ["readWrite@orders"]
-}"#,
-            "roles of dbaas_credential is not supported by the globo API",
-        ),
-        (
-            r#"resource "dbaas_credential" "x" {
-  database_id         = "1"
-  username            = "app"
-  password_wo         = "a-chosen-password-123"
-  password_wo_version = 1
-}"#,
-            "password_wo of dbaas_credential is not supported by the globo API",
-        ),
-        (
-            r#"resource "dbaas_database" "x" {
-  name   = "client_x"
-  engine = "mongodb"
-}"#,
-            "engine of dbaas_database is not supported by the globo API",
-        ),
-        (
-            r#"resource "dbaas_database" "x" {
-  name    = "client_x"
-  version = "8.0"
-}"#,
-            "version of dbaas_database is not supported by the globo API",
-        ),
-        (
-            r#"resource "dbaas_database" "x" {
-  name   = "client_x"
-  flavor = "db1-4"
-}"#,
-            "flavor of dbaas_database is not supported by the globo API",
-        ),
-        (
-            r#"resource "dbaas_database" "x" {
-  name       = "client_x"
-  node_count = 1
-}"#,
-            "node_count of dbaas_database is not supported by the globo API",
-        ),
-        (
-            r#"resource "dbaas_database" "x" {
-  name        = "client_x"
-  description = "free text"
-}"#,
-            "description of dbaas_database is not supported by the globo API",
-        ),
-    ];
-    for (body, message) in cases {
-        let work = globo_workspace(&service);
-        work.write(&format!("{}\n{body}\n", service.globo_provider_block("")));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "plan must fail for:\n{body}");
-        let flat = flat(&output);
-        assert!(
-            flat.contains(message),
-            "expected `{message}`:\n{}",
-            text(&output)
-        );
-        assert_hidden(&output, GLOBO_PASSWORD, "GLOBO_PASSWORD");
+    let types = type_refusals("globo", "\"1\"");
+    let credential_settings = attribute_refusals(
+        "globo",
+        "dbaas_credential",
+        "database_id = \"1\"\n  username = \"app\"",
+        &[
+            ("roles", r#"["readWrite@orders"]"#),
+            (
+                "password_wo",
+                "\"a-chosen-password-123\"\n  password_wo_version = 1",
+            ),
+        ],
+    );
+    let database_settings = attribute_refusals(
+        "globo",
+        "dbaas_database",
+        "name = \"client_x\"",
+        &[
+            ("engine", r#""mongodb""#),
+            ("version", r#""8.0""#),
+            ("flavor", r#""db1-4""#),
+            ("node_count", "1"),
+            ("description", r#""free text""#),
+        ],
+    );
+    let outputs = assert_plans_refused(
+        &service,
+        Workspace::with_vendor_env,
+        &service.globo_provider_block(""),
+        types
+            .into_iter()
+            .chain(credential_settings)
+            .chain(database_settings),
+    );
+    for output in &outputs {
+        assert_hidden(output, GLOBO_PASSWORD, "GLOBO_PASSWORD");
     }
-    let changes = mutating_requests(&service);
-    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
     assert!(dialect_databases(&service).is_empty());
 }
 
@@ -928,25 +711,23 @@ fn globo_invalid_names_fail_at_plan_pointing_at_name_without_requests() {
         ),
     ];
     for (name, problem) in cases {
-        let work = globo_workspace(&service);
+        let work = Workspace::with_vendor_env(&service);
         work.write(&format!(
             "{}\nresource \"dbaas_database\" \"x\" {{\n  name = \"{name}\"\n}}\n",
             service.globo_provider_block("")
         ));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "plan must fail for {name}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let flat = flat(&output);
-        assert!(
-            flat.contains("Invalid Database Name")
-                && stderr.contains(&format!("name = \"{name}\""))
-                && flat.contains(problem)
-                && flat.contains("lowercase letters (a-z), digits and underscores"),
-            "the error must point at name and say `{problem}`:\n{}",
-            text(&output)
+        let output = work.plan_fails();
+        assert_says(
+            &output,
+            &[
+                "Invalid Database Name",
+                problem,
+                "lowercase letters (a-z), digits and underscores",
+            ],
         );
+        assert_stderr_says(&output, &[&format!("name = \"{name}\"")]);
     }
-    let requests = provider_requests(&service);
+    let requests = service.provider_requests();
     assert!(
         requests.is_empty(),
         "no request may reach globo: {requests:?}"
@@ -966,18 +747,15 @@ fn globo_wrong_password_is_refused_with_globo_message() {
         "eu-west-1",
         "",
     ));
-    let output = work.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert!(!output.status.success(), "{}", text(&output));
-    let flat = flat(&output);
-    assert!(
-        flat.contains("Error Creating Database") && flat.contains("Invalid username/password"),
-        "{}",
-        text(&output)
+    let output = work.apply_fails();
+    assert_says(
+        &output,
+        &["Error Creating Database", "Invalid username/password"],
     );
     assert_hidden(&output, wrong, "the wrong password");
     assert_hidden(&output, GLOBO_PASSWORD, "GLOBO_PASSWORD");
     // globo's client reads the catalog before it creates, so the refusal comes first.
-    let changes = mutating_requests(&service);
+    let changes = service.mutating_requests();
     assert!(changes.is_empty(), "{changes:?}");
     assert!(dialect_databases(&service).is_empty());
     assert!(service.databases().is_empty());
@@ -986,14 +764,7 @@ fn globo_wrong_password_is_refused_with_globo_message() {
 #[test]
 fn globo_example_applies_plans_clean_and_destroy_quarantines() {
     let service = LocalService::start_with_dialects(DELAY);
-    let mut work = Workspace::new(&service);
-    // The example verbatim: it declares its own required_providers, so `work.write` (which
-    // prepends another) is not used.
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/globo/main.tf");
-    std::fs::copy(&example, work.path().join("main.tf")).expect("copy examples/globo/main.tf");
-    work.env("GLOBO_ENDPOINT", &format!("{}/globo", service.base_url()));
-    work.env("GLOBO_USERNAME", GLOBO_USERNAME);
-    work.env("GLOBO_PASSWORD", GLOBO_PASSWORD);
+    let work = Workspace::with_example(&service, "globo", Dialect::Globo);
 
     let output = work.apply();
     assert_hidden(&output, GLOBO_PASSWORD, "GLOBO_PASSWORD");
@@ -1013,7 +784,7 @@ fn globo_example_applies_plans_clean_and_destroy_quarantines() {
         assert_hidden(&output, &password, "an app password");
         assert!(password_works(&service, &id, "app", &password));
     }
-    let outputs: Json = serde_json::from_slice(&work.ok(&["output", "-json"]).stdout).unwrap();
+    let outputs = work.outputs();
     assert_eq!(outputs["app_passwords"]["sensitive"], true);
     assert!(
         outputs["endpoints"]["value"]["acme"]
@@ -1024,16 +795,10 @@ fn globo_example_applies_plans_clean_and_destroy_quarantines() {
     );
     assert_eq!(outputs["projects"]["value"], json!(["default"]));
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // The example keeps globo's default: destroy quarantines the databases.
-    let output = work.destroy();
-    assert!(
-        flat(&output).contains("Database Quarantined, Not Removed"),
-        "{}",
-        text(&output)
-    );
+    assert_says(&work.destroy(), &["Database Quarantined, Not Removed"]);
     let quarantined: Vec<Json> = dialect_databases(&service);
     assert_eq!(quarantined.len(), 2);
     assert!(

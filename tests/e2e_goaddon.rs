@@ -6,23 +6,18 @@
 
 mod support;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::{Value as Json, json};
-use support::{GOADDON_TOKEN, LocalService, Workspace, text};
+use support::{
+    Dialect, LocalService, Workspace, assert_plans_refused, assert_stderr_says, assert_stdout_says,
+    attribute_refusals, eventually, text, type_refusals,
+};
 
 const DELAY: Duration = Duration::from_millis(200);
 
 /// The store database that is the goaddon project's database (the dialect's `db_name`).
 const PROJECT: &str = "goaddon-project";
-
-fn workspace(service: &LocalService) -> Workspace {
-    let mut work = Workspace::new(service);
-    work.vendor_env();
-    work
-}
 
 /// A configuration for the goaddon dialect: the provider block, the token's database found
 /// through `dbaas_databases` (as `local.db`), then `body`.
@@ -41,29 +36,9 @@ locals {{
     )
 }
 
-/// A goaddon API call as a goaddon client makes it (`Basic` of the bare token).
+/// A GET of goaddon's API (`/api/v1`) as a goaddon client makes it (`Basic` of the bare token).
 fn goaddon(service: &LocalService, path: &str) -> (u16, Json) {
-    let url = format!("{}/goaddon/api/v1{path}", service.base_url());
-    let authorization = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(GOADDON_TOKEN)
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .get(url)
-            .header("Authorization", authorization)
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .expect("request to the goaddon dialect");
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&body).unwrap_or(Json::Null))
-    })
+    service.dialect_call(Dialect::Goaddon, "GET", &format!("/api/v1{path}"), None)
 }
 
 /// The project as the goaddon dialect shows it.
@@ -111,86 +86,19 @@ fn goaddon_index_names(service: &LocalService, klass: &str) -> Vec<String> {
 
 /// The native id of the store database behind the goaddon project.
 fn native_project(service: &LocalService) -> String {
-    service
-        .databases()
-        .iter()
-        .find(|d| d["name"] == PROJECT)
-        .and_then(|d| d["id"].as_str())
-        .expect("the goaddon project's database exists")
-        .to_string()
-}
-
-/// The credentials the store holds for the project's database (native API).
-fn native_credentials(service: &LocalService) -> Vec<Json> {
-    let db = native_project(service);
-    let (status, body) = service.call("GET", &format!("/v1/databases/{db}/credentials"), None);
-    assert_eq!(status, 200, "{body}");
-    body["credentials"].as_array().cloned().unwrap_or_default()
+    service.database_id(PROJECT)
 }
 
 /// The indexes the store holds for a collection of the project's database (native API), sorted.
 fn native_indexes(service: &LocalService, collection: &str) -> Vec<String> {
-    let db = native_project(service);
-    let (status, body) = service.call(
-        "GET",
-        &format!("/v1/databases/{db}/collections/{collection}/indexes"),
-        None,
-    );
-    if status == 404 {
-        return Vec::new();
-    }
-    assert_eq!(status, 200, "{body}");
-    let mut names: Vec<String> = body["indexes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap().to_string())
-        .collect();
+    let mut names = service.index_names(&native_project(service), collection);
     names.sort();
     names
 }
 
 /// Whether the store accepts `password` for `username` (native API).
 fn verify(service: &LocalService, username: &str, password: &str) -> bool {
-    let db = native_project(service);
-    let (status, body) = service.call(
-        "POST",
-        &format!("/v1/databases/{db}/credentials/{username}/verify"),
-        Some(json!({ "password": password })),
-    );
-    assert_eq!(status, 200, "{body}");
-    body["valid"] == true
-}
-
-/// Waits for the store to finish what the dialect already hides (a deletion in progress);
-/// fails with `what` when it never does.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Terraform wraps long lines; the text with the wrapping undone.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Requests that would change something, apart from the test's own admin calls.
-fn mutating_requests(service: &LocalService) -> Vec<(String, String)> {
-    service
-        .requests()
-        .into_iter()
-        .filter(|(method, path)| {
-            matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
-                && !path.starts_with("/v1/_admin")
-        })
-        .collect()
+    service.password_works(&native_project(service), username, password)
 }
 
 fn credential(username: &str, roles: &str, extra: &str) -> String {
@@ -206,8 +114,7 @@ fn credential(username: &str, roles: &str, extra: &str) -> String {
 
 #[test]
 fn goaddon_data_sources_find_the_token_project_database() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     work.write(&config(
         &service,
         r#"data "dbaas_database" "by_name" {
@@ -224,17 +131,12 @@ output "by_id" { value = data.dbaas_database.by_id }
 "#,
     ));
     work.apply();
-    let output = work.ok(&["output", "-json"]);
-    let outputs: Json = serde_json::from_slice(&output.stdout).unwrap();
+    let outputs = work.outputs();
 
     let project = goaddon_project(&service);
     let project_id = project["_id"].as_str().unwrap();
     assert_eq!(project_id.len(), 24, "an ObjectId: {project}");
-    let native = service
-        .databases()
-        .into_iter()
-        .find(|d| d["name"] == PROJECT)
-        .unwrap();
+    let native = service.database_named(PROJECT);
 
     let all = outputs["all"]["value"].as_array().unwrap();
     assert_eq!(all.len(), 1, "the token reaches one database: {all:?}");
@@ -257,8 +159,7 @@ output "by_id" { value = data.dbaas_database.by_id }
         }
         assert_eq!(found["node_count"], db["node_count"], "{selector}: {found}");
     }
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     assert!(
         service
@@ -267,13 +168,12 @@ output "by_id" { value = data.dbaas_database.by_id }
             .any(|(method, path)| method == "GET" && path == "/goaddon/api/v1/projects"),
         "the data sources went through the goaddon dialect"
     );
-    assert!(mutating_requests(&service).is_empty());
+    assert!(service.mutating_requests().is_empty());
 }
 
 #[test]
 fn goaddon_credential_generated_password_roles_in_place_replace_import_destroy() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
 
     work.write(&config(
         &service,
@@ -306,12 +206,11 @@ fn goaddon_credential_generated_password_roles_in_place_replace_import_destroy()
     assert_eq!(users[0]["roles"], json!(["readWrite"]));
     assert!(users[0]["password"].is_null(), "{}", users[0]["username"]);
     assert_eq!(
-        native_credentials(&service)[0]["roles"],
+        service.credentials(&native_project(&service))[0]["roles"],
         json!([format!("readWrite@{PROJECT}")])
     );
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Roles change in place; the user and its password stay.
     work.write(&config(
@@ -322,13 +221,7 @@ fn goaddon_credential_generated_password_roles_in_place_replace_import_destroy()
             "",
         ),
     ));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&output));
-    assert!(
-        stdout(&output).contains("0 to add, 1 to change, 0 to destroy"),
-        "{}",
-        text(&output)
-    );
+    work.assert_plan_changes(&["0 to add, 1 to change, 0 to destroy"]);
     work.apply();
     let updated = work.resource("dbaas_credential.app");
     assert_eq!(updated["id"], created["id"]);
@@ -342,21 +235,14 @@ fn goaddon_credential_generated_password_roles_in_place_replace_import_destroy()
         json!(["readWrite", "dbAdmin"])
     );
     assert!(verify(&service, "app", &password), "the password is kept");
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // A new username replaces the user.
     work.write(&config(
         &service,
         &credential("app2", r#"["read@${local.db.name}"]"#, ""),
     ));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2);
-    assert!(
-        stdout(&output).contains("must be replaced"),
-        "{}",
-        text(&output)
-    );
+    work.assert_plan_changes(&["must be replaced"]);
     work.apply();
     let replaced = work.resource("dbaas_credential.app");
     assert_eq!(replaced["id"], format!("{project_id}/app2"));
@@ -373,39 +259,27 @@ fn goaddon_credential_generated_password_roles_in_place_replace_import_destroy()
     // Out of state and back by `terraform import <database_id>/<username>`. goaddon never shows
     // a generated password again, so the imported `password` is null; it is computed, so the
     // plan is still empty.
-    work.ok(&["state", "rm", "-no-color", "dbaas_credential.app"]);
+    work.state_rm("dbaas_credential.app");
     assert!(
         goaddon_users(&service).len() == 1,
         "state rm deletes nothing"
     );
-    work.ok(&[
-        "import",
-        "-no-color",
-        "dbaas_credential.app",
-        &format!("{project_id}/app2"),
-    ]);
+    work.import("dbaas_credential.app", &format!("{project_id}/app2"));
     let imported = work.resource("dbaas_credential.app");
     assert_eq!(imported["roles"], json!([format!("read@{PROJECT}")]));
     assert!(imported["password"].is_null(), "goaddon shows it only once");
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(
-        code,
-        0,
-        "plan after import must be empty:\n{}",
-        text(&output)
-    );
+    work.assert_plan_empty();
 
     work.destroy();
     assert!(goaddon_users(&service).is_empty());
     eventually("the store deletes the user", || {
-        native_credentials(&service).is_empty()
+        service.credentials(&native_project(&service)).is_empty()
     });
 }
 
 #[test]
 fn goaddon_credential_write_only_password_never_in_state_and_version_resends_it() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     let first = "Chosen-Goaddon-Pa55word-one";
     let second = "Chosen-Goaddon-Pa55word-two";
     let user = |password: &str, version: u32| {
@@ -420,8 +294,7 @@ fn goaddon_credential_write_only_password_never_in_state_and_version_resends_it(
     };
 
     work.write(&user(first, 1));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
+    let plan = work.assert_plan_changes(&[]);
     assert!(!text(&plan).contains(first), "the password is in the plan");
     let output = work.apply();
     assert!(!text(&output).contains(first));
@@ -435,22 +308,14 @@ fn goaddon_credential_write_only_password_never_in_state_and_version_resends_it(
     assert_eq!(state["password_wo_version"], 1);
     assert!(goaddon_users(&service)[0]["password"].is_null());
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Terraform cannot see a write-only value change: a new password alone plans nothing...
     work.write(&user(second, 1));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
     // ... a new version sends it.
     work.write(&user(second, 2));
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    assert!(
-        stdout(&plan).contains("0 to add, 1 to change, 0 to destroy"),
-        "{}",
-        text(&plan)
-    );
+    let plan = work.assert_plan_changes(&["0 to add, 1 to change, 0 to destroy"]);
     assert!(!text(&plan).contains(second));
     work.apply();
     assert!(
@@ -461,25 +326,18 @@ fn goaddon_credential_write_only_password_never_in_state_and_version_resends_it(
         !verify(&service, "writer", first),
         "the old one is replaced"
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Neither password is in the state, nor in the dialect's stored values, where a chosen
     // password is kept hashed only.
     let stored = service.stored_text("credential");
     assert!(!stored.is_empty());
-    let shown = stdout(&work.ok(&["show", "-json", "-no-color"]));
-    let state_file = work.state_file();
     for password in [first, second] {
         assert!(
             !stored.iter().any(|value| value.contains(password)),
             "a chosen password is stored in clear"
         );
-        assert!(
-            !state_file.contains(password),
-            "a password is in terraform.tfstate"
-        );
-        assert!(!shown.contains(password), "a password is in show -json");
+        work.assert_not_in_state(password, "a chosen password");
     }
 
     // Import: `password_wo_version` is configuration, not remote state, so the imported state
@@ -489,25 +347,15 @@ fn goaddon_credential_write_only_password_never_in_state_and_version_resends_it(
         .as_str()
         .unwrap()
         .to_string();
-    work.ok(&["state", "rm", "-no-color", "dbaas_credential.app"]);
-    work.ok(&[
-        "import",
-        "-no-color",
-        "dbaas_credential.app",
-        &format!("{project_id}/writer"),
+    work.state_rm("dbaas_credential.app");
+    work.import("dbaas_credential.app", &format!("{project_id}/writer"));
+    work.assert_plan_changes(&[
+        "+ password_wo_version = 2",
+        "0 to add, 1 to change, 0 to destroy",
     ]);
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&plan));
-    assert!(
-        flat(&stdout(&plan)).contains("+ password_wo_version = 2")
-            && stdout(&plan).contains("0 to add, 1 to change, 0 to destroy"),
-        "{}",
-        text(&plan)
-    );
     work.apply();
     assert!(verify(&service, "writer", second));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     work.destroy();
     assert!(goaddon_users(&service).is_empty());
@@ -515,24 +363,24 @@ fn goaddon_credential_write_only_password_never_in_state_and_version_resends_it(
 
 #[test]
 fn goaddon_credential_role_on_another_database_is_refused_naming_roles() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     work.write(&config(
         &service,
         &credential("app", r#"["readWrite@other"]"#, ""),
     ));
-    let output = work.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert!(!output.status.success(), "{}", text(&output));
-    let stderr = flat(&String::from_utf8_lossy(&output.stderr));
-    assert!(
-        stderr.contains("goaddon")
-            && stderr.contains("the API refused the value of `roles`")
-            && stderr.contains("readWrite@other")
-            && stderr.contains(&format!("readWrite@{PROJECT}")),
-        "the error names goaddon, the roles and the role to write instead:\n{stderr}"
+    // The error names goaddon, the roles and the role to write instead.
+    assert_stderr_says(
+        &work.apply_fails(),
+        &[
+            "goaddon",
+            "the API refused the value of `roles`",
+            "readWrite@other",
+            &format!("readWrite@{PROJECT}"),
+        ],
     );
     assert!(goaddon_users(&service).is_empty(), "no user was created");
-    let posted: Vec<_> = mutating_requests(&service)
+    let posted: Vec<_> = service
+        .mutating_requests()
         .into_iter()
         .filter(|(_, path)| path.contains("database_users"))
         .collect();
@@ -541,8 +389,7 @@ fn goaddon_credential_role_on_another_database_is_refused_naming_roles() {
 
 #[test]
 fn goaddon_collection_indexes_on_one_collection_in_one_apply_replace_import_destroy() {
-    let service = LocalService::start_with_dialects(DELAY);
-    let work = workspace(&service);
+    let (service, work) = LocalService::start_vendor_test(DELAY);
     let indexes = |company_direction: &str, email_unique: bool, imports: &str| {
         config(
             &service,
@@ -589,11 +436,7 @@ resource "dbaas_collection_index" "tag" {{
     // read-modify-write of the collection's `indexes`, and none is lost.
     work.write(&indexes("desc", true, ""));
     let output = work.apply();
-    assert!(
-        stdout(&output).contains("6 added, 0 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["6 added, 0 changed, 0 destroyed"]);
     assert_eq!(
         goaddon_index_names(&service, "companies"),
         all_names("company_id_1_foo_-1")
@@ -632,20 +475,12 @@ resource "dbaas_collection_index" "tag" {{
     assert_eq!(email_entry["options"]["unique"], true);
     assert_eq!(email_entry["options"]["sparse"], true);
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // A key change replaces the index, under a new (default) name and so a new id; the other
     // indexes of the collection are untouched.
     work.write(&indexes("asc", true, ""));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2);
-    assert!(
-        stdout(&output).contains("must be replaced")
-            && stdout(&output).contains("1 to add, 0 to change, 1 to destroy"),
-        "{}",
-        text(&output)
-    );
+    work.assert_plan_changes(&["must be replaced", "1 to add, 0 to change, 1 to destroy"]);
     work.apply();
     let replaced = work.resource("dbaas_collection_index.company");
     assert_eq!(
@@ -660,13 +495,7 @@ resource "dbaas_collection_index" "tag" {{
 
     // An option change replaces an index that keeps its name: goaddon gets the new options.
     work.write(&indexes("asc", false, ""));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2);
-    assert!(
-        stdout(&output).contains("must be replaced"),
-        "{}",
-        text(&output)
-    );
+    work.assert_plan_changes(&["must be replaced"]);
     work.apply();
     assert_eq!(
         work.resource("dbaas_collection_index.email")["unique"],
@@ -677,39 +506,25 @@ resource "dbaas_collection_index" "tag" {{
         .find(|i| i["options"]["name"] == "company_email")
         .unwrap();
     assert_eq!(email_entry["options"]["unique"], false);
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     // Out of state, back in: one by `terraform import`, one by an `import {}` block.
-    work.ok(&[
-        "state",
-        "rm",
-        "-no-color",
-        "dbaas_collection_index.company",
-        "dbaas_collection_index.email",
-    ]);
+    work.state_rm("dbaas_collection_index.company");
+    work.state_rm("dbaas_collection_index.email");
     assert_eq!(
         goaddon_index_names(&service, "companies"),
         all_names("company_id_1_foo_1"),
         "state rm deletes nothing"
     );
-    work.ok(&[
-        "import",
-        "-no-color",
+    work.import(
         "dbaas_collection_index.company",
         &format!("{project_id}/companies/company_id_1_foo_1"),
-    ]);
+    );
     let block = format!(
         "\nimport {{\n  to = dbaas_collection_index.email\n  id = \"{project_id}/companies/company_email\"\n}}\n"
     );
     work.write(&indexes("asc", false, &block));
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 2, "{}", text(&output));
-    assert!(
-        stdout(&output).contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{}",
-        text(&output)
-    );
+    work.assert_plan_changes(&["1 to import, 0 to add, 0 to change, 0 to destroy"]);
     work.apply();
     assert_eq!(
         work.resource("dbaas_collection_index.email")["id"],
@@ -721,16 +536,10 @@ resource "dbaas_collection_index" "tag" {{
         work.resource("dbaas_collection_index.company")["keys"],
         json!([{"field": "company_id", "direction": "asc"}, {"field": "foo", "direction": "asc"}])
     );
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(
-        code,
-        0,
-        "plan after import must be empty:\n{}",
-        text(&output)
-    );
+    work.assert_plan_empty();
 
     let output = work.destroy();
-    assert!(stdout(&output).contains("6 destroyed"), "{}", text(&output));
+    assert_stdout_says(&output, &["6 destroyed"]);
     assert!(goaddon_index_names(&service, "companies").is_empty());
     eventually("the store drops every index but _id_", || {
         native_indexes(&service, "companies") == ["_id_"]
@@ -740,60 +549,19 @@ resource "dbaas_collection_index" "tag" {{
 #[test]
 fn goaddon_unsupported_types_fail_at_plan_naming_goaddon() {
     let service = LocalService::start_with_dialects(DELAY);
-    let cases = [
-        (
-            r#"resource "dbaas_database" "x" {
-  name = "client-acme"
-}"#,
-            "dbaas_database is not offered by the goaddon API",
-        ),
-        (
-            r#"resource "dbaas_ip_restriction" "x" {
-  database_id = local.db.id
-  cidr        = "198.51.100.0/24"
-}"#,
-            "dbaas_ip_restriction is not offered by the goaddon API",
-        ),
-        (
-            r#"ephemeral "dbaas_credential" "x" {
-  database_id = local.db.id
-  username    = "app"
-}"#,
-            "ephemeral dbaas_credential is not offered by the goaddon API",
-        ),
-        (
-            r#"data "dbaas_capabilities" "x" {}"#,
-            "data dbaas_capabilities, dbaas_plans is not offered by the goaddon API",
-        ),
-        (
-            r#"data "dbaas_plans" "x" {}"#,
-            "data dbaas_capabilities, dbaas_plans is not offered by the goaddon API",
-        ),
-        (
-            r#"data "dbaas_availability" "x" {}"#,
-            "data dbaas_availability is not offered by the goaddon API",
-        ),
-        (
-            r#"data "dbaas_projects" "x" {}"#,
-            "data dbaas_projects is not offered by the goaddon API",
-        ),
-        (
-            r#"resource "dbaas_credential" "x" {
-  database_id    = local.db.id
-  username       = "app"
-  password_reset = "1"
-}"#,
-            "password_reset of dbaas_credential is not supported by the goaddon API",
-        ),
-    ];
-    for (body, message) in cases {
-        let work = workspace(&service);
-        work.write(&config(&service, body));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "{body}:\n{}", text(&output));
-        let stderr = flat(&String::from_utf8_lossy(&output.stderr));
-        assert!(stderr.contains(message), "expected `{message}`:\n{stderr}");
-    }
+    let types = type_refusals("goaddon", "local.db.id");
+    let settings = attribute_refusals(
+        "goaddon",
+        "dbaas_credential",
+        "database_id = local.db.id\n  username = \"app\"",
+        &[("password_reset", r#""1""#)],
+    );
+    assert_plans_refused(
+        &service,
+        Workspace::with_vendor_env,
+        &config(&service, ""),
+        types.into_iter().chain(settings),
+    );
     assert!(
         service
             .requests()
@@ -801,33 +569,19 @@ fn goaddon_unsupported_types_fail_at_plan_naming_goaddon() {
             .any(|(_, path)| path.starts_with("/goaddon/")),
         "the plans reached the goaddon dialect"
     );
-    let changes = mutating_requests(&service);
-    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
 }
 
 #[test]
 fn goaddon_example_applies_plans_empty_and_destroys() {
     let service = LocalService::start_with_dialects(DELAY);
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/goaddon/main.tf");
-    let mut work = Workspace::new(&service);
-    std::fs::copy(&example, work.path().join("main.tf")).unwrap();
+    let mut work = Workspace::with_example(&service, "goaddon", Dialect::Goaddon);
     let app_password = "Example-App-Pa55word-0123";
-    work.env(
-        "GOADDON_ENDPOINT",
-        &format!("{}/goaddon", service.base_url()),
-    );
-    work.env("GOADDON_TOKEN", GOADDON_TOKEN);
     work.env("TF_VAR_app_password", app_password);
 
     let output = work.apply();
-    assert!(
-        stdout(&output).contains("5 added, 0 changed, 0 destroyed"),
-        "{}",
-        text(&output)
-    );
+    assert_stdout_says(&output, &["5 added, 0 changed, 0 destroyed"]);
     assert!(!text(&output).contains(app_password));
-    let output = work.ok(&["output", "-json"]);
-    let outputs: Json = serde_json::from_slice(&output.stdout).unwrap();
+    let outputs = work.outputs();
     assert_eq!(outputs["database"]["value"], PROJECT);
     assert_eq!(outputs["node_count"]["value"], 1);
     let reporting_password = outputs["reporting_password"]["value"]
@@ -854,10 +608,9 @@ fn goaddon_example_applies_plans_empty_and_destroys() {
         vec!["customer_id_1_created_at_-1", "order_reference"]
     );
     assert_eq!(goaddon_index_names(&service, "customers"), vec!["email_1"]);
-    assert!(!work.state_file().contains(app_password));
+    work.assert_not_in_state(app_password, "the app password");
 
-    let (code, output) = work.plan_exit_code();
-    assert_eq!(code, 0, "{}", text(&output));
+    work.assert_plan_empty();
 
     work.destroy();
     assert!(goaddon_users(&service).is_empty());

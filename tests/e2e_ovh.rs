@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{LocalService, Workspace, text};
+use support::{LocalService, Workspace, assert_plans_refused, text};
 
 const DELAY: Duration = Duration::from_millis(300);
 
@@ -194,22 +194,12 @@ fn ovh_unsupported_settings_fail_at_plan_naming_the_api() {
             "description of dbaas_database is not supported by the ovh API",
         ),
     ];
-    for (body, message) in cases {
-        let work = ovh_workspace(&service);
-        work.write(&format!("{}\n{body}\n", service.ovh_provider_block("")));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        // Terraform wraps long lines; compare with the wrapping undone.
-        let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains(message), "expected `{message}`:\n{stderr}");
-    }
-    let changes: Vec<_> = service
-        .requests()
-        .into_iter()
-        .filter(|(method, path)| method != "GET" && !path.starts_with("/v1/_admin"))
-        .collect();
-    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
+    assert_plans_refused(
+        &service,
+        ovh_workspace,
+        &service.ovh_provider_block(""),
+        cases,
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{LocalService, Workspace, text};
+use support::{LocalService, Workspace, assert_plans_refused, text};
 
 /// (resource body, a line of the configuration the diagnostic must point at, a phrase of the
 /// message).
@@ -117,23 +117,22 @@ const CASES: &[(&str, &str, &str)] = &[
 #[test]
 fn validation_invalid_configurations_fail_plan_without_requests() {
     let service = LocalService::start(Duration::ZERO);
-    for (body, line, phrase) in CASES {
-        let work = Workspace::new(&service);
-        work.write(&format!("provider \"dbaas\" {{}}\n\n{body}\n"));
-        let output = work.run(&["plan", "-input=false", "-no-color"]);
-        assert!(!output.status.success(), "plan must fail for:\n{body}");
+    let outputs = assert_plans_refused(
+        &service,
+        Workspace::new,
+        "provider \"dbaas\" {}\n",
+        CASES.iter().map(|(body, _, phrase)| (body, phrase)),
+    );
+    for ((_, line, phrase), output) in CASES.iter().zip(&outputs) {
+        // As written: the diagnostic quotes the configuration line, alignment included.
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(line) && stderr.contains(phrase),
             "the error must point at `{line}` and say `{phrase}`:\n{}",
-            text(&output)
+            text(output)
         );
     }
-    let requests: Vec<_> = service
-        .requests()
-        .into_iter()
-        .filter(|(_, path)| !path.starts_with("/v1/_admin"))
-        .collect();
+    let requests = service.provider_requests();
     assert!(
         requests.is_empty(),
         "no request may reach the service: {requests:?}"

@@ -6,11 +6,12 @@ pub mod ovh_schema;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use dbaas::local::{Config, RunningService};
 use secrecy::SecretString;
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
 /// Token every test service is started with.
 pub const TOKEN: &str = "e2e-secret-token-0123456789";
@@ -37,6 +38,89 @@ pub const GOADDON_TOKEN: &str = "p-e2e-goaddon-token-0123456789";
 pub const COMPOSE_TOKEN: &str = "e2e-compose-token-0123456789";
 pub const COMPOSE_ACCOUNT: &str = "e2e-account";
 pub const COMPOSE_DEPLOYMENT: &str = "e2e-deployment";
+
+/// A vendor dialect of the test service, so tests can call it as that vendor's clients do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Globo,
+    Databaselabs,
+    Goaddon,
+    Compose,
+}
+
+impl Dialect {
+    /// The path the dialect is served under, which the provider's `endpoint` ends with.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Dialect::Globo => "/globo",
+            Dialect::Databaselabs => "/databaselabs",
+            Dialect::Goaddon => "/goaddon",
+            Dialect::Compose => "/compose",
+        }
+    }
+
+    /// The headers the vendor's own clients authenticate with, so dialect calls are accepted.
+    fn headers(self) -> Vec<(&'static str, String)> {
+        let basic = |credentials: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            )
+        };
+        match self {
+            Dialect::Globo => vec![(
+                "authorization",
+                basic(&format!("{GLOBO_USERNAME}:{GLOBO_PASSWORD}")),
+            )],
+            Dialect::Databaselabs => vec![(
+                "authorization",
+                basic(&format!("{DATABASELABS_API_KEY}:{DATABASELABS_API_SECRET}")),
+            )],
+            Dialect::Goaddon => vec![
+                ("authorization", basic(GOADDON_TOKEN)),
+                ("accept", "application/json".to_string()),
+            ],
+            Dialect::Compose => vec![
+                ("authorization", format!("Bearer {COMPOSE_TOKEN}")),
+                ("accept-version", "2014-06".to_string()),
+            ],
+        }
+    }
+
+    /// The endpoint and credential variables, for configurations that set nothing (examples).
+    fn env(self, service: &LocalService) -> Vec<(&'static str, String)> {
+        let (endpoint, credentials): (_, &[(&str, &str)]) = match self {
+            Dialect::Globo => (
+                "GLOBO_ENDPOINT",
+                &[
+                    ("GLOBO_USERNAME", GLOBO_USERNAME),
+                    ("GLOBO_PASSWORD", GLOBO_PASSWORD),
+                ],
+            ),
+            Dialect::Databaselabs => (
+                "DATABASELABS_ENDPOINT",
+                &[
+                    ("DATABASELABS_API_KEY", DATABASELABS_API_KEY),
+                    ("DATABASELABS_API_SECRET", DATABASELABS_API_SECRET),
+                ],
+            ),
+            Dialect::Goaddon => ("GOADDON_ENDPOINT", &[("GOADDON_TOKEN", GOADDON_TOKEN)]),
+            Dialect::Compose => (
+                "COMPOSE_ENDPOINT",
+                &[
+                    ("COMPOSE_TOKEN", COMPOSE_TOKEN),
+                    ("COMPOSE_ACCOUNT", COMPOSE_ACCOUNT),
+                    ("COMPOSE_DEPLOYMENT", COMPOSE_DEPLOYMENT),
+                ],
+            ),
+        };
+        let url = format!("{}{}", service.base_url(), self.prefix());
+        let credentials = credentials.iter().map(|(k, v)| (*k, v.to_string()));
+        std::iter::once((endpoint, url))
+            .chain(credentials)
+            .collect()
+    }
+}
 
 impl LocalService {
     /// Starts a service with the given provisioning delay.
@@ -67,6 +151,13 @@ impl LocalService {
                 deployment: COMPOSE_DEPLOYMENT.to_string(),
             });
         })
+    }
+
+    /// A service with every dialect plus a `with_vendor_env` workspace: how vendor tests start.
+    pub fn start_vendor_test(provision_delay: Duration) -> (Self, Workspace) {
+        let service = Self::start_with_dialects(provision_delay);
+        let work = Workspace::with_vendor_env(&service);
+        (service, work)
     }
 
     /// The `globo { … }` provider block for this service's globo dialect; the password comes
@@ -124,11 +215,7 @@ impl LocalService {
             data_dir: data_dir.path().to_path_buf(),
             token: Some(SecretString::from(TOKEN)),
             provision_delay,
-            compose: None,
-            ovh: None,
-            globo: None,
-            goaddon: None,
-            databaselabs: None,
+            ..Config::default()
         };
         dialects(&mut config);
         let service = runtime
@@ -149,11 +236,35 @@ impl LocalService {
     /// A native API call with the service token; returns status and JSON body (null if none).
     pub fn call(&self, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
         let url = format!("{}{path}", self.base_url());
+        let authorization = vec![("authorization", format!("Bearer {TOKEN}"))];
+        self.request(method, &url, &authorization, body)
+    }
+
+    /// A call below a dialect's prefix, authenticated as its vendor's clients: status and body.
+    pub fn dialect_call(
+        &self,
+        dialect: Dialect,
+        method: &str,
+        path: &str,
+        body: Option<Json>,
+    ) -> (u16, Json) {
+        let url = format!("{}{}{path}", self.base_url(), dialect.prefix());
+        self.request(method, &url, &dialect.headers(), body)
+    }
+
+    /// The one HTTP path behind `call` and `dialect_call`: status and JSON body (null if none).
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Option<Json>,
+    ) -> (u16, Json) {
         self.runtime.block_on(async {
-            let client = reqwest::Client::new();
-            let mut request = client
-                .request(method.parse().unwrap(), &url)
-                .bearer_auth(TOKEN);
+            let mut request = reqwest::Client::new().request(method.parse().unwrap(), url);
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
             if let Some(body) = body {
                 request = request.json(&body);
             }
@@ -216,21 +327,13 @@ impl LocalService {
 
     /// A database created through the API, waited on until READY; returns its id.
     pub fn ready_database(&self, name: &str) -> String {
-        let (status, db) = self.call(
-            "POST",
-            "/v1/databases",
-            Some(serde_json::json!({ "name": name })),
-        );
+        let (status, db) = self.call("POST", "/v1/databases", Some(json!({ "name": name })));
         assert_eq!(status, 202, "{db}");
         let id = db["id"].as_str().unwrap().to_string();
-        for _ in 0..600 {
-            let (_, db) = self.call("GET", &format!("/v1/databases/{id}"), None);
-            if db["status"] == "READY" {
-                return id;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("database {id} never became READY");
+        eventually(&format!("database {id} becomes READY"), || {
+            self.call("GET", &format!("/v1/databases/{id}"), None).1["status"] == "READY"
+        });
+        id
     }
 
     /// Every database the service lists.
@@ -254,6 +357,76 @@ impl LocalService {
                 )
             })
             .collect()
+    }
+
+    /// The requests the provider sent (the harness's admin calls left out), to assert on traffic.
+    pub fn provider_requests(&self) -> Vec<(String, String)> {
+        self.requests()
+            .into_iter()
+            .filter(|(_, path)| !path.starts_with("/v1/_admin"))
+            .collect()
+    }
+
+    /// The provider's requests other than reads, to show a step changed nothing.
+    pub fn mutating_requests(&self) -> Vec<(String, String)> {
+        self.provider_requests()
+            .into_iter()
+            .filter(|(method, _)| !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS"))
+            .collect()
+    }
+
+    /// `mutating_requests` that went to `dialect`, apart from the test's own native calls.
+    pub fn mutating_requests_to(&self, dialect: Dialect) -> Vec<(String, String)> {
+        self.mutating_requests()
+            .into_iter()
+            .filter(|(_, path)| path.starts_with(dialect.prefix()))
+            .collect()
+    }
+
+    /// The store's database `name` (native API), to see what a dialect stored underneath.
+    pub fn database_named(&self, name: &str) -> Json {
+        let databases = self.databases();
+        databases
+            .iter()
+            .find(|db| db["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("the store has no database {name}: {databases:?}"))
+    }
+
+    /// The native id of the store's database `name`, for native calls about it.
+    pub fn database_id(&self, name: &str) -> String {
+        let database = self.database_named(name);
+        database["id"].as_str().expect("a database id").to_string()
+    }
+
+    /// The store's credentials of database `db_id`, including roles no dialect shows.
+    pub fn credentials(&self, db_id: &str) -> Vec<Json> {
+        let (status, body) = self.call("GET", &format!("/v1/databases/{db_id}/credentials"), None);
+        assert_eq!(status, 200, "{body}");
+        body["credentials"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The store's index names on `collection` of `db_id` (none without the collection).
+    pub fn index_names(&self, db_id: &str, collection: &str) -> Vec<String> {
+        let path = format!("/v1/databases/{db_id}/collections/{collection}/indexes");
+        match self.call("GET", &path, None) {
+            (404, _) => Vec::new(),
+            (200, body) => body["indexes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|index| index["name"].as_str().unwrap().to_string())
+                .collect(),
+            (status, body) => panic!("GET {path}: HTTP {status} {body}"),
+        }
+    }
+
+    /// Whether the store accepts `password` for `username`: checks passwords no API shows back.
+    pub fn password_works(&self, db_id: &str, username: &str, password: &str) -> bool {
+        let path = format!("/v1/databases/{db_id}/credentials/{username}/verify");
+        let (status, reply) = self.call("POST", &path, Some(json!({ "password": password })));
+        assert_eq!(status, 200, "verify {username}: {reply}");
+        reply["valid"] == true
     }
 
     /// Starts a service whose databaselabs dialect (the only one enabled) refuses with 402, as
@@ -326,6 +499,26 @@ impl Workspace {
         }
     }
 
+    /// A working directory with the vendor secrets in its environment (`vendor_env`), as in CI.
+    pub fn with_vendor_env(service: &LocalService) -> Self {
+        let mut work = Self::new(service);
+        work.vendor_env();
+        work
+    }
+
+    /// `examples/<example>/main.tf` as written, with `dialect`'s settings in the environment.
+    pub fn with_example(service: &LocalService, example: &str, dialect: Dialect) -> Self {
+        let mut work = Self::new(service);
+        let source =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{example}/main.tf"));
+        std::fs::copy(&source, work.path().join("main.tf"))
+            .unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+        for (key, value) in dialect.env(service) {
+            work.env(key, &value);
+        }
+        work
+    }
+
     /// The working directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -395,7 +588,33 @@ impl Workspace {
         command
     }
 
+    /// Runs Terraform and fails the test, with its output, when it succeeds.
+    #[track_caller]
+    pub fn fails(&self, args: &[&str]) -> Output {
+        let output = self.run(args);
+        assert!(
+            !output.status.success(),
+            "terraform {} should have failed:\n{}",
+            args.join(" "),
+            text(&output)
+        );
+        output
+    }
+
+    /// `terraform plan`, which must fail.
+    #[track_caller]
+    pub fn plan_fails(&self) -> Output {
+        self.fails(&["plan", "-input=false", "-no-color"])
+    }
+
+    /// `terraform apply -auto-approve`, which must fail.
+    #[track_caller]
+    pub fn apply_fails(&self) -> Output {
+        self.fails(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
     /// Runs Terraform and fails the test, with its output, when it fails.
+    #[track_caller]
     pub fn ok(&self, args: &[&str]) -> Output {
         let output = self.run(args);
         assert!(
@@ -423,22 +642,85 @@ impl Workspace {
         (output.status.code().unwrap_or(-1), output)
     }
 
+    /// `terraform plan -detailed-exitcode`, which must find nothing to change.
+    #[track_caller]
+    pub fn assert_plan_empty(&self) -> Output {
+        let (code, output) = self.plan_exit_code();
+        assert_eq!(code, 0, "the plan must be empty:\n{}", text(&output));
+        output
+    }
+
+    /// `terraform plan -detailed-exitcode`, which must have changes and say every phrase.
+    #[track_caller]
+    pub fn assert_plan_changes(&self, phrases: &[&str]) -> Output {
+        let (code, output) = self.plan_exit_code();
+        assert_eq!(code, 2, "the plan must have changes:\n{}", text(&output));
+        assert_stdout_says(&output, phrases);
+        output
+    }
+
+    /// `terraform state rm` of one address.
+    pub fn state_rm(&self, address: &str) {
+        self.ok(&["state", "rm", "-no-color", address]);
+    }
+
+    /// `terraform import` of `id` into `address`.
+    pub fn import(&self, address: &str, id: &str) -> Output {
+        self.ok(&["import", "-no-color", address, id])
+    }
+
+    /// `terraform output -json`, each output as `{ "value", "sensitive", … }`.
+    pub fn outputs(&self) -> Json {
+        let output = self.ok(&["output", "-json"]);
+        serde_json::from_slice(&output.stdout).expect("output -json prints JSON")
+    }
+
     /// `terraform show -json` of the state.
     pub fn show(&self) -> Json {
         let output = self.ok(&["show", "-json", "-no-color"]);
         serde_json::from_slice(&output.stdout).expect("show -json prints JSON")
     }
 
-    /// The attribute values of a resource in the state, by address.
-    pub fn resource(&self, address: &str) -> Json {
+    /// A resource's whole state entry by address, `sensitive_values` included.
+    pub fn state_entry(&self, address: &str) -> Json {
         let state = self.show();
         state["values"]["root_module"]["resources"]
             .as_array()
             .into_iter()
             .flatten()
             .find(|r| r["address"] == address)
-            .map(|r| r["values"].clone())
+            .cloned()
             .unwrap_or_else(|| panic!("{address} is not in the state: {state}"))
+    }
+
+    /// The attribute values of a resource in the state, by address.
+    pub fn resource(&self, address: &str) -> Json {
+        self.state_entry(address)["values"].clone()
+    }
+
+    /// The addresses in the state, to see what an apply left there.
+    pub fn addresses(&self) -> Vec<String> {
+        self.show()["values"]["root_module"]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["address"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Fails, naming `what` (never the secret), if `secret` is in the state file or `show -json`.
+    #[track_caller]
+    pub fn assert_not_in_state(&self, secret: &str, what: &str) {
+        assert!(!secret.is_empty(), "{what}: nothing to look for");
+        assert!(
+            !self.state_file().contains(secret),
+            "{what} is in terraform.tfstate"
+        );
+        let shown = self.ok(&["show", "-json", "-no-color"]);
+        assert!(
+            !String::from_utf8_lossy(&shown.stdout).contains(secret),
+            "{what} is in terraform show -json"
+        );
     }
 
     /// The raw state file, as Terraform wrote it.
@@ -454,6 +736,207 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// `text` with white space folded, since Terraform wraps long lines and aligns `=` signs.
+pub fn flat(output: &Output) -> String {
+    fold_whitespace(&text(output))
+}
+
+/// Stdout with white space folded (see `flat`).
+pub fn flat_stdout(output: &Output) -> String {
+    fold_whitespace(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// Stderr, where Terraform writes its diagnostics, with white space folded (see `flat`).
+pub fn flat_stderr(output: &Output) -> String {
+    fold_whitespace(&String::from_utf8_lossy(&output.stderr))
+}
+
+/// Every run of white space as one space.
+pub fn fold_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Fails unless stdout or stderr says every phrase, for what may go to either (warnings).
+#[track_caller]
+pub fn assert_says(output: &Output, phrases: &[&str]) {
+    assert_each_phrase(&flat(output), "the output", output, phrases);
+}
+
+/// Fails unless stdout (the plan, the apply summary) says every phrase, white space folded.
+#[track_caller]
+pub fn assert_stdout_says(output: &Output, phrases: &[&str]) {
+    assert_each_phrase(&flat_stdout(output), "stdout", output, phrases);
+}
+
+/// Fails unless stderr (Terraform's errors) says every phrase, white space folded.
+#[track_caller]
+pub fn assert_stderr_says(output: &Output, phrases: &[&str]) {
+    assert_each_phrase(&flat_stderr(output), "stderr", output, phrases);
+}
+
+/// The check behind the `assert_*_says` functions: `shown`, part of `output`, has every phrase.
+#[track_caller]
+fn assert_each_phrase(shown: &str, part: &str, output: &Output, phrases: &[&str]) {
+    for phrase in phrases {
+        assert!(
+            shown.contains(&fold_whitespace(phrase)),
+            "{part} must say `{phrase}`:\n{}",
+            text(output)
+        );
+    }
+}
+
+/// Fails unless an import read back every attribute of `created` but the `unknowable` ones.
+#[track_caller]
+pub fn assert_imported_as_created(imported: &Json, created: &Json, unknowable: &[&str]) {
+    let attributes = created.as_object().expect("resource values are an object");
+    for (attribute, value) in attributes {
+        if !unknowable.contains(&attribute.as_str()) {
+            assert_eq!(&imported[attribute], value, "{attribute}");
+        }
+    }
+}
+
+/// Fails when `secret` shows in a command's output; the message names `what`, never the secret.
+#[track_caller]
+pub fn assert_hidden(output: &Output, secret: &str, what: &str) {
+    assert!(!secret.is_empty(), "{what}: nothing to look for");
+    assert!(
+        !text(output).contains(secret),
+        "{what} appeared in Terraform's output"
+    );
+}
+
+/// Waits up to 30 s for work the service finishes in the background; fails naming `what`.
+#[track_caller]
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Each `prelude` + case must fail `plan` saying its phrase, changing nothing; returns outputs.
+#[track_caller]
+pub fn assert_plans_refused<B: AsRef<str>, P: AsRef<str>>(
+    service: &LocalService,
+    workspace: impl Fn(&LocalService) -> Workspace,
+    prelude: &str,
+    cases: impl IntoIterator<Item = (B, P)>,
+) -> Vec<Output> {
+    let before = service.mutating_requests().len();
+    let mut outputs = Vec::new();
+    for (body, phrase) in cases {
+        let (body, phrase) = (body.as_ref(), phrase.as_ref());
+        let work = workspace(service);
+        work.write(&format!("{prelude}\n{body}\n"));
+        let output = work.run(&["plan", "-input=false", "-no-color"]);
+        assert!(
+            !output.status.success(),
+            "plan must fail for:\n{body}\n{}",
+            text(&output)
+        );
+        assert_stderr_says(&output, &[phrase]);
+        outputs.push(output);
+    }
+    let changes = service.mutating_requests().split_off(before);
+    assert!(changes.is_empty(), "nothing may be changed: {changes:?}");
+    outputs
+}
+
+/// Types each vendor API lacks, as refusals name them (docs/guides/api-support.md's matrix).
+const NOT_OFFERED: &[(&str, &[&str])] = &[
+    ("dbaas_database", &["goaddon"]),
+    ("dbaas_credential", &["databaselabs"]),
+    (
+        "ephemeral dbaas_credential",
+        &["compose", "globo", "databaselabs", "goaddon"],
+    ),
+    (
+        "dbaas_collection_index",
+        &["compose", "globo", "databaselabs"],
+    ),
+    (
+        "dbaas_ip_restriction",
+        &["compose", "globo", "databaselabs", "goaddon"],
+    ),
+    (
+        "data dbaas_capabilities, dbaas_plans",
+        &["compose", "goaddon"],
+    ),
+    (
+        "data dbaas_availability",
+        &["compose", "globo", "databaselabs", "goaddon"],
+    ),
+    (
+        "data dbaas_projects",
+        &["compose", "databaselabs", "goaddon"],
+    ),
+];
+
+/// A configuration of each type `api` lacks (on HCL `database_id`), with its refusal message.
+pub fn type_refusals(api: &str, database_id: &str) -> Vec<(String, String)> {
+    let mut cases = Vec::new();
+    for (refused, apis) in NOT_OFFERED {
+        if !apis.contains(&api) {
+            continue;
+        }
+        let message = format!("{refused} is not offered by the {api} API");
+        for config in type_configs(refused, database_id) {
+            cases.push((config, message.clone()));
+        }
+    }
+    cases
+}
+
+/// The smallest configurations using each type a `NOT_OFFERED` entry names.
+fn type_configs(refused: &str, database_id: &str) -> Vec<String> {
+    let resource = match refused {
+        "dbaas_database" => "name = \"client-x\"".to_string(),
+        "dbaas_credential" => format!("database_id = {database_id}\n  username = \"app\""),
+        "dbaas_collection_index" => format!(
+            "database_id = {database_id}\n  collection = \"orders\"\n  keys = [{{ field = \"email\" }}]"
+        ),
+        "dbaas_ip_restriction" => {
+            format!("database_id = {database_id}\n  cidr = \"198.51.100.0/24\"")
+        }
+        "ephemeral dbaas_credential" => {
+            return vec![format!(
+                "ephemeral \"dbaas_credential\" \"x\" {{\n  database_id = {database_id}\n  username = \"app\"\n}}\n\nresource \"dbaas_credential\" \"copy\" {{\n  database_id = {database_id}\n  username = \"copy\"\n  password_wo = ephemeral.dbaas_credential.x.password\n  password_wo_version = 1\n}}"
+            )];
+        }
+        data => {
+            let names = data.strip_prefix("data ").expect("a data source");
+            return names
+                .split(", ")
+                .map(|name| format!("data \"{name}\" \"x\" {{}}"))
+                .collect();
+        }
+    };
+    vec![format!("resource \"{refused}\" \"x\" {{\n  {resource}\n}}")]
+}
+
+/// `resource_type` with `base` plus each unsupported `(attribute, value)`, with its refusal.
+pub fn attribute_refusals(
+    api: &str,
+    resource_type: &str,
+    base: &str,
+    attributes: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    attributes
+        .iter()
+        .map(|(attribute, value)| {
+            (
+                format!(
+                    "resource \"{resource_type}\" \"x\" {{\n  {base}\n  {attribute} = {value}\n}}"
+                ),
+                format!("{attribute} of {resource_type} is not supported by the {api} API"),
+            )
+        })
+        .collect()
 }
 
 fn ovh_dialect() -> dbaas::local::OvhDialect {
