@@ -108,7 +108,10 @@ impl Resource<Client> for CredentialResource {
             .attribute(
                 Attribute::string("status")
                     .computed()
-                    .description("Status as the API reports it, `READY` once usable."),
+                    .description(
+                        "Status in the API's own words: `READY` once usable at dbaas-local and \
+                         OVH, `ACTIVE` at globo, `ok` at Compose, `active` at goaddon.",
+                    ),
             )
             .attribute(
                 Attribute::string("created_at")

@@ -159,7 +159,10 @@ impl Resource<Client> for DatabaseResource {
             .attribute(
                 Attribute::new("status", Type::String)
                     .computed()
-                    .description("Status as the API reports it, `READY` once usable."),
+                    .description(
+                        "Status in the API's own words: `READY` once usable at dbaas-local and \
+                         OVH, `ACTIVE` at globo, `ready` at databaselabs, `running` at Compose.",
+                    ),
             )
             .attribute(
                 Attribute::new("endpoint", Type::String)
