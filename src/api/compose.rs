@@ -209,8 +209,11 @@ fn read_only_for(database: &str, roles: &[String]) -> Result<bool, Error> {
     }
 }
 
+/// The role of a user with `readOnly: false`, also what a user created without roles gets.
+const READ_WRITE: &str = "readWrite";
+
 fn roles_for(database: &str, read_only: bool) -> Vec<String> {
-    let role = if read_only { "read" } else { "readWrite" };
+    let role = if read_only { "read" } else { READ_WRITE };
     vec![format!("{role}@{database}")]
 }
 
@@ -384,8 +387,8 @@ impl DbaasApi for ComposeApi {
         FEATURES
     }
 
-    fn default_roles(&self, database_id: &str) -> Vec<String> {
-        roles_for(database_id, false)
+    fn default_role(&self) -> Option<&'static str> {
+        Some(READ_WRITE)
     }
 
     fn check_roles(&self, database_id: &str, roles: &[String]) -> Result<(), String> {

@@ -127,11 +127,10 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         self.delete_database(id).await
     }
 
-    /// The roles a user created without any gets, as the API reads them back (Compose users
-    /// always have one). Default: none.
-    fn default_roles(&self, database_id: &str) -> Vec<String> {
-        let _ = database_id;
-        Vec::new()
+    /// The role (without `@<database>`) a user created without any gets on its database, as
+    /// the API reads it back (Compose users always have one). Default: none.
+    fn default_role(&self) -> Option<&'static str> {
+        None
     }
 
     /// Checks a credential's roles (`<role>@<database>`) against what the API can grant, before

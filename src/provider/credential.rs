@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Client;
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::{refuse_unsupported, require};
 use super::wait::DeleteEnd;
@@ -240,16 +241,13 @@ impl Resource<Client> for CredentialResource {
         }
         if plan.config.attr("roles").is_null() {
             // What a user without roles reads back as at this API (Compose: readWrite).
-            let roles = match plan.planned.attr("database_id").as_str() {
-                Some(database_id) => Value::list(
-                    ctx.client
-                        .api
-                        .default_roles(database_id)
-                        .into_iter()
-                        .map(Value::string),
-                ),
-                None if ctx.client.api.default_roles("").is_empty() => Value::list([]),
-                None => Value::Unknown,
+            let database_id = plan.planned.attr("database_id").as_str();
+            let roles = match (ctx.client.api.default_role(), database_id) {
+                (None, _) => Value::list([]),
+                (Some(role), Some(database_id)) => {
+                    Value::list([Value::string(format!("{role}@{database_id}"))])
+                }
+                (Some(_), None) => Value::Unknown,
             };
             plan.planned.set_attr("roles", roles);
         }
@@ -328,18 +326,15 @@ impl Resource<Client> for CredentialResource {
 
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
         let (database_id, username) = names(state);
-        match ctx.client.api.get_credential(&database_id, &username).await {
-            Ok(credential) if credential.status.phase == api::Phase::Deleting => Ok(None),
-            Ok(credential) => Ok(Some(state_of(&credential, state, None))),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(api_error(
-                "Error Reading Credential",
-                &format!("user \"{username}\" of database {database_id}"),
-                ctx.client.api.api_name(),
-                &err,
-                ATTRIBUTES,
-            )),
-        }
+        refreshed(
+            ctx.client,
+            ctx.client.api.get_credential(&database_id, &username).await,
+            credential_status,
+            "Error Reading Credential",
+            &format!("user \"{username}\" of database {database_id}"),
+            ATTRIBUTES,
+            |credential| state_of(credential, state, None),
+        )
     }
 
     async fn update(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {

@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret as _;
 
 use super::Client;
-use super::errors::{api_error, wait_error};
+use super::errors::wait_error;
+use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
 use super::wait::{DeleteEnd, WaitPolicy, retry_while_busy, until_ready};
-use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Feature, Phase};
+use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Feature};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -27,6 +28,9 @@ const DEFAULT_ENGINE: &str = "mongodb";
 const CREATE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// Attributes whose change replaces the database at every API.
+const REPLACED_BY: &[&str] = &["name", "engine", "region"];
 
 /// Attributes an API error may name (`Invalid { field }`), so the diagnostic points at them.
 const ATTRIBUTES: &[&str] = &[
@@ -213,7 +217,7 @@ impl Resource<Client> for DatabaseResource {
 
     fn plan_rules(&self) -> PlanRules {
         PlanRules {
-            requires_replace: &["name", "engine", "region"],
+            requires_replace: REPLACED_BY,
             volatile_on_update: &["status"],
             defaults: vec![("engine", Value::string(DEFAULT_ENGINE))],
         }
@@ -415,21 +419,15 @@ impl Resource<Client> for DatabaseResource {
         let Some(id) = state.attr("id").as_str() else {
             return Ok(None);
         };
-        match ctx.client.api.get_database(id).await {
-            Ok(db) if db.status.phase == Phase::Deleting => {
-                tracing::info!(id, "database is being deleted outside Terraform");
-                Ok(None)
-            }
-            Ok(db) => Ok(Some(state_of(&db, state))),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(api_error(
-                "Error Reading Database",
-                &format!("database {id}"),
-                ctx.client.api.api_name(),
-                &err,
-                ATTRIBUTES,
-            )),
-        }
+        refreshed(
+            ctx.client,
+            ctx.client.api.get_database(id).await,
+            database_status,
+            "Error Reading Database",
+            &format!("database {id}"),
+            ATTRIBUTES,
+            |db| state_of(db, state),
+        )
     }
 
     async fn update(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
@@ -670,11 +668,9 @@ fn refuse_replacement_into_quarantine(
     {
         return;
     }
-    let mut replacing = vec!["engine", "region"];
-    if !api.supports(Feature::DatabasePlanChange) {
-        replacing.push("plan");
-    }
-    for name in replacing {
+    // The name is unchanged here, so any other replacing attribute that changes collides.
+    let replacing = REPLACED_BY.iter().chain(&plan.also_replace);
+    for &name in replacing.filter(|name| **name != "name") {
         let next = plan.planned.attr(name);
         if next.is_unknown() || next != plan.prior.attr(name) {
             diags.attribute_error(

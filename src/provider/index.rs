@@ -8,8 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Client;
-use super::errors::{api_error, wait_error};
+use super::errors::wait_error;
 use super::ids;
+use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
 use super::wait::DeleteEnd;
@@ -299,23 +300,18 @@ impl Resource<Client> for CollectionIndexResource {
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
         let (database_id, collection) = location(state);
         let name = state.attr("name").as_str().unwrap_or_default().to_string();
-        match ctx
-            .client
-            .api
-            .get_index(&database_id, &collection, &name)
-            .await
-        {
-            Ok(index) if index.status.phase == api::Phase::Deleting => Ok(None),
-            Ok(index) => Ok(Some(state_of(&index, state))),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(api_error(
-                "Error Reading Index",
-                &format!("index \"{name}\" on {collection} in database {database_id}"),
-                ctx.client.api.api_name(),
-                &err,
-                ATTRIBUTES,
-            )),
-        }
+        refreshed(
+            ctx.client,
+            ctx.client
+                .api
+                .get_index(&database_id, &collection, &name)
+                .await,
+            index_status,
+            "Error Reading Index",
+            &format!("index \"{name}\" on {collection} in database {database_id}"),
+            ATTRIBUTES,
+            |index| state_of(index, state),
+        )
     }
 
     /// Every attribute replaces the index; only the timeouts can change in place.

@@ -9,8 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Client;
-use super::errors::{api_error, wait_error};
+use super::errors::wait_error;
 use super::ids;
+use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
 use super::wait::DeleteEnd;
@@ -207,18 +208,15 @@ impl Resource<Client> for IpRestrictionResource {
         let database_id = attr_string(state, "database_id");
         let written = attr_string(state, "cidr");
         let cidr = canonical_cidr(&written).unwrap_or(written);
-        match ctx.client.api.get_ip_restriction(&database_id, &cidr).await {
-            Ok(restriction) if restriction.status.phase == api::Phase::Deleting => Ok(None),
-            Ok(restriction) => Ok(Some(state_of(&restriction, state))),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(api_error(
-                "Error Reading IP Restriction",
-                &format!("IP restriction {cidr} of database {database_id}"),
-                ctx.client.api.api_name(),
-                &err,
-                ATTRIBUTES,
-            )),
-        }
+        refreshed(
+            ctx.client,
+            ctx.client.api.get_ip_restriction(&database_id, &cidr).await,
+            restriction_status,
+            "Error Reading IP Restriction",
+            &format!("IP restriction {cidr} of database {database_id}"),
+            ATTRIBUTES,
+            |restriction| state_of(restriction, state),
+        )
     }
 
     async fn update(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {

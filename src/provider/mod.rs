@@ -9,6 +9,7 @@ mod errors;
 mod ids;
 mod index;
 mod ip_restriction;
+mod refresh;
 mod removal;
 mod support;
 pub mod wait;

@@ -30,7 +30,7 @@ pub fn plan(
     config: &Value,
 ) -> GenericPlan {
     let mut planned = propose(block, rules, prior, proposed, config);
-    let requires_replace = finish(block, rules, prior, config, &mut planned);
+    let requires_replace = finish(block, rules, &[], prior, config, &mut planned);
     GenericPlan {
         planned,
         requires_replace,
@@ -74,10 +74,12 @@ pub fn propose(
 /// The last phase, on the plan as the resource left it: volatile attributes become unknown only
 /// when a value the user controls still changes (a resource may have normalised an equivalent
 /// spelling back to the prior value), write-only values are nulled, and the attributes whose
-/// change replaces the object are returned.
+/// change replaces the object (the rules' and the resource's `also_replace` for this plan) are
+/// returned.
 pub fn finish(
     block: &Block,
     rules: &PlanRules,
+    also_replace: &[&str],
     prior: &Value,
     config: &Value,
     planned: &mut Value,
@@ -97,9 +99,14 @@ pub fn finish(
     if creating {
         return Vec::new();
     }
-    rules
-        .requires_replace
-        .iter()
+    let mut names: Vec<&str> = rules.requires_replace.to_vec();
+    for name in also_replace {
+        if !names.contains(name) {
+            names.push(name);
+        }
+    }
+    names
+        .into_iter()
         .filter(|name| {
             let next = planned.attr(name);
             next.is_unknown() || next != prior.attr(name)

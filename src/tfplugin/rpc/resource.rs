@@ -155,16 +155,8 @@ impl<P: Provider> ProviderServer<P> {
                     })
                     .await;
             }
-            let mut requires_replace = plan::finish(block, &rules, &prior, &config, &mut planned);
-            if !prior.is_null() {
-                for name in also_replace {
-                    let next = planned.attr(name);
-                    let changed = next.is_unknown() || next != prior.attr(name);
-                    if changed && !requires_replace.iter().any(|n| n == name) {
-                        requires_replace.push(name.to_string());
-                    }
-                }
-            }
+            let requires_replace =
+                plan::finish(block, &rules, &also_replace, &prior, &config, &mut planned);
             let identity = if prior.is_null() {
                 identity_data(entry, &planned).ok().flatten()
             } else {
