@@ -21,7 +21,7 @@ const SECRET: &str = "seed-secret";
 const SEED_HOST: &str = "https://www.databaselabs.io";
 
 fn seed_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/seeds/002_3ed61da74de47521.txt")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds/002_3ed61da74de47521.txt")
 }
 
 /// One request example and the reply the seed prints for it.

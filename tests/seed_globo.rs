@@ -188,7 +188,7 @@ fn contains(reply: &Value, key: &str, expected: Option<&Value>) -> bool {
 #[tokio::test]
 async fn seed_001_examples_replay_field_by_field() -> Result<()> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/seeds")
+        .join("tests/fixtures/seeds")
         .join(SEED);
     let seed = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
     let examples = examples(&seed)?;

@@ -1,5 +1,5 @@
 //! A validator for OVH's API schema (the "Swagger 1.2-like" `cloud.json` subsets in
-//! `../shared/reference/ovh-api/`), used by the OVH client's tests and the OVH dialect's
+//! `tests/fixtures/ovh-api/`), used by the OVH client's tests and the OVH dialect's
 //! conformance tests.
 //!
 //! A value conforms to a type when: primitives have the right JSON type and format (`long` an
@@ -44,13 +44,13 @@ impl OvhSchema {
 
     fn load(file: &str) -> Self {
         let path = format!(
-            "{}/../shared/reference/ovh-api/{file}",
+            "{}/tests/fixtures/ovh-api/{file}",
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
             panic!(
-                "the OVH API schema {path} is missing ({error}); it is part of the shared \
-                 reference files next to the repository"
+                "the OVH API schema {path} is missing ({error}); it is one of the committed test \
+                 fixtures"
             )
         });
         let document: Value = serde_json::from_str(&text)
