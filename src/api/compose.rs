@@ -383,6 +383,10 @@ impl DbaasApi for ComposeApi {
         "compose"
     }
 
+    fn on_loopback(&self) -> bool {
+        self.http.is_loopback()
+    }
+
     fn features(&self) -> &'static [Feature] {
         FEATURES
     }
@@ -455,8 +459,8 @@ impl DbaasApi for ComposeApi {
                 retry_after: None,
             });
         }
-        // Not repeated once it may have arrived (no idempotency key): a lost reply is resolved
-        // by adopting the database by name.
+        // Not repeated once it may have arrived (no idempotency key): the provider settles a
+        // lost reply by looking the database up by name (`find_created_database`).
         let request = ApiRequest::post(
             format!("{}/collections", self.mongodb_path(name)?),
             json!({ "name": FIRST_COLLECTION }),
@@ -464,26 +468,29 @@ impl DbaasApi for ComposeApi {
         self.http.send(request).await?;
         match self.get_database(name).await {
             Ok(database) => Ok(database),
-            // Listed a moment later: report it pending, the waiter reads again.
-            Err(error) if error.is_not_found() => Ok(Database {
-                id: name.to_owned(),
-                name: name.to_owned(),
-                engine: ENGINE.to_owned(),
-                version: deployment.version.clone().unwrap_or_default(),
-                plan: String::new(),
-                region: deployment.location.clone().unwrap_or_default(),
-                flavor: None,
-                node_count: None,
-                description: None,
-                status: Status {
-                    phase: Phase::Pending,
-                    raw: "new".to_owned(),
-                    message: None,
-                },
-                endpoint: None,
-                created_at: String::new(),
-            }),
-            Err(error) => Err(error),
+            // Not listed yet, or the read failed: the database was created all the same, so it
+            // is reported pending and the waiter reads again.
+            Err(error) => {
+                tracing::debug!(%error, "database created; its first read failed");
+                Ok(Database {
+                    id: name.to_owned(),
+                    name: name.to_owned(),
+                    engine: ENGINE.to_owned(),
+                    version: deployment.version.clone().unwrap_or_default(),
+                    plan: String::new(),
+                    region: deployment.location.clone().unwrap_or_default(),
+                    flavor: None,
+                    node_count: None,
+                    description: None,
+                    status: Status {
+                        phase: Phase::Pending,
+                        raw: "new".to_owned(),
+                        message: None,
+                    },
+                    endpoint: None,
+                    created_at: String::new(),
+                })
+            }
         }
     }
 

@@ -37,7 +37,7 @@ use super::http::{
 };
 use super::{
     Capabilities, CreatedDatabase, Database, DatabaseChanges, DatabaseSpec, DbaasApi, Defaults,
-    EngineInfo, Error, Feature, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
+    EngineInfo, Error, Feature, Found, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
 };
 
 /// databaselabs' API root.
@@ -360,6 +360,10 @@ impl DbaasApi for DatabaselabsApi {
         "databaselabs"
     }
 
+    fn on_loopback(&self) -> bool {
+        self.http.is_loopback()
+    }
+
     fn features(&self) -> &'static [Feature] {
         FEATURES
     }
@@ -423,6 +427,36 @@ impl DbaasApi for DatabaselabsApi {
 
     async fn check_credentials(&self) -> Result<(), Error> {
         self.ping().await
+    }
+
+    fn database_names_unique(&self) -> bool {
+        false // databaselabs names a database itself, in the reply
+    }
+
+    /// databaselabs databases have no name of their own choosing: nothing tells which one a lost
+    /// reply made, so the candidates are named and none is adopted.
+    async fn find_created_database(
+        &self,
+        spec: &DatabaseSpec,
+        since: std::time::SystemTime,
+    ) -> Result<Found<Database>, Error> {
+        let _ = since;
+        let candidates: Vec<String> = self
+            .list_databases(None)
+            .await?
+            .into_iter()
+            .filter(|database| spec.difference(database).is_none())
+            .map(|database| database.id)
+            .collect();
+        Ok(Found::Unknowable(if candidates.is_empty() {
+            "No databaselabs database with these settings exists yet.".to_owned()
+        } else {
+            format!(
+                "databaselabs databases with these settings (the one created may be among them): \
+                 {}.",
+                candidates.join(", ")
+            )
+        }))
     }
 
     async fn get_database(&self, id: &str) -> Result<Database, Error> {

@@ -337,9 +337,10 @@ impl GloboApi {
                         ))
                     });
                 }
+                // The task's own verdict: nothing was created, and resending will not help.
                 "ERROR" => {
-                    return Err(Error::Api {
-                        status: 500,
+                    return Err(Error::Invalid {
+                        field: None,
                         message: format!("globo's create task {task_id} ended in ERROR"),
                     });
                 }
@@ -477,6 +478,10 @@ fn pick<'a>(
 impl DbaasApi for GloboApi {
     fn api_name(&self) -> &'static str {
         "globo"
+    }
+
+    fn on_loopback(&self) -> bool {
+        self.http.is_loopback()
     }
 
     fn features(&self) -> &'static [Feature] {

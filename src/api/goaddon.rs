@@ -483,6 +483,10 @@ impl DbaasApi for GoaddonApi {
         "goaddon"
     }
 
+    fn on_loopback(&self) -> bool {
+        self.http.is_loopback()
+    }
+
     fn features(&self) -> &'static [Feature] {
         FEATURES
     }

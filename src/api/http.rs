@@ -778,6 +778,12 @@ impl HttpClient {
         self.inner.limiter.as_ref()
     }
 
+    /// True when the API runs on this machine (a loopback host), where vendor pacing rules
+    /// do not apply.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(&self.inner.base_url)
+    }
+
     /// The configuration this client was built from.
     pub fn config(&self) -> &HttpConfig {
         &self.inner.config
@@ -973,15 +979,13 @@ impl HttpClient {
         } else {
             error_chain(&error.without_url())
         };
-        let error = Error::Transport {
-            message: format!("{method} {}: {what}", redact_url(url)),
-        };
+        let message = format!("{method} {}: {what}", redact_url(url));
         if builder {
-            AttemptError::Fatal(error)
+            AttemptError::Fatal(Error::Transport { message })
         } else if not_sent {
-            AttemptError::NotSent(error)
+            AttemptError::NotSent(Error::Unreachable { message })
         } else {
-            AttemptError::MaybeSent(error)
+            AttemptError::MaybeSent(Error::Transport { message })
         }
     }
 
@@ -1327,7 +1331,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn send_retries_connection_refused_then_reports_transport() {
+    async fn send_retries_connection_refused_then_reports_unreachable() {
         let url = closed_port_url().await;
         let (client, sleeper) = client_with(&url, |config| config.tuning.max_retries = 3);
         let error = client
@@ -1335,12 +1339,13 @@ mod tests {
             .await
             .unwrap_err();
         match &error {
-            Error::Transport { message } => {
+            Error::Unreachable { message } => {
                 assert!(message.contains("GET http://127.0.0.1:"), "{message}");
             }
             other => panic!("unexpected {other:?}"),
         }
         assert!(error.is_retryable());
+        assert!(error.proves_nothing_done() && !error.may_have_been_applied());
         assert_eq!(sleeper.pauses().len(), 3);
     }
 
@@ -1353,7 +1358,7 @@ mod tests {
             .send(ApiRequest::post("/v1/databases", json!({})))
             .await
             .unwrap_err();
-        assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+        assert!(matches!(error, Error::Unreachable { .. }), "{error:?}");
         assert_eq!(sleeper.pauses().len(), 2);
     }
 

@@ -169,6 +169,10 @@ impl DbaasApi for LocalApi {
         "local"
     }
 
+    fn on_loopback(&self) -> bool {
+        self.http.is_loopback()
+    }
+
     /// A local service answers fast and tests create dozens of objects one after another, so
     /// polls may come much closer together than at a vendor.
     fn poll_guidance(&self) -> PollGuidance {
@@ -205,15 +209,24 @@ impl DbaasApi for LocalApi {
         if let Some(count) = spec.node_count {
             body.insert("node_count".into(), Value::from(count));
         }
-        // One key per create call, reused by that call's retries: a retried POST whose first
-        // attempt did reach the service returns the same database instead of a 409.
-        let key = spec
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let request =
-            ApiRequest::post("/v1/databases", Value::Object(body)).with_idempotency_key(&key)?;
-        let wire: WireDatabase = self.http.send_json(request).await?;
+        let key = match &spec.idempotency_key {
+            Some(key) => key.clone(),
+            None => derived_key(&[
+                "database",
+                &spec.name,
+                spec.engine.as_deref().unwrap_or_default(),
+                spec.version.as_deref().unwrap_or_default(),
+                spec.plan.as_deref().unwrap_or_default(),
+                spec.region.as_deref().unwrap_or_default(),
+                spec.flavor.as_deref().unwrap_or_default(),
+                &spec.node_count.map(|n| n.to_string()).unwrap_or_default(),
+                spec.description.as_deref().unwrap_or_default(),
+            ]),
+        };
+        let body = Value::Object(body);
+        let wire: WireDatabase = self
+            .send_keyed(&key, || ApiRequest::post("/v1/databases", body.clone()))
+            .await?;
         Ok(wire.into())
     }
 
@@ -289,10 +302,22 @@ impl DbaasApi for LocalApi {
                 Value::String(password.expose_secret().to_owned()),
             );
         }
-        // Not retried once it may have reached the service: a repeat would be a duplicate (409)
-        // and the generated password of the first attempt would only be revealable later.
-        let request = ApiRequest::post(path, Value::Object(body));
-        let wire: WireCredential = self.http.send_json(request).await?;
+        // The key leaves the password out: a digest of it would travel and be stored.
+        let key = derived_key(&[
+            "credential",
+            database_id,
+            &spec.username,
+            &spec.roles.join(","),
+            if spec.password.is_some() {
+                "chosen"
+            } else {
+                "generated"
+            },
+        ]);
+        let body = Value::Object(body);
+        let wire: WireCredential = self
+            .send_keyed(&key, || ApiRequest::post(path.clone(), body.clone()))
+            .await?;
         Ok(wire.into())
     }
 
@@ -386,8 +411,11 @@ impl DbaasApi for LocalApi {
         body.insert("keys".into(), Value::Array(keys));
         body.insert("unique".into(), Value::Bool(spec.unique));
         body.insert("sparse".into(), Value::Bool(spec.sparse));
-        let request = ApiRequest::post(path, Value::Object(body));
-        let wire: WireIndex = self.http.send_json(request).await?;
+        let body = Value::Object(body);
+        let key = derived_key(&["index", database_id, collection, &body.to_string()]);
+        let wire: WireIndex = self
+            .send_keyed(&key, || ApiRequest::post(path.clone(), body.clone()))
+            .await?;
         wire.into_index(database_id, collection)
     }
 
@@ -436,8 +464,11 @@ impl DbaasApi for LocalApi {
         if let Some(description) = &spec.description {
             body.insert("description".into(), Value::String(description.clone()));
         }
-        let request = ApiRequest::post(path, Value::Object(body));
-        let wire: WireIpRestriction = self.http.send_json(request).await?;
+        let body = Value::Object(body);
+        let key = derived_key(&["ip_restriction", database_id, &body.to_string()]);
+        let wire: WireIpRestriction = self
+            .send_keyed(&key, || ApiRequest::post(path.clone(), body.clone()))
+            .await?;
         Ok(wire.into())
     }
 
@@ -827,6 +858,50 @@ impl From<WireCapabilities> for Capabilities {
                 plan: wire.defaults.plan,
                 region: wire.defaults.region,
             },
+        }
+    }
+}
+
+/// The idempotency key of a create, derived from what it creates: the same configuration
+/// gets the same key in a retry, in a second apply after a crash, and in another provider
+/// process, so the service replays the first create instead of making a second object.
+fn derived_key(parts: &[&str]) -> String {
+    let mut text = Vec::new();
+    for part in parts {
+        text.extend_from_slice(part.as_bytes());
+        text.push(0);
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &text);
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("tf-{hex}")
+}
+
+/// A key's later generations: once the object a key created is deleted, the same
+/// configuration is created again under the next one.
+const KEY_GENERATIONS: u32 = 20;
+
+impl LocalApi {
+    /// Sends a keyed create; the HTTP layer may repeat it, since the service replays a key.
+    async fn send_keyed<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        request: impl Fn() -> ApiRequest,
+    ) -> Result<T, Error> {
+        let mut generation = 0;
+        loop {
+            let keyed = request().with_idempotency_key(&format!("{key}-{generation}"))?;
+            match self.http.send_json(keyed).await {
+                Err(Error::Conflict { message })
+                    if message.contains("since been deleted")
+                        && generation + 1 < KEY_GENERATIONS =>
+                {
+                    generation += 1;
+                }
+                outcome => return outcome,
+            }
         }
     }
 }

@@ -53,6 +53,12 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         PollGuidance::default()
     }
 
+    /// True when the API answers on a loopback address (dbaas-local, tests): the provider then
+    /// lets `poll_interval` go below the vendor's minimum spacing.
+    fn on_loopback(&self) -> bool {
+        false
+    }
+
     /// Engines, versions, plans, regions and flavors the API offers, for plan-time validation.
     async fn capabilities(&self) -> Result<Capabilities, Error>;
 
@@ -79,11 +85,35 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
     /// Starts deleting a database. A database that is already gone counts as success.
     async fn delete_database(&self, id: &str) -> Result<(), Error>;
 
-    /// Finds a database by its exact name, for adopt-by-name after an ambiguous create
-    /// (a 409 or a lost reply): the object may exist although the create looked failed.
+    /// Finds a database by its exact name (data sources, and [`DbaasApi::find_created_database`]).
     async fn find_database_by_name(&self, name: &str) -> Result<Option<Database>, Error> {
         let candidates = self.list_databases(Some(name)).await?;
         Ok(candidates.into_iter().find(|db| db.name == name))
+    }
+
+    /// True when the API refuses a second database with the same name, so a create may be sent
+    /// again once a lookup found none. False where names are free text or absent (OVH,
+    /// databaselabs): there a create is never sent twice.
+    fn database_names_unique(&self) -> bool {
+        true
+    }
+
+    /// After a create whose answer was lost (or unclear), the database it may have made, when
+    /// the API can tell: by default the database with the spec's name, adopted when its
+    /// settings match the spec. `since` is when the create was first sent.
+    async fn find_created_database(
+        &self,
+        spec: &DatabaseSpec,
+        since: std::time::SystemTime,
+    ) -> Result<Found<Database>, Error> {
+        let _ = since;
+        Ok(match self.find_database_by_name(&spec.name).await? {
+            None => Found::Absent,
+            Some(database) => match spec.difference(&database) {
+                None => Found::Matching(database),
+                Some(difference) => Found::Different(difference),
+            },
+        })
     }
 
     /// Checks a database name against the API's naming rules before anything is sent; the
@@ -330,6 +360,32 @@ pub fn check_dns_label_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What a lookup after an unclear create found.
+#[derive(Debug)]
+pub enum Found<T> {
+    /// The object exists with the settings asked for: it is the one the create made.
+    Matching(T),
+    /// No such object exists.
+    Absent,
+    /// An object with the same key exists but differs from what was asked (named in words).
+    Different(String),
+    /// The API cannot say which object the create made (no unique name): what may exist, in
+    /// words.
+    Unknowable(String),
+}
+
+impl<T> Found<T> {
+    /// The same finding about `f` of the object.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Found<U> {
+        match self {
+            Found::Matching(object) => Found::Matching(f(object)),
+            Found::Absent => Found::Absent,
+            Found::Different(difference) => Found::Different(difference),
+            Found::Unknowable(what) => Found::Unknowable(what),
+        }
+    }
+}
+
 /// A database just created, with the superuser password when the API generated one and shows
 /// it only in the create reply. Its Debug never shows the password.
 #[derive(Clone, Debug)]
@@ -389,6 +445,43 @@ pub struct DatabaseSpec {
     /// Makes the create safe to retry: the same key returns the database the first call created.
     /// `None` lets the client pick a fresh key per call (retries of that call reuse it).
     pub idempotency_key: Option<String>,
+}
+
+impl DatabaseSpec {
+    /// How `database` differs from this spec, in words; `None` when every setting the spec
+    /// names (its `None` fields take defaults) is what the database has.
+    pub fn difference(&self, database: &Database) -> Option<String> {
+        let mut differences = Vec::new();
+        let mut compare = |field: &str, asked: Option<&str>, has: Option<&str>| {
+            if let Some(asked) = asked
+                && has != Some(asked)
+            {
+                differences.push(format!(
+                    "{field} is {:?}, not {asked:?}",
+                    has.unwrap_or_default()
+                ));
+            }
+        };
+        compare("engine", self.engine.as_deref(), Some(&database.engine));
+        compare("version", self.version.as_deref(), Some(&database.version));
+        compare("plan", self.plan.as_deref(), Some(&database.plan));
+        compare("region", self.region.as_deref(), Some(&database.region));
+        compare("flavor", self.flavor.as_deref(), database.flavor.as_deref());
+        compare(
+            "description",
+            self.description.as_deref(),
+            database.description.as_deref(),
+        );
+        if let Some(count) = self.node_count
+            && database.node_count.is_some_and(|has| has != count)
+        {
+            differences.push(format!(
+                "node_count is {}, not {count}",
+                database.node_count.unwrap_or_default()
+            ));
+        }
+        (!differences.is_empty()).then(|| differences.join(", "))
+    }
 }
 
 /// A partial update: only `Some` fields are sent, so untouched settings are never re-sent.
@@ -908,7 +1001,14 @@ pub enum Error {
         /// What was asked for.
         what: String,
     },
-    /// The request never got an HTTP answer (connect error, timeout, reset).
+    /// No connection could be made, so nothing was sent: repeating any request is safe.
+    #[error("could not connect to the API: {message}")]
+    Unreachable {
+        /// Why the connection failed.
+        message: String,
+    },
+    /// The request was sent (or may have been) but no usable HTTP answer came back (timeout,
+    /// reset, a reply cut short): the API may have done the work.
     #[error("could not reach the API: {message}")]
     Transport {
         /// What went wrong on the wire.
@@ -955,10 +1055,35 @@ impl Error {
     /// minutes, so waiting on it is the resource's job (within its timeout), not a quick retry.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Unavailable { .. } | Error::Transport { .. } => true,
+            Error::RateLimited { .. }
+            | Error::Unavailable { .. }
+            | Error::Unreachable { .. }
+            | Error::Transport { .. } => true,
             Error::Api { status, .. } => *status >= 500 || *status == 408,
             _ => false,
         }
+    }
+
+    /// True when a request that failed this way may still have been carried out: it was sent
+    /// and no answer proves otherwise (a lost or cut reply, a timeout, a 5xx, which a proxy can
+    /// send after the backend did the work, or a 2xx reply that could not be read). A create
+    /// that failed so must be looked up, never blindly sent again.
+    pub fn may_have_been_applied(&self) -> bool {
+        match self {
+            Error::Unavailable { .. } | Error::Transport { .. } | Error::Protocol { .. } => true,
+            Error::Api { status, .. } => *status >= 500 || *status == 408,
+            _ => false,
+        }
+    }
+
+    /// True when the answer proves the request was not carried out and the same request may be
+    /// sent again at once or after a pause: no connection was made, the rate limit refused it,
+    /// or the object was busy.
+    pub fn proves_nothing_done(&self) -> bool {
+        matches!(
+            self,
+            Error::Unreachable { .. } | Error::RateLimited { .. } | Error::Busy { .. }
+        )
     }
 
     /// True for a conflict that waiting will not resolve (duplicate, or another state
@@ -994,6 +1119,7 @@ impl Error {
             | Error::Invalid { message, .. }
             | Error::PaymentRequired { message }
             | Error::Unavailable { message }
+            | Error::Unreachable { message }
             | Error::Transport { message }
             | Error::Protocol { message }
             | Error::Api { message, .. } => message,

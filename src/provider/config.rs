@@ -465,6 +465,7 @@ pub(super) fn configure(config: &Value, terraform_version: &str) -> Result<Clien
         return Err(diags);
     }
     let tuning = tuning(config, terraform_version);
+    let request_timeout = tuning.request_timeout;
     let api = match chosen.first().copied() {
         Some(OVH) => ovh_api(config.attr(OVH), tuning),
         Some(name) if name == GLOBO.name => globo_api(config.attr(name), tuning),
@@ -477,7 +478,7 @@ pub(super) fn configure(config: &Value, terraform_version: &str) -> Result<Clien
         .attr("poll_interval")
         .as_str()
         .and_then(|text| parse_duration(text).ok());
-    Ok(Client::new(api, poll_interval))
+    Ok(Client::new(api, poll_interval, request_timeout))
 }
 
 fn local_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Diagnostics> {

@@ -11,14 +11,15 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Client;
+use super::creation::{Created, Creation, after_wait, create_once, plan_wait_if_awaiting};
 use super::errors::{api_error, wait_error};
 use super::ids;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::{refuse_unsupported, require};
 use super::wait::DeleteEnd;
-use super::wait::{WaitPolicy, retry_while_busy, until_ready};
-use crate::api::{self, Credential, CredentialSpec, Feature};
+use super::wait::{retry_while_busy, until_ready};
+use crate::api::{self, Credential, CredentialSpec, Feature, Found};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -210,6 +211,7 @@ impl Resource<Client> for CredentialResource {
         plan: &mut PlanChange<'_>,
         diags: &mut Diagnostics,
     ) {
+        plan_wait_if_awaiting(ctx, plan);
         refuse_unsupported(
             ctx.client,
             plan.config,
@@ -287,47 +289,96 @@ impl Resource<Client> for CredentialResource {
             password: write_only_password(request.config),
         };
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
-        let created = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.create_credential(&database_id, &spec)
-        })
-        .await;
-        let created = match created {
-            Ok(created) => created,
-            Err(err) => {
-                let diags = wait_error(
-                    "Error Creating Credential",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    false,
-                    ATTRIBUTES,
-                );
-                return ApplyResult::failed(Value::Null, diags);
-            }
+        let policy = ctx.client.wait_policy(timeout);
+        let creation = Creation {
+            what: &object,
+            summary: "Error Creating Credential",
+            resend_safe: true,
+            adopt_on_conflict: true,
+            import_hint: format!(
+                "terraform import <address of this {TYPE_NAME}> {database_id}/{username}"
+            ),
+            attributes: ATTRIBUTES,
+            on_conflict: None,
         };
-        let password = created.password.clone();
-        match wait_credential(ctx, &database_id, &username, timeout).await {
-            Ok(ready) => ApplyResult::ok(state_of(&ready, planned, password.as_ref())),
-            Err((latest, err)) => {
-                let diags = wait_error(
-                    "Error Waiting For Credential",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                );
-                let latest = latest.unwrap_or(created);
-                ApplyResult::failed(state_of(&latest, planned, password.as_ref()), diags)
+        let created = create_once(
+            ctx,
+            &creation,
+            &policy,
+            || api.create_credential(&database_id, &spec),
+            || async {
+                Ok(match api.get_credential(&database_id, &username).await {
+                    Ok(existing) if same_roles(&existing.roles, &spec.roles) => {
+                        Found::Matching(existing)
+                    }
+                    Ok(existing) => Found::Different(format!(
+                        "its roles are [{}], not [{}]",
+                        existing.roles.join(", "),
+                        spec.roles.join(", ")
+                    )),
+                    Err(err) if err.is_not_found() => Found::Absent,
+                    Err(err) => return Err(err),
+                })
+            },
+        )
+        .await;
+        let Created {
+            object: created,
+            adopted,
+            mut diags,
+        } = match created {
+            Ok(created) => created,
+            Err(failed) => return failed,
+        };
+        let password = if adopted {
+            match adopted_password(ctx, &database_id, &username, spec.password.as_ref()).await {
+                Ok(password) => password,
+                Err(err) => {
+                    // The user exists: keep it in state; the next apply resets its password.
+                    diags.extend(wait_error(
+                        "Error Recovering Credential Password",
+                        &object,
+                        api.api_name(),
+                        &err,
+                        true,
+                        &[],
+                    ));
+                    return ApplyResult {
+                        state: state_of(&created, planned, None),
+                        diags,
+                    };
+                }
             }
+        } else {
+            created.password.clone()
+        };
+        if adopted && spec.password.is_none() {
+            diags.warning(
+                "Credential Password Recovered",
+                format!(
+                    "The password {} generated for the adopted {object} was not in any reply \
+                     the provider received; it was read back or reset, so the state holds a \
+                     working password.",
+                    api.api_name()
+                ),
+            );
         }
+        let waited = wait_credential(ctx, &database_id, &username, timeout).await;
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For Credential",
+            waited,
+            state_of(&created, planned, password.as_ref()),
+            |ready| state_of(ready, planned, password.as_ref()),
+            diags,
+        )
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
         let (database_id, username) = names(state);
         refreshed(
-            ctx.client,
+            ctx,
             ctx.client.api.get_credential(&database_id, &username).await,
             credential_status,
             "Error Reading Credential",
@@ -343,7 +394,7 @@ impl Resource<Client> for CredentialResource {
         let object = format!("user \"{username}\" of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+        let policy = ctx.client.wait_policy(timeout);
         let mut state = prior.clone();
         state.set_attr(TIMEOUTS_BLOCK, planned.attr(TIMEOUTS_BLOCK).clone());
 
@@ -407,25 +458,16 @@ impl Resource<Client> for CredentialResource {
         for name in ["password_reset", "password_wo_version"] {
             state.set_attr(name, planned.attr(name).clone());
         }
-        match wait_credential(ctx, &database_id, &username, timeout).await {
-            Ok(ready) => {
-                let password = state.attr("password").clone();
-                let mut state = state_of(&ready, &state, None);
-                state.set_attr("password", password);
-                ApplyResult::ok(state)
-            }
-            Err((_, err)) => ApplyResult::failed(
-                state,
-                wait_error(
-                    "Error Waiting For Credential",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                ),
-            ),
-        }
+        let waited = wait_credential(ctx, &database_id, &username, timeout).await;
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For Credential",
+            waited.map_err(|(_, err)| (None, err)),
+            state.clone(),
+            |ready| state_of(ready, &state, None),
+            Diagnostics::default(),
+        )
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {
@@ -592,7 +634,7 @@ async fn wait_credential(
     timeout: Duration,
 ) -> Result<Credential, (Option<Credential>, super::wait::WaitError)> {
     let api = &ctx.client.api;
-    let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+    let policy = ctx.client.wait_policy(timeout);
     until_ready(
         &format!("user \"{username}\" of database {database_id}"),
         &policy,
@@ -640,6 +682,48 @@ fn state_of(credential: &Credential, base: &Value, password: Option<&SecretStrin
         ("created_at", Value::string(&credential.created_at)),
         (TIMEOUTS_BLOCK, base.attr(TIMEOUTS_BLOCK).clone()),
     ])
+}
+
+/// Roles compare as sets: the API may list them in another order.
+fn same_roles(has: &[String], asked: &[String]) -> bool {
+    let mut has: Vec<&String> = has.iter().collect();
+    let mut asked: Vec<&String> = asked.iter().collect();
+    has.sort();
+    has.dedup();
+    asked.sort();
+    asked.dedup();
+    has == asked
+}
+
+/// The password of a credential adopted after a lost create reply: a chosen one is set again
+/// (so it is certainly the one in the configuration); a generated one is read back where the
+/// API reveals passwords, else reset to a new generated one.
+async fn adopted_password(
+    ctx: &Context<'_, Client>,
+    database_id: &str,
+    username: &str,
+    chosen: Option<&SecretString>,
+) -> Result<Option<SecretString>, super::wait::WaitError> {
+    let api = &ctx.client.api;
+    let policy = ctx.client.wait_policy(UPDATE_TIMEOUT);
+    if chosen.is_none() {
+        match api.reveal_credential_password(database_id, username).await {
+            Ok(password) => return Ok(Some(password)),
+            Err(err) if matches!(err, api::Error::Unsupported { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let what = format!("user \"{username}\" of database {database_id}");
+    let reset = retry_while_busy(&what, &policy, ctx.cancel, || {
+        api.reset_credential_password(database_id, username, chosen)
+    })
+    .await?;
+    // A chosen password is write-only: it never goes to the state.
+    Ok(if chosen.is_some() {
+        None
+    } else {
+        reset.password
+    })
 }
 
 fn password_value(password: Option<&SecretString>) -> Value {

@@ -7,12 +7,15 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret as _;
 
 use super::Client;
+use super::creation::{
+    Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
+};
 use super::errors::wait_error;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
-use super::wait::{DeleteEnd, WaitPolicy, retry_while_busy, until_ready};
-use crate::api::{self, Database, DatabaseChanges, DatabaseSpec, Feature};
+use super::wait::{DeleteEnd, retry_while_busy, until_ready};
+use crate::api::{self, CreatedDatabase, Database, DatabaseChanges, DatabaseSpec, Feature};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -231,6 +234,7 @@ impl Resource<Client> for DatabaseResource {
         plan: &mut PlanChange<'_>,
         diags: &mut Diagnostics,
     ) {
+        plan_wait_if_awaiting(ctx, plan);
         refuse_unsupported(
             ctx.client,
             plan.config,
@@ -367,26 +371,48 @@ impl Resource<Client> for DatabaseResource {
             idempotency_key: None,
         };
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
-        // A busy answer (Compose's deployment still `new`) means nothing was created: retry.
-        let created = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.create_database_revealing(&spec)
-        })
-        .await;
-        let (created, superuser_password) = match created {
-            Ok(created) => (created.database, created.superuser_password),
-            Err(err) => {
-                let diags = wait_error(
-                    "Error Creating Database",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    false,
-                    ATTRIBUTES,
-                );
-                return ApplyResult::failed(Value::Null, diags);
-            }
+        let policy = ctx.client.wait_policy(timeout);
+        let since = std::time::SystemTime::now();
+        let creation = Creation {
+            what: &object,
+            summary: "Error Creating Database",
+            resend_safe: api.database_names_unique(),
+            adopt_on_conflict: false,
+            import_hint: format!(
+                "terraform import <address of this {TYPE_NAME}> <its id> (the id is in the {} \
+                 API's list of databases)",
+                api.api_name()
+            ),
+            attributes: ATTRIBUTES,
+            on_conflict: None,
         };
+        // A busy answer (Compose's deployment still `new`) means nothing was created: retry.
+        let created = create_once(
+            ctx,
+            &creation,
+            &policy,
+            || api.create_database_revealing(&spec),
+            || async {
+                let found = api.find_created_database(&spec, since).await?;
+                Ok(found.map(|database| CreatedDatabase {
+                    database,
+                    superuser_password: None,
+                }))
+            },
+        )
+        .await;
+        let Created {
+            object: created,
+            diags,
+            ..
+        } = match created {
+            Ok(created) => created,
+            Err(failed) => return failed,
+        };
+        let CreatedDatabase {
+            database: created,
+            superuser_password,
+        } = created;
         tracing::info!(id = %created.id, name = %created.name, "database created; waiting until READY");
         let object = format!("database \"{}\" ({})", created.name, created.id);
         // The password exists only in the create reply: it goes to the state with the database.
@@ -398,21 +424,16 @@ impl Resource<Client> for DatabaseResource {
             }),
         );
         let planned = &planned;
-        match wait_ready(ctx, &created.id, timeout).await {
-            Ok(ready) => ApplyResult::ok(state_of(&ready, planned)),
-            Err((latest, err)) => {
-                let latest = latest.unwrap_or(created);
-                let diags = wait_error(
-                    "Error Waiting For Database",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                );
-                ApplyResult::failed(state_of(&latest, planned), diags)
-            }
-        }
+        let waited = wait_ready(ctx, &created.id, timeout, true).await;
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For Database",
+            waited,
+            state_of(&created, planned),
+            |db| state_of(db, planned),
+            diags,
+        )
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
@@ -420,7 +441,7 @@ impl Resource<Client> for DatabaseResource {
             return Ok(None);
         };
         refreshed(
-            ctx.client,
+            ctx,
             ctx.client.api.get_database(id).await,
             database_status,
             "Error Reading Database",
@@ -438,13 +459,26 @@ impl Resource<Client> for DatabaseResource {
             planned.attr("name").as_str().unwrap_or_default()
         );
         let changes = changes(prior, planned);
+        let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
         if changes.is_empty() {
+            if awaiting_ready(ctx) {
+                // The last run stopped before the database was ready: wait for it now.
+                let waited = wait_ready(ctx, &id, timeout, false).await;
+                return after_wait(
+                    ctx,
+                    &object,
+                    "Error Waiting For Database",
+                    waited,
+                    with_known_status(planned, prior),
+                    |db| state_of(db, planned),
+                    Diagnostics::default(),
+                );
+            }
             // Only the timeouts changed: nothing to tell the API.
             return ApplyResult::ok(with_known_status(planned, prior));
         }
         let api = &ctx.client.api;
-        let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+        let policy = ctx.client.wait_policy(timeout);
         // The API refuses changes while the database is busy: retry until it accepts.
         let accepted = retry_while_busy(&object, &policy, ctx.cancel, || {
             api.update_database(&id, &changes)
@@ -461,21 +495,16 @@ impl Resource<Client> for DatabaseResource {
             );
             return ApplyResult::failed(prior.clone(), diags);
         }
-        match wait_ready(ctx, &id, timeout).await {
-            Ok(ready) => ApplyResult::ok(state_of(&ready, planned)),
-            Err((latest, err)) => {
-                let diags = wait_error(
-                    "Error Waiting For Database",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                );
-                let state = latest.map_or_else(|| prior.clone(), |db| state_of(&db, planned));
-                ApplyResult::failed(state, diags)
-            }
-        }
+        let waited = wait_ready(ctx, &id, timeout, false).await;
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For Database",
+            waited,
+            prior.clone(),
+            |db| state_of(db, planned),
+            Diagnostics::default(),
+        )
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {
@@ -690,13 +719,15 @@ fn refuse_replacement_into_quarantine(
 }
 
 /// Waits until the database is READY; on failure, also returns the latest database seen.
+/// `just_created` tolerates a short "not found" while an eventually consistent API catches up.
 async fn wait_ready(
     ctx: &Context<'_, Client>,
     id: &str,
     timeout: Duration,
+    just_created: bool,
 ) -> Result<Database, (Option<Database>, super::wait::WaitError)> {
     let api = &ctx.client.api;
-    let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+    let policy = ctx.client.wait_policy(timeout).just_created(just_created);
     until_ready(
         &format!("database {id}"),
         &policy,

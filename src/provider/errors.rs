@@ -38,6 +38,7 @@ pub(super) fn api_error(
         }
         api::Error::RateLimited { .. }
         | api::Error::Unavailable { .. }
+        | api::Error::Unreachable { .. }
         | api::Error::Transport { .. } => "The request was retried with backoff and still \
              failed. Check that the API is reachable, then apply again; lower parallelism or \
              set requests_per_second if the API keeps rate-limiting."

@@ -8,14 +8,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Client;
-use super::errors::wait_error;
+use super::creation::{
+    Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
+};
 use super::ids;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
 use super::wait::DeleteEnd;
-use super::wait::{WaitPolicy, retry_while_busy, until_ready};
-use crate::api::{self, Feature, Index, IndexDirection, IndexKey, IndexSpec};
+use super::wait::until_ready;
+use crate::api::{self, Feature, Found, Index, IndexDirection, IndexKey, IndexSpec};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -215,6 +217,7 @@ impl Resource<Client> for CollectionIndexResource {
         plan: &mut PlanChange<'_>,
         diags: &mut Diagnostics,
     ) {
+        plan_wait_if_awaiting(ctx, plan);
         refuse_unsupported(ctx.client, plan.config, &[Feature::CollectionIndex], diags);
         if !plan.is_create() && same_keys(plan.planned.attr("keys"), plan.prior.attr("keys")) {
             plan.planned
@@ -258,50 +261,75 @@ impl Resource<Client> for CollectionIndexResource {
         let object = format!("index \"{name}\" on {collection} in database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
-        let created = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.create_index(&database_id, &collection, &spec)
-        })
-        .await;
-        let created = match created {
-            Ok(created) => created,
-            Err(err) => {
-                let diags = wait_error(
-                    "Error Creating Index",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    false,
-                    ATTRIBUTES,
-                );
-                return ApplyResult::failed(Value::Null, diags);
-            }
+        let policy = ctx.client.wait_policy(timeout);
+        let creation = Creation {
+            what: &object,
+            summary: "Error Creating Index",
+            resend_safe: true,
+            adopt_on_conflict: true,
+            import_hint: format!(
+                "terraform import <address of this {TYPE_NAME}> {database_id}/{collection}/{name}"
+            ),
+            attributes: ATTRIBUTES,
+            on_conflict: None,
         };
-        let ready = until_ready(&object, &policy, ctx.cancel, index_status, || {
+        let created = create_once(
+            ctx,
+            &creation,
+            &policy,
+            || api.create_index(&database_id, &collection, &spec),
+            || async {
+                Ok(
+                    match api.get_index(&database_id, &collection, &name).await {
+                        Ok(existing)
+                            if existing.keys == spec.keys
+                                && existing.unique == spec.unique
+                                && existing.sparse == spec.sparse =>
+                        {
+                            Found::Matching(existing)
+                        }
+                        Ok(existing) => Found::Different(format!(
+                            "its keys are {}, unique {}, sparse {}",
+                            default_name(&existing.keys),
+                            existing.unique,
+                            existing.sparse
+                        )),
+                        Err(err) if err.is_not_found() => Found::Absent,
+                        Err(err) => return Err(err),
+                    },
+                )
+            },
+        )
+        .await;
+        let Created {
+            object: created,
+            diags,
+            ..
+        } = match created {
+            Ok(created) => created,
+            Err(failed) => return failed,
+        };
+        let policy = policy.just_created(true);
+        let waited = until_ready(&object, &policy, ctx.cancel, index_status, || {
             api.get_index(&database_id, &collection, &created.name)
         })
         .await;
-        match ready {
-            Ok(index) => ApplyResult::ok(state_of(&index, planned)),
-            Err((latest, err)) => ApplyResult::failed(
-                state_of(&latest.unwrap_or(created), planned),
-                wait_error(
-                    "Error Waiting For Index",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                ),
-            ),
-        }
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For Index",
+            waited,
+            state_of(&created, planned),
+            |index| state_of(index, planned),
+            diags,
+        )
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
         let (database_id, collection) = location(state);
         let name = state.attr("name").as_str().unwrap_or_default().to_string();
         refreshed(
-            ctx.client,
+            ctx,
             ctx.client
                 .api
                 .get_index(&database_id, &collection, &name)
@@ -315,10 +343,33 @@ impl Resource<Client> for CollectionIndexResource {
     }
 
     /// Every attribute replaces the index; only the timeouts can change in place.
-    async fn update(&self, _ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
+    async fn update(&self, ctx: &Context<'_, Client>, request: ApplyRequest<'_>) -> ApplyResult {
         let mut state = request.prior.clone();
         state.set_attr(TIMEOUTS_BLOCK, request.planned.attr(TIMEOUTS_BLOCK).clone());
-        ApplyResult::ok(state)
+        if !awaiting_ready(ctx) {
+            return ApplyResult::ok(state);
+        }
+        // The last run stopped before the index was built: wait for it now.
+        let (database_id, collection) = location(&state);
+        let name = state.attr("name").as_str().unwrap_or_default().to_string();
+        let object = format!("index \"{name}\" on {collection} in database {database_id}");
+        let api = &ctx.client.api;
+        let policy =
+            ctx.client
+                .wait_policy(timeouts::get(request.planned, "create", CREATE_TIMEOUT));
+        let waited = until_ready(&object, &policy, ctx.cancel, index_status, || {
+            api.get_index(&database_id, &collection, &name)
+        })
+        .await;
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For Index",
+            waited,
+            state.clone(),
+            |index| state_of(index, &state),
+            Diagnostics::default(),
+        )
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {

@@ -9,14 +9,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Client;
+use super::creation::{
+    Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
+};
 use super::errors::wait_error;
 use super::ids;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
 use super::wait::DeleteEnd;
-use super::wait::{WaitPolicy, retry_while_busy, until_ready};
-use crate::api::{self, Feature, IpRestriction, IpRestrictionSpec};
+use super::wait::{retry_while_busy, until_ready};
+use crate::api::{self, Feature, Found, IpRestriction, IpRestrictionSpec};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -118,6 +121,7 @@ impl Resource<Client> for IpRestrictionResource {
         plan: &mut PlanChange<'_>,
         diags: &mut Diagnostics,
     ) {
+        plan_wait_if_awaiting(ctx, plan);
         refuse_unsupported(
             ctx.client,
             plan.config,
@@ -160,48 +164,66 @@ impl Resource<Client> for IpRestrictionResource {
             description: planned.attr("description").as_str().map(str::to_string),
         };
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+        let policy = ctx.client.wait_policy(timeout);
 
         let _turn = ctx.client.lock_database(&database_id).await;
-        let created = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.create_ip_restriction(&database_id, &spec)
-        })
-        .await;
-        let created = match created {
-            Ok(created) => created,
-            Err(super::wait::WaitError::Api(err)) if err.is_conflict() => {
-                return ApplyResult::failed(Value::Null, duplicate(&database_id, &cidr, &err));
-            }
-            Err(err) => {
-                let diags = wait_error(
-                    "Error Creating IP Restriction",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    false,
-                    ATTRIBUTES,
-                );
-                return ApplyResult::failed(Value::Null, diags);
-            }
+        let on_conflict = |err: &api::Error, _: &str| duplicate(&database_id, &cidr, err);
+        let creation = Creation {
+            what: &object,
+            summary: "Error Creating IP Restriction",
+            resend_safe: true,
+            adopt_on_conflict: true,
+            import_hint: format!(
+                "terraform import <address of this {TYPE_NAME}> {database_id}/{cidr}"
+            ),
+            attributes: ATTRIBUTES,
+            on_conflict: Some(&on_conflict),
         };
-        let ready = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
+        let created = create_once(
+            ctx,
+            &creation,
+            &policy,
+            || api.create_ip_restriction(&database_id, &spec),
+            || async {
+                Ok(match api.get_ip_restriction(&database_id, &cidr).await {
+                    Ok(existing)
+                        if existing.description.as_deref().unwrap_or_default()
+                            == spec.description.as_deref().unwrap_or_default() =>
+                    {
+                        Found::Matching(existing)
+                    }
+                    Ok(existing) => Found::Different(format!(
+                        "its description is {:?}",
+                        existing.description.unwrap_or_default()
+                    )),
+                    Err(err) if err.is_not_found() => Found::Absent,
+                    Err(err) => return Err(err),
+                })
+            },
+        )
+        .await;
+        let Created {
+            object: created,
+            diags,
+            ..
+        } = match created {
+            Ok(created) => created,
+            Err(failed) => return failed,
+        };
+        let policy = policy.just_created(true);
+        let waited = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
             api.get_ip_restriction(&database_id, &cidr)
         })
         .await;
-        match ready {
-            Ok(restriction) => ApplyResult::ok(state_of(&restriction, planned)),
-            Err((latest, err)) => ApplyResult::failed(
-                state_of(&latest.unwrap_or(created), planned),
-                wait_error(
-                    "Error Waiting For IP Restriction",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                ),
-            ),
-        }
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For IP Restriction",
+            waited,
+            state_of(&created, planned),
+            |restriction| state_of(restriction, planned),
+            diags,
+        )
     }
 
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
@@ -209,7 +231,7 @@ impl Resource<Client> for IpRestrictionResource {
         let written = attr_string(state, "cidr");
         let cidr = canonical_cidr(&written).unwrap_or(written);
         refreshed(
-            ctx.client,
+            ctx,
             ctx.client.api.get_ip_restriction(&database_id, &cidr).await,
             restriction_status,
             "Error Reading IP Restriction",
@@ -227,18 +249,25 @@ impl Resource<Client> for IpRestrictionResource {
         let object = format!("IP restriction {cidr} of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+        let policy = ctx.client.wait_policy(timeout);
         let description = planned.attr("description").as_str().map(str::to_string);
-        if planned.attr("description") == prior.attr("description") {
+        let unchanged = planned.attr("description") == prior.attr("description");
+        if unchanged && !awaiting_ready(ctx) {
             let mut state = prior.clone();
             state.set_attr(TIMEOUTS_BLOCK, planned.attr(TIMEOUTS_BLOCK).clone());
             return ApplyResult::ok(state);
         }
         let _turn = ctx.client.lock_database(&database_id).await;
-        let updated = retry_while_busy(&object, &policy, ctx.cancel, || {
-            api.update_ip_restriction(&database_id, &cidr, description.as_deref())
-        })
-        .await;
+        // Unchanged but awaiting: the last run stopped before it was ready; only wait.
+        let updated = if unchanged {
+            Ok(())
+        } else {
+            retry_while_busy(&object, &policy, ctx.cancel, || {
+                api.update_ip_restriction(&database_id, &cidr, description.as_deref())
+            })
+            .await
+            .map(drop)
+        };
         if let Err(err) = updated {
             let diags = wait_error(
                 "Error Updating IP Restriction",
@@ -250,24 +279,19 @@ impl Resource<Client> for IpRestrictionResource {
             );
             return ApplyResult::failed(prior.clone(), diags);
         }
-        let ready = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
+        let waited = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
             api.get_ip_restriction(&database_id, &cidr)
         })
         .await;
-        match ready {
-            Ok(restriction) => ApplyResult::ok(state_of(&restriction, planned)),
-            Err((latest, err)) => ApplyResult::failed(
-                latest.map_or_else(|| prior.clone(), |r| state_of(&r, planned)),
-                wait_error(
-                    "Error Waiting For IP Restriction",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                ),
-            ),
-        }
+        after_wait(
+            ctx,
+            &object,
+            "Error Waiting For IP Restriction",
+            waited,
+            prior.clone(),
+            |restriction| state_of(restriction, planned),
+            Diagnostics::default(),
+        )
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, prior: &Value) -> Diagnostics {

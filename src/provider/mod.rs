@@ -2,6 +2,7 @@
 //! [`crate::tfplugin`] and the API trait of [`crate::api`]. Knows nothing about HTTP or protobuf.
 
 mod config;
+mod creation;
 mod credential;
 mod data_sources;
 mod database;
@@ -46,29 +47,54 @@ pub struct Client {
     database_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// The user's `poll_interval`, which overrides the API's shortest pause between polls.
     poll_interval: Option<Duration>,
+    /// The timeout of one HTTP request: how far one check may run past a wait's deadline.
+    request_timeout: Duration,
 }
 
 impl Client {
-    /// A client for `api`; `poll_interval` overrides the API's shortest pause between polls.
-    pub fn new(api: Arc<dyn DbaasApi>, poll_interval: Option<Duration>) -> Self {
+    /// A client for `api`; `poll_interval` overrides the API's shortest pause between polls
+    /// (never below the API's own minimum unless the API runs on this machine), and
+    /// `request_timeout` is the HTTP client's.
+    pub fn new(
+        api: Arc<dyn DbaasApi>,
+        poll_interval: Option<Duration>,
+        request_timeout: Duration,
+    ) -> Self {
         Self {
             api,
             capabilities: OnceCell::new(),
             database_locks: Mutex::default(),
             poll_interval,
+            request_timeout,
         }
     }
 
     /// How waiters poll: the API's guidance, with the user's `poll_interval` as the shortest
-    /// pause when set.
+    /// pause when set. A vendor's documented minimum (databaselabs: 30 s) stays the floor,
+    /// except for an API on a loopback address (dbaas-local in tests).
     pub fn poll_guidance(&self) -> PollGuidance {
         let guidance = self.api.poll_guidance();
         match self.poll_interval {
-            Some(interval) => PollGuidance {
-                min_interval: interval,
-                max_interval: guidance.max_interval.max(interval),
-            },
+            Some(interval) => {
+                let interval = if self.api.on_loopback() {
+                    interval
+                } else {
+                    interval.max(guidance.min_interval)
+                };
+                PollGuidance {
+                    min_interval: interval,
+                    max_interval: guidance.max_interval.max(interval),
+                }
+            }
             None => guidance,
+        }
+    }
+
+    /// The wait policy for an operation bounded by `timeout`.
+    pub fn wait_policy(&self, timeout: Duration) -> wait::WaitPolicy {
+        wait::WaitPolicy {
+            check_grace: self.request_timeout,
+            ..wait::WaitPolicy::from_guidance(&self.poll_guidance(), timeout)
         }
     }
 

@@ -2,15 +2,16 @@
 //! when the API no longer has it (or is deleting it), so Terraform plans it again.
 
 use super::Client;
+use super::creation::refresh_awaiting;
 use super::errors::api_error;
 use crate::api;
-use crate::tfplugin::resource::ReadResult;
+use crate::tfplugin::resource::{Context, ReadResult};
 use crate::tfplugin::value::Value;
 
 /// The refresh result for `read`: `state_of` the object, `None` when it is gone or being
 /// deleted, else the API's error naming `object` under `summary` ("Error Reading Index").
 pub(super) fn refreshed<T>(
-    client: &Client,
+    ctx: &Context<'_, Client>,
     read: Result<T, api::Error>,
     status_of: fn(&T) -> &api::Status,
     summary: &str,
@@ -18,6 +19,10 @@ pub(super) fn refreshed<T>(
     attributes: &[&str],
     state_of: impl FnOnce(&T) -> Value,
 ) -> ReadResult {
+    let client = ctx.client;
+    if let Ok(found) = &read {
+        refresh_awaiting(ctx, status_of(found).phase);
+    }
     match read {
         Ok(found) if status_of(&found).phase == api::Phase::Deleting => {
             tracing::info!(object, "being deleted outside Terraform");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::Client;
 use super::errors::wait_error;
-use super::wait::{DeleteEnd, WaitPolicy, retry_while_busy, until_gone};
+use super::wait::{DeleteEnd, retry_while_busy, until_gone};
 use crate::api;
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::resource::Context;
@@ -32,7 +32,7 @@ where
     G: FnMut() -> GetFut,
     GetFut: Future<Output = Result<T, api::Error>>,
 {
-    let policy = WaitPolicy::from_guidance(&ctx.client.poll_guidance(), timeout);
+    let policy = ctx.client.wait_policy(timeout);
     let gone = match retry_while_busy(object, &policy, ctx.cancel, delete).await {
         Ok(()) => until_gone(object, &policy, ctx.cancel, end, status_of, get).await,
         Err(err) => Err(err),

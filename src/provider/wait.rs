@@ -16,6 +16,9 @@ use tracing::{debug, warn};
 
 use crate::api::{self, PollGuidance};
 
+/// How long "not found" right after a create is taken for "not visible yet".
+const NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
+
 /// How to poll: overall deadline, spacing and backoff.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WaitPolicy {
@@ -33,6 +36,19 @@ pub struct WaitPolicy {
     /// Random spread of each interval, as a fraction (0.2 = ±20 %), so parallel waits do not
     /// poll in lockstep.
     pub jitter: f64,
+    /// How long one check may run past the deadline (one request timeout): a check cut short
+    /// there ends the wait, so `timeouts` is a hard limit, HTTP retries included.
+    pub check_grace: Duration,
+    /// How long "not found" counts as "not visible yet" right after a create (eventually
+    /// consistent APIs); zero for every other wait.
+    pub not_found_grace: Duration,
+}
+
+/// `instant + duration`, saturating far in the future instead of overflowing (a huge
+/// `Retry-After` or timeout must never panic a wait).
+pub(crate) fn later(instant: Instant, duration: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    instant.checked_add(duration.min(FAR)).unwrap_or(instant)
 }
 
 impl WaitPolicy {
@@ -45,6 +61,22 @@ impl WaitPolicy {
             max_interval: guidance.max_interval.max(guidance.min_interval),
             multiplier: 1.5,
             jitter: 0.2,
+            check_grace: Duration::from_secs(30),
+            not_found_grace: Duration::ZERO,
+        }
+    }
+
+    /// This policy for the wait right after a create (`just_created`): "not found" then means
+    /// "not visible yet" for a short while, as eventually consistent APIs answer.
+    pub fn just_created(self, just_created: bool) -> Self {
+        let grace = if just_created {
+            NOT_FOUND_GRACE.min(self.timeout)
+        } else {
+            Duration::ZERO
+        };
+        Self {
+            not_found_grace: grace,
+            ..self
         }
     }
 
@@ -167,9 +199,14 @@ where
     Fut: Future<Output = Result<Poll<T>, api::Error>>,
 {
     let started = Instant::now();
-    let deadline = started + policy.timeout;
+    let deadline = later(started, policy.timeout);
     let cancelled = || WaitError::Cancelled {
         what: what.to_owned(),
+    };
+    let timed_out = |last_status: Option<&str>, check_error: Option<&str>| WaitError::TimedOut {
+        what: what.to_owned(),
+        waited: started.elapsed(),
+        last_status: describe_last(last_status, check_error),
     };
     let mut last_status: Option<String> = None;
     let mut base: Option<Duration> = None;
@@ -179,18 +216,26 @@ where
         // Clamp to the deadline so the wait ends on time, but never below min_interval so the
         // last check still respects the API's spacing (it may overshoot by that much at most).
         let now = Instant::now();
-        let latest = deadline.max(now + policy.min_interval);
-        let wake = (now + pause).min(latest);
+        let latest = deadline.max(later(now, policy.min_interval));
+        let wake = later(now, pause).min(latest);
         tokio::select! {
             biased;
             () = cancel.cancelled() => return Err(cancelled()),
             () = tokio::time::sleep_until(wake) => {}
         }
         attempt += 1;
+        // A check may finish past the deadline by one request timeout at most.
+        let cut_off = later(deadline.max(Instant::now()), policy.check_grace);
         let outcome = tokio::select! {
             biased;
             () = cancel.cancelled() => return Err(cancelled()),
-            outcome = check() => outcome,
+            outcome = tokio::time::timeout_at(cut_off, check()) => match outcome {
+                Ok(outcome) => outcome,
+                Err(_) => return Err(timed_out(
+                    last_status.as_deref(),
+                    Some("the check was still running at the deadline"),
+                )),
+            },
         };
         let mut server_pause = None;
         let mut check_error = None;
@@ -215,11 +260,7 @@ where
             Err(error) => return Err(WaitError::Api(error)),
         }
         if Instant::now() >= deadline {
-            return Err(WaitError::TimedOut {
-                what: what.to_owned(),
-                waited: started.elapsed(),
-                last_status: describe_last(last_status.as_deref(), check_error.as_deref()),
-            });
+            return Err(timed_out(last_status.as_deref(), check_error.as_deref()));
         }
         let (next_base, next_pause) = policy.next_interval(base);
         base = Some(next_base);
@@ -243,9 +284,15 @@ fn describe_last(status: Option<&str>, error: Option<&str>) -> String {
     }
 }
 
-/// Runs `attempt` until the API stops answering busy (the database or object is in a
-/// transitional status and the change must wait its turn), within the policy's deadline. The
-/// first attempt goes out at once; only retries wait.
+/// Runs `attempt` until it succeeds or fails in a way that may mean something happened. Only
+/// answers that prove nothing was done are tried again, after a pause within the policy's
+/// deadline: the object was busy (in a transitional status, the change must wait its turn), the
+/// rate limit refused the request, or no connection could be made. Anything else, a lost reply
+/// or a 5xx above all, is returned at once: repeating a create then could make a second object.
+///
+/// An attempt in flight is never cancelled: a request that may reach the API runs to its end
+/// (its HTTP timeouts bound it), so the caller learns whether it was carried out. Cancellation
+/// is honoured between attempts.
 pub async fn retry_while_busy<T, F, Fut>(
     what: &str,
     policy: &WaitPolicy,
@@ -256,23 +303,54 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, api::Error>>,
 {
-    let policy = WaitPolicy {
-        initial_delay: Duration::ZERO,
-        ..policy.clone()
-    };
-    wait_for(what, &policy, cancel, || {
-        let next = attempt();
-        async move {
-            match next.await {
-                Ok(value) => Ok(Poll::Done(value)),
-                Err(err) if err.is_busy() => Ok(Poll::Pending {
-                    status: format!("busy: {}", err.api_message()),
-                }),
-                Err(err) => Err(err),
+    let started = Instant::now();
+    let deadline = later(started, policy.timeout);
+    let mut base: Option<Duration> = None;
+    let mut tries: u32 = 0;
+    loop {
+        tries += 1;
+        let error = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(error) if error.proves_nothing_done() => error,
+            Err(error) => return Err(WaitError::Api(error)),
+        };
+        let last_status = || {
+            if error.is_busy() {
+                format!("busy: {}", error.api_message())
+            } else {
+                format!("refused ({error})")
             }
+        };
+        if cancel.is_cancelled() {
+            return Err(WaitError::Cancelled {
+                what: what.to_owned(),
+            });
         }
-    })
-    .await
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(WaitError::TimedOut {
+                what: what.to_owned(),
+                waited: started.elapsed(),
+                last_status: last_status(),
+            });
+        }
+        let (next_base, pause) = policy.next_interval(base);
+        base = Some(next_base);
+        let pause = pause.max(error.retry_after().unwrap_or_default());
+        warn!(
+            what,
+            tries,
+            next_delay_ms = pause.as_millis(),
+            "{}; trying again",
+            last_status()
+        );
+        let wake = later(now, pause).min(deadline.max(later(now, policy.min_interval)));
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(WaitError::Cancelled { what: what.to_owned() }),
+            () = tokio::time::sleep_until(wake) => {}
+        }
+    }
 }
 
 /// Waits until `get` reports the object Ready. A Failed status ends the wait at once. On failure,
@@ -290,11 +368,23 @@ where
     Fut: Future<Output = Result<T, api::Error>>,
 {
     let latest = std::sync::Mutex::new(None::<T>);
+    let started = Instant::now();
     let result = wait_for(what, policy, cancel, || {
         let next = get();
         let latest = &latest;
         async move {
-            let object = next.await?;
+            let object = match next.await {
+                Ok(object) => object,
+                // Just created: an eventually consistent API may not show it yet.
+                Err(error)
+                    if error.is_not_found() && started.elapsed() < policy.not_found_grace =>
+                {
+                    return Ok(Poll::Pending {
+                        status: "not visible yet".to_owned(),
+                    });
+                }
+                Err(error) => return Err(error),
+            };
             let status = status_of(&object);
             let poll = match status.phase {
                 api::Phase::Ready => Poll::Done(object.clone()),
@@ -302,7 +392,12 @@ where
                     status: status.raw.clone(),
                     message: status.message.clone().unwrap_or_default(),
                 },
-                api::Phase::Pending | api::Phase::Deleting => Poll::Pending {
+                // Deleted while we wait for it to be ready: it will never be.
+                api::Phase::Deleting => Poll::Failed {
+                    status: status.raw.clone(),
+                    message: "the object is being deleted".to_owned(),
+                },
+                api::Phase::Pending => Poll::Pending {
                     status: status.raw.clone(),
                 },
             };
@@ -382,6 +477,8 @@ mod tests {
             max_interval: Duration::from_secs(10),
             multiplier: 1.5,
             jitter: 0.2,
+            check_grace: Duration::from_secs(30),
+            not_found_grace: Duration::ZERO,
         }
     }
 
@@ -757,5 +854,161 @@ mod tests {
         )
         .await;
         assert!(matches!(duplicate, Err(WaitError::Api(err)) if err.is_conflict()));
+    }
+
+    /// Counts the calls of an attempt that always fails with `error()`.
+    async fn attempts_until_given_up(error: fn() -> api::Error) -> (u32, WaitError) {
+        let calls = Mutex::new(0u32);
+        let result = retry_while_busy(
+            "database \"a\"",
+            &policy(30),
+            &CancellationToken::new(),
+            || {
+                *calls.lock().unwrap() += 1;
+                async move { Err::<(), _>(error()) }
+            },
+        )
+        .await;
+        (calls.into_inner().unwrap(), result.unwrap_err())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_while_busy_never_resends_what_may_have_been_done() {
+        let ambiguous: [fn() -> api::Error; 4] = [
+            || api::Error::Transport {
+                message: "POST /v1/databases: connection closed before message completed".into(),
+            },
+            || api::Error::Unavailable {
+                message: "bad gateway".into(),
+            },
+            || api::Error::Api {
+                status: 500,
+                message: "internal error".into(),
+            },
+            || api::Error::Protocol {
+                message: "truncated JSON".into(),
+            },
+        ];
+        for error in ambiguous {
+            let (calls, outcome) = attempts_until_given_up(error).await;
+            assert_eq!(calls, 1, "{outcome:?}");
+            assert!(
+                matches!(&outcome, WaitError::Api(err) if err.may_have_been_applied()),
+                "{outcome:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_while_busy_retries_what_proves_nothing_was_done() {
+        let refused: [fn() -> api::Error; 3] = [
+            || api::Error::Unreachable {
+                message: "connection refused".into(),
+            },
+            || api::Error::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+                message: "slow down".into(),
+            },
+            || api::Error::Busy {
+                message: "database is CREATING".into(),
+                retry_after: None,
+            },
+        ];
+        for error in refused {
+            let (calls, outcome) = attempts_until_given_up(error).await;
+            assert!(calls > 3, "{calls} calls, {outcome:?}");
+            assert!(matches!(outcome, WaitError::TimedOut { .. }), "{outcome:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_while_busy_lets_an_attempt_in_flight_finish_when_cancelled() {
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            trigger.cancel();
+        });
+        let result = retry_while_busy("database \"a\"", &policy(60), &cancel, || async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<_, api::Error>("db-1")
+        })
+        .await;
+        assert_eq!(result.unwrap(), "db-1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_cuts_a_check_running_past_the_deadline() {
+        let started = Instant::now();
+        let result: Result<(), WaitError> =
+            wait_for("slow", &policy(10), &CancellationToken::new(), || async {
+                tokio::time::sleep(Duration::from_secs(10_000)).await;
+                Ok(Poll::Done(()))
+            })
+            .await;
+        assert!(
+            matches!(result, Err(WaitError::TimedOut { .. })),
+            "{result:?}"
+        );
+        // The deadline (10 s) plus one check grace (30 s), not the check's 10 000 s.
+        assert_eq!(started.elapsed(), Duration::from_secs(40));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_survives_a_retry_after_too_large_to_add() {
+        let script = Script::new(vec![Err(api::Error::RateLimited {
+            retry_after: Some(Duration::MAX),
+            message: "later".into(),
+        })]);
+        let error = run(&script, &policy(5), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, WaitError::TimedOut { .. }), "{error:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn until_ready_waits_out_not_found_right_after_create() {
+        let status = |raw: &str, phase| api::Status {
+            phase,
+            raw: raw.into(),
+            message: None,
+        };
+        let replies = Mutex::new(vec![
+            Ok(status("READY", api::Phase::Ready)),
+            Err(api::Error::NotFound {
+                message: "no database db-1".into(),
+            }),
+            Err(api::Error::NotFound {
+                message: "no database db-1".into(),
+            }),
+        ]);
+        let mut fresh = policy(600);
+        fresh.not_found_grace = Duration::from_secs(30);
+        let ready = until_ready(
+            "db-1",
+            &fresh,
+            &CancellationToken::new(),
+            |s| s,
+            || {
+                let next = replies.lock().unwrap().pop().unwrap();
+                async move { next }
+            },
+        )
+        .await;
+        assert_eq!(ready.unwrap().raw, "READY");
+
+        let never = until_ready(
+            "db-1",
+            &policy(600),
+            &CancellationToken::new(),
+            |s| s,
+            || async {
+                Err::<api::Status, _>(api::Error::NotFound {
+                    message: "no database db-1".into(),
+                })
+            },
+        )
+        .await;
+        assert!(matches!(never, Err((None, WaitError::Api(err))) if err.is_not_found()));
     }
 }

@@ -62,6 +62,49 @@ pub struct Context<'a, C> {
     pub client: &'a C,
     /// Cancelled when Terraform asks the provider to stop (Ctrl-C): long waits end early.
     pub cancel: &'a CancellationToken,
+    /// The resource instance's private data (empty for data sources and ephemeral resources).
+    pub private: &'a PrivateData,
+}
+
+/// Bytes a provider keeps with one resource instance, opaque to Terraform and to the user: the
+/// prior value arrives with read, plan and apply, and what the provider sets replaces it in the
+/// reply (read → new private, plan → planned private, apply → new private). Unset, the prior
+/// value is carried through unchanged.
+#[derive(Debug, Default)]
+pub struct PrivateData {
+    prior: Vec<u8>,
+    next: std::sync::Mutex<Option<Vec<u8>>>,
+}
+
+impl PrivateData {
+    /// Private data that arrived as `prior`.
+    pub fn new(prior: Vec<u8>) -> Self {
+        Self {
+            prior,
+            next: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// What arrived with the request.
+    pub fn prior(&self) -> &[u8] {
+        &self.prior
+    }
+
+    /// Replaces the private data in the reply.
+    pub fn set(&self, bytes: Vec<u8>) {
+        *self
+            .next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bytes);
+    }
+
+    /// What the reply carries: the value set, else the prior one.
+    pub fn into_reply(self) -> Vec<u8> {
+        self.next
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or(self.prior)
+    }
 }
 
 /// A managed resource type.

@@ -43,7 +43,7 @@ use super::http::{
 };
 use super::{
     Availability, Capabilities, Credential, CredentialSpec, Database, DatabaseChanges,
-    DatabaseSpec, DbaasApi, Error, Feature, IpRestriction, IpRestrictionSpec, PollGuidance,
+    DatabaseSpec, DbaasApi, Error, Feature, Found, IpRestriction, IpRestrictionSpec, PollGuidance,
 };
 
 pub mod signing;
@@ -89,6 +89,10 @@ pub const DEFAULT_POLL_GUIDANCE: PollGuidance = PollGuidance {
 
 /// Services are read this many at a time when a list needs each one.
 const PARALLEL_READS: usize = 4;
+
+/// How far before the create request a service's `creationDate` may be and still count as made
+/// by it: the two clocks are not the same.
+const CREATED_SINCE_SKEW: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Which OVH endpoints manage IP restrictions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -622,6 +626,10 @@ impl DbaasApi for OvhApi {
         "ovh"
     }
 
+    fn on_loopback(&self) -> bool {
+        self.http.is_loopback()
+    }
+
     fn features(&self) -> &'static [Feature] {
         FEATURES
     }
@@ -694,17 +702,61 @@ impl DbaasApi for OvhApi {
         };
         let body =
             wire::service_creation_body(&spec.name, plan, &version, flavor, node_count, region);
-        // OVH has no idempotency key: a POST that may have arrived is not repeated, and the
-        // provider adopts the service by name instead.
+        // OVH has no idempotency key: a POST that may have arrived is not repeated; the provider
+        // settles a lost reply with `find_created_database`.
         let service: WireService = self
             .send_json(ApiRequest::post(self.services_path(), body))
             .await?;
-        self.to_database(service).await
+        // The service exists now: a failed region lookup must not turn it into a failed create.
+        let region = match self.region_of(&service).await {
+            Ok(found) if !found.is_empty() => found,
+            _ => region.to_owned(),
+        };
+        Ok(service.into_database(region))
     }
 
     async fn get_database(&self, id: &str) -> Result<Database, Error> {
         let service = self.get_service(id).await?;
         self.to_database(service).await
+    }
+
+    fn database_names_unique(&self) -> bool {
+        false // a service's name is its free-text description
+    }
+
+    /// The service a lost create reply made: the one with the description and nodes pattern
+    /// asked for, created since the POST (allowing for clock skew). Two or more cannot be told
+    /// apart, so none is adopted.
+    async fn find_created_database(
+        &self,
+        spec: &DatabaseSpec,
+        since: std::time::SystemTime,
+    ) -> Result<Found<Database>, Error> {
+        let since = chrono::DateTime::<chrono::Utc>::from(since) - CREATED_SINCE_SKEW;
+        let mut candidates: Vec<Database> = self
+            .list_databases(Some(&spec.name))
+            .await?
+            .into_iter()
+            .filter(|database| database.name == spec.name && spec.difference(database).is_none())
+            .filter(|database| {
+                chrono::DateTime::parse_from_rfc3339(&database.created_at)
+                    .is_ok_and(|created| created >= since)
+            })
+            .collect();
+        Ok(match candidates.len() {
+            0 | 1 => candidates.pop().map_or(Found::Absent, Found::Matching),
+            _ => Found::Unknowable(format!(
+                "{} OVH services named {:?} with these settings were created since the request: \
+                 {}.",
+                candidates.len(),
+                spec.name,
+                candidates
+                    .iter()
+                    .map(|database| database.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        })
     }
 
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {

@@ -24,7 +24,7 @@ use tonic::{Request, Response, Status};
 
 use super::diag::Diagnostics;
 use super::proto::tfplugin6 as pb;
-use super::resource::{Context, DataSource, EphemeralResource, Provider, Resource};
+use super::resource::{Context, DataSource, EphemeralResource, PrivateData, Provider, Resource};
 use super::schema::Schema;
 use super::value::Type;
 
@@ -179,10 +179,20 @@ impl<P: Provider> ProviderServer<P> {
         &self,
         f: impl AsyncFnOnce(&Context<'_, P::Client>) -> Result<R, Diagnostics>,
     ) -> Result<R, Diagnostics> {
+        self.with_private_context(&PrivateData::default(), f).await
+    }
+
+    /// [`Self::with_context`] for a resource instance with its private data.
+    async fn with_private_context<R>(
+        &self,
+        private: &PrivateData,
+        f: impl AsyncFnOnce(&Context<'_, P::Client>) -> Result<R, Diagnostics>,
+    ) -> Result<R, Diagnostics> {
         let client = self.client()?;
         let ctx = Context {
             client: client.as_ref(),
             cancel: &self.cancel,
+            private,
         };
         f(&ctx).await
     }

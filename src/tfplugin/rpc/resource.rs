@@ -8,7 +8,7 @@ use super::convert;
 use super::{ProviderServer, ResourceEntry, pb};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::plan;
-use crate::tfplugin::resource::{ApplyRequest, ApplyResult, PlanChange, Provider};
+use crate::tfplugin::resource::{ApplyRequest, ApplyResult, PlanChange, PrivateData, Provider};
 use crate::tfplugin::timeouts;
 use crate::tfplugin::value::{self, Value};
 
@@ -69,13 +69,16 @@ impl<P: Provider> ProviderServer<P> {
                 return response;
             }
         };
+        let private = PrivateData::new(request.private.clone());
         let outcome = async {
             let current = convert::decode(request.current_state.as_ref(), &entry.ty, "state")?;
             if current.is_null() {
                 return Ok(Value::Null);
             }
             let refreshed = self
-                .with_context(async |ctx| entry.handler.read(ctx, &current).await)
+                .with_private_context(&private, async |ctx| {
+                    entry.handler.read(ctx, &current).await
+                })
                 .await?;
             Ok(match refreshed {
                 Some(mut state) => {
@@ -103,6 +106,7 @@ impl<P: Provider> ProviderServer<P> {
             Ok((state, identity)) => {
                 response.new_state = Some(state);
                 response.new_identity = identity;
+                response.private = private.into_reply();
             }
             // The prior state stays as it was: a failed refresh never drops an object.
             Err(diags) => response.diagnostics = convert::diagnostics(diags),
@@ -115,6 +119,7 @@ impl<P: Provider> ProviderServer<P> {
         request: pb::plan_resource_change::Request,
     ) -> pb::plan_resource_change::Response {
         tracing::debug!(tf_rpc = "PlanResourceChange", tf_resource_type = %request.type_name);
+        let private = PrivateData::new(request.prior_private.clone());
         let planned = async {
             let entry = self.resource(&request.type_name)?;
             let prior = convert::decode(request.prior_state.as_ref(), &entry.ty, "prior state")?;
@@ -130,8 +135,11 @@ impl<P: Provider> ProviderServer<P> {
             let mut planned = plan::propose(block, &rules, &prior, &proposed, &config);
             let mut diags = Diagnostics::default();
             let mut also_replace = Vec::new();
-            if !planned.is_null() && planned != prior {
-                self.with_context(async |ctx| {
+            // Private data may call for a change the values do not show (an object still
+            // being created when the last run stopped), so the resource sees that plan too.
+            let private_says = !private.prior().is_empty();
+            if !planned.is_null() && (planned != prior || private_says) {
+                self.with_private_context(&private, async |ctx| {
                     let mut change = PlanChange {
                         prior: &prior,
                         config: &config,
@@ -173,7 +181,7 @@ impl<P: Provider> ProviderServer<P> {
                     .iter()
                     .map(convert::attribute_path)
                     .collect(),
-                planned_private: request.prior_private,
+                planned_private: private.into_reply(),
                 diagnostics: convert::diagnostics(diags),
                 planned_identity: identity,
                 ..Default::default()
@@ -217,8 +225,9 @@ impl<P: Provider> ProviderServer<P> {
             }
         };
 
+        let private = PrivateData::new(request.planned_private.clone());
         let result = self
-            .with_context(async |ctx| {
+            .with_private_context(&private, async |ctx| {
                 let handler = &entry.handler;
                 let request = ApplyRequest {
                     prior: &prior,
@@ -265,6 +274,7 @@ impl<P: Provider> ProviderServer<P> {
             Ok(identity) => response.new_identity = identity,
             Err(problem) => diags.extend(problem),
         }
+        response.private = private.into_reply();
         response.diagnostics = convert::diagnostics(diags);
         response
     }
