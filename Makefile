@@ -5,7 +5,7 @@ CARGO ?= cargo
 # installs. Passed to those recipes only, so that `make tools` still installs when the user named none.
 TERRAFORM := $(if $(TF_ACC_TERRAFORM_PATH),$(TF_ACC_TERRAFORM_PATH),$(CURDIR)/.tools/bin/terraform)
 
-.PHONY: all build tools demo local test lint fmt bench docs clean-demo
+.PHONY: all build tools demo local test faults lint fmt bench docs clean-demo
 
 all: build
 
@@ -29,6 +29,11 @@ local: build
 ## test: unit, protocol and end-to-end tests (end-to-end tests drive the real Terraform)
 test: tools
 	TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) test --lib --bins --tests
+
+## faults: the whole fault matrix (every fault on every create, 52 resources per apply) against
+## the real Terraform; prints one table. `make test` runs a reduced matrix.
+faults: tools
+	DBAAS_FAULTS_FULL=1 TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) test --test e2e_faults -- --nocapture --test-threads=1
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -136,7 +136,9 @@ async fn compose_api_database_lifecycle() -> Result<()> {
     );
     assert!(api.list_databases(Some("zzz")).await?.is_empty());
 
-    // Creating it again: the first collection exists, a conflict the provider adopts by name.
+    // Creating it again: the first collection exists, a conflict. After an unclear create the
+    // provider settles it with `find_created_database` (adopting a match); a conflict on a first
+    // attempt stays an error.
     let again = api.create_database(&spec("client-one")).await.unwrap_err();
     assert!(again.is_conflict(), "{again:?}");
 

@@ -158,6 +158,8 @@ fn poll_policy() -> WaitPolicy {
         max_interval: Duration::from_millis(200),
         multiplier: 1.5,
         jitter: 0.2,
+        check_grace: Duration::from_secs(30),
+        not_found_grace: Duration::ZERO,
     }
 }
 
@@ -428,7 +430,14 @@ async fn local_api_duplicate_name_conflicts_and_busy_database_is_busy() -> Resul
     let harness = Harness::start_with_delay(Duration::from_secs(1)).await?;
     let api = harness.api()?;
     let first = api.create_database(&spec("orders")).await?;
-    let duplicate = api.create_database(&spec("orders")).await.unwrap_err();
+    // The same spec again carries the same derived key: the service replays the first create.
+    let replayed = api.create_database(&spec("orders")).await?;
+    assert_eq!(replayed.id, first.id);
+    let other = DatabaseSpec {
+        description: Some("another client's".into()),
+        ..spec("orders")
+    };
+    let duplicate = api.create_database(&other).await.unwrap_err();
     assert!(duplicate.is_conflict(), "{duplicate:?}");
     assert!(duplicate.api_message().contains(&first.id), "{duplicate:?}");
     // Still CREATING: an update must wait.

@@ -268,8 +268,14 @@ fn database_create_interrupted_by_sigterm_is_kept_in_state() {
         text(&output)
     );
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("interrupted"),
+        text(&output).contains("Interrupted Before Ready"),
         "{}",
         text(&output)
+    );
+    // Recorded, not failed: Terraform does not taint it, so the next apply waits, not replaces.
+    assert!(
+        !work.state_file().contains("\"tainted\""),
+        "{}",
+        work.state_file()
     );
 }

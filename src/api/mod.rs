@@ -426,7 +426,7 @@ impl Default for PollGuidance {
 /// What the user asks for when creating a database. `None` fields take the API's defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DatabaseSpec {
-    /// The database name, unique per account; also how an ambiguous create is adopted.
+    /// The database name, unique per account at most APIs; how an unclear create is settled.
     pub name: String,
     /// Engine ("mongodb", "postgresql", …); `None` takes the API default.
     pub engine: Option<String>,
@@ -443,7 +443,8 @@ pub struct DatabaseSpec {
     /// Free text shown in the vendor console.
     pub description: Option<String>,
     /// Makes the create safe to retry: the same key returns the database the first call created.
-    /// `None` lets the client pick a fresh key per call (retries of that call reuse it).
+    /// `None` lets a client that sends keys derive one from the spec, so a retry, a second run
+    /// or another process sending the same spec gets the same key.
     pub idempotency_key: Option<String>,
 }
 

@@ -386,8 +386,9 @@ fn restriction_status(restriction: &IpRestriction) -> &api::Status {
     &restriction.status
 }
 
-/// A duplicate is an error that says so: silently adopting a restriction another configuration
-/// (or a person) created would let one `terraform destroy` remove what someone else relies on.
+/// A duplicate that differs from the configuration (another description) is an error that says
+/// so: it was made by another configuration or a person, and adopting it would let one
+/// `terraform destroy` remove what someone else relies on. A matching one is adopted.
 fn duplicate(database_id: &str, cidr: &str, err: &api::Error) -> Diagnostics {
     Diagnostics::from(Diagnostic {
         severity: Severity::Error,
