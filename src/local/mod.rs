@@ -51,8 +51,9 @@
 //!   characters (else 400 with `field` null). Keys are scoped to the operation.
 //! - An injected 429 without `retry_after` sends `Retry-After: 1` (a 429 always carries it).
 //!   Paths under `/v1/_admin/` are never faulted, so a test can always clear its faults.
-//!   `POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
-//!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`.
+//!   `GET`/`POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
+//!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`. A `drop` fault
+//!   cuts the connection, so no status line reaches the client (see `faults`).
 //! - Request log entries carry `at` with millisecond precision, and the path without its query.
 //! - Gone databases stay in the store (invisible to the API) so idempotency keys can refer to
 //!   them. Gone children are removed for good (no idempotency keys refer to them).
@@ -430,10 +431,14 @@ pub(crate) async fn start_with_clock(
     if let Some(databaselabs) = config.databaselabs {
         state = state.with_databaselabs(databaselabs);
     }
+    // Through a listener whose connections a `drop` fault can cut, each request knowing its own.
     let server = tokio::spawn(
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(stop_requested(stopped))
-            .into_future(),
+        axum::serve(
+            faults::CuttableListener::new(listener),
+            app(state).into_make_service_with_connect_info::<faults::Connection>(),
+        )
+        .with_graceful_shutdown(stop_requested(stopped))
+        .into_future(),
     );
     tracing::info!(
         %addr,
@@ -634,9 +639,11 @@ mod tests {
         state.faults.add(faults::Fault {
             path_prefix: "/v1".into(),
             method: None,
-            status: 503,
-            count: 1,
+            when: faults::When::Before,
+            action: faults::Action::Status(503),
             retry_after: None,
+            skip: 0,
+            count: 1,
         });
         let app = app(state.clone());
         let (status, _) = call(&app, "GET", "/v1/databases").await;

@@ -174,6 +174,10 @@ fn from_local(error: LocalError) -> GloboError {
         LocalError::Unavailable { message, .. } => {
             GloboError::detail(StatusCode::SERVICE_UNAVAILABLE, message)
         }
+        LocalError::BadGateway(message) => GloboError::detail(StatusCode::BAD_GATEWAY, message),
+        LocalError::GatewayTimeout(message) => {
+            GloboError::detail(StatusCode::GATEWAY_TIMEOUT, message)
+        }
         other => GloboError::detail(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     }
 }
