@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use dbaas::local::{self, ComposeDialect, Config, OvhDialect, RunningService};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::SecretString;
@@ -128,6 +128,15 @@ impl Local {
         self.send(Method::POST, path, Some(body)).await
     }
 
+    /// A native request with an `Idempotency-Key`.
+    async fn keyed(&self, path: &str, body: Value, key: &str) -> Result<Reply> {
+        let request = self
+            .native(Method::POST, path)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        reply_of(request.send().await?).await
+    }
+
     /// Injects a request fault; returns the pending faults.
     async fn inject(&self, fault: Value) -> Result<Value> {
         let reply = self.post("/v1/_admin/faults", fault).await?;
@@ -202,6 +211,49 @@ impl Local {
         }
         reply_of(request.send().await?).await
     }
+    /// Polls `GET path` until `done` accepts the reply.
+    async fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        done: impl Fn(&Reply) -> bool,
+    ) -> Result<Reply> {
+        let guard = tokio::time::Instant::now() + HANG_GUARD;
+        loop {
+            let reply = self.get(path).await?;
+            if done(&reply) {
+                return Ok(reply);
+            }
+            if tokio::time::Instant::now() > guard {
+                bail!("hang guard: {what} never happened; last reply {reply:?}");
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
+    /// Polls until the object at `path` has `status`.
+    async fn wait_status(&self, path: &str, status: &str) -> Result<Value> {
+        let reply = self
+            .wait_for(path, &format!("{path} {status}"), |reply| {
+                reply.status == StatusCode::OK && reply.body["status"] == status
+            })
+            .await?;
+        Ok(reply.body)
+    }
+
+    /// A database created through the native API and waited on until READY; its id.
+    async fn ready_database(&self, name: &str) -> Result<String> {
+        let created = self.post("/v1/databases", json!({"name": name})).await?;
+        assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+        let id = id_of(&created.body);
+        self.wait_status(&format!("/v1/databases/{id}"), "READY")
+            .await?;
+        Ok(id)
+    }
+}
+
+fn id_of(body: &Value) -> String {
+    body["id"].as_str().expect("an id").to_owned()
 }
 
 /// The error chain of a failed request, one line, for assertions and messages.
@@ -593,6 +645,206 @@ async fn fault_admin_paths_are_never_faulted_and_bad_bodies_name_the_field() -> 
         .await?;
     assert_eq!(cleared.body["faults"], json!([]));
     assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
+    local.service.shutdown().await;
+    Ok(())
+}
+
+/// Asserts a 409 with reason `state` whose message says `says`.
+fn assert_state_conflict(reply: &Reply, says: &str) {
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert_eq!(reply.body["error"]["reason"], "state", "{}", reply.body);
+    let message = reply.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(says), "{message}");
+}
+
+#[tokio::test]
+async fn credential_create_replays_its_idempotency_key_with_the_same_password() -> Result<()> {
+    let local = start(Duration::from_millis(200)).await?;
+    let db = local.ready_database("keyed-users").await?;
+    let path = format!("/v1/databases/{db}/credentials");
+    let body = json!({"username": "app", "roles": ["readWrite@app"]});
+    let first = local.keyed(&path, body.clone(), "user-1").await?;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let password = first.body["password"].as_str().unwrap().to_owned();
+    let again = local.keyed(&path, body.clone(), "user-1").await?;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert_eq!(again.body["username"], "app");
+    assert_eq!(
+        again.body["password"], password,
+        "the generated password again"
+    );
+    assert_eq!(again.body["created_at"], first.body["created_at"]);
+
+    let other_roles = json!({"username": "app", "roles": ["read@app"]});
+    assert_state_conflict(
+        &local.keyed(&path, other_roles, "user-1").await?,
+        "different request body",
+    );
+    // Without the key the same body is a duplicate.
+    let duplicate = local.post(&path, body.clone()).await?;
+    assert_eq!(duplicate.body["error"]["reason"], "duplicate");
+
+    // A chosen password is compared too, and never shown.
+    let chosen = json!({"username": "own", "password": "chosen-password-1"});
+    let first = local.keyed(&path, chosen.clone(), "user-2").await?;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let again = local.keyed(&path, chosen, "user-2").await?;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert_eq!(again.body["password"], Value::Null);
+    assert_eq!(again.body["password_chosen"], true);
+    let other_password = json!({"username": "own", "password": "chosen-password-2"});
+    assert_state_conflict(
+        &local.keyed(&path, other_password, "user-2").await?,
+        "different request body",
+    );
+
+    // Keys are per database: the same key elsewhere is a new create.
+    let elsewhere = local.ready_database("keyed-users-2").await?;
+    let there = local
+        .keyed(
+            &format!("/v1/databases/{elsewhere}/credentials"),
+            body.clone(),
+            "user-1",
+        )
+        .await?;
+    assert_eq!(there.status, StatusCode::ACCEPTED, "{}", there.body);
+    assert_ne!(there.body["password"], password);
+
+    // Deleted since: the answer databases give.
+    let deleted = local
+        .send(Method::DELETE, &format!("{path}/app"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED);
+    local
+        .wait_for(&format!("{path}/app"), "credential gone", |reply| {
+            reply.status == StatusCode::NOT_FOUND
+        })
+        .await?;
+    assert_state_conflict(
+        &local.keyed(&path, body.clone(), "user-1").await?,
+        "has since been deleted",
+    );
+    // Even once a new credential took the name: the key made the old one.
+    let renewed = local.post(&path, body.clone()).await?;
+    assert_eq!(renewed.status, StatusCode::ACCEPTED, "{}", renewed.body);
+    assert_state_conflict(
+        &local.keyed(&path, body, "user-1").await?,
+        "has since been deleted",
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn index_create_replays_its_idempotency_key_per_collection() -> Result<()> {
+    let local = start(Duration::from_millis(200)).await?;
+    let db = local.ready_database("keyed-indexes").await?;
+    let path = format!("/v1/databases/{db}/collections/orders/indexes");
+    let body = json!({"keys": [{"field": "customer", "direction": 1}], "unique": true});
+    let first = local.keyed(&path, body.clone(), "index-1").await?;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    assert_eq!(first.body["name"], "customer_1");
+    // The same request with its members in another order.
+    let same = json!({"unique": true, "keys": [{"direction": 1, "field": "customer"}]});
+    let again = local.keyed(&path, same, "index-1").await?;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert_eq!(again.body, first.body);
+    let other = json!({"keys": [{"field": "customer", "direction": -1}], "unique": true});
+    assert_state_conflict(
+        &local.keyed(&path, other, "index-1").await?,
+        "different request body",
+    );
+    // Per collection: the same key on another collection is another create.
+    let elsewhere = local
+        .keyed(
+            &format!("/v1/databases/{db}/collections/invoices/indexes"),
+            body.clone(),
+            "index-1",
+        )
+        .await?;
+    assert_eq!(elsewhere.status, StatusCode::ACCEPTED, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["collection"], "invoices");
+
+    let deleted = local
+        .send(Method::DELETE, &format!("{path}/customer_1"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    local
+        .wait_for(&format!("{path}/customer_1"), "index gone", |reply| {
+            reply.status == StatusCode::NOT_FOUND
+        })
+        .await?;
+    assert_state_conflict(
+        &local.keyed(&path, body, "index-1").await?,
+        "has since been deleted",
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn ip_restriction_create_replays_its_idempotency_key_while_the_database_is_busy() -> Result<()>
+{
+    let local = start(Duration::from_millis(300)).await?;
+    let db = local.ready_database("keyed-networks").await?;
+    let path = format!("/v1/databases/{db}/ip-restrictions");
+    let body = json!({"cidr": "10.1.0.7", "description": "office"});
+    let first = local.keyed(&path, body.clone(), "net-1").await?;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let database = local.get(&format!("/v1/databases/{db}")).await?;
+    assert_eq!(database.body["status"], "UPDATING", "the database is busy");
+    // A retry meanwhile replays the create instead of meeting the busy database.
+    let again = local.keyed(&path, body.clone(), "net-1").await?;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert_eq!(again.body, first.body);
+    // Another spelling of the same network is the same request.
+    let spelled = json!({"cidr": "10.1.0.7/32", "description": "office"});
+    let spelled = local.keyed(&path, spelled, "net-1").await?;
+    assert_eq!(spelled.status, StatusCode::ACCEPTED, "{}", spelled.body);
+    let relabelled = json!({"cidr": "10.1.0.7", "description": "home"});
+    assert_state_conflict(
+        &local.keyed(&path, relabelled, "net-1").await?,
+        "different request body",
+    );
+    // Without the key, the busy database answers as ever.
+    let busy = local.post(&path, json!({"cidr": "10.2.0.0/16"})).await?;
+    assert_eq!(busy.body["error"]["reason"], "busy", "{}", busy.body);
+
+    local
+        .wait_status(&format!("/v1/databases/{db}"), "READY")
+        .await?;
+    let deleted = local
+        .send(Method::DELETE, &format!("{path}/10.1.0.7%2F32"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    local
+        .wait_for(
+            &format!("{path}/10.1.0.7%2F32"),
+            "restriction gone",
+            |reply| reply.status == StatusCode::NOT_FOUND,
+        )
+        .await?;
+    assert_state_conflict(
+        &local.keyed(&path, body, "net-1").await?,
+        "has since been deleted",
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn child_idempotency_key_must_be_visible_ascii() -> Result<()> {
+    let local = start(Duration::ZERO).await?;
+    let db = local.ready_database("keyed-bad").await?;
+    let refused = local
+        .keyed(
+            &format!("/v1/databases/{db}/credentials"),
+            json!({"username": "app"}),
+            "with space",
+        )
+        .await?;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.body["error"]["field"], Value::Null);
     local.service.shutdown().await;
     Ok(())
 }

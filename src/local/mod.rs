@@ -18,8 +18,9 @@
 //!   inside its transactions through typed row operations (`Store::transact`).
 //! - `lifecycle`: the rules that settle transitional statuses and the worker that applies them
 //!   at the earliest persisted `transition_at`.
-//! - `databases`: the operations every API shares (validation, duplicate names, idempotency
-//!   keys, busy checks, scheduling transitions), and the parent rule of the children.
+//! - `databases`: the operations every API shares (validation, duplicate names, busy checks,
+//!   scheduling transitions), and the parent rule of the children; `idempotency`: the one
+//!   mechanism behind the idempotency keys of every create.
 //! - `credentials`, `indexes`, `ip_restrictions`: the shared rules of each child kind, beside
 //!   `databases`, so vendor dialects reuse them over the same store; `passwords` (generation,
 //!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers.
@@ -45,10 +46,13 @@
 //!   optional fields mean "absent". A PATCH body may not set `plan` or `version` to `null`.
 //! - An invalid PATCH value answers 400 even when the database is busy; the busy 409 comes after
 //!   validation. A PATCH that changes nothing on a busy database is still a 409.
-//! - Idempotency keys: the body comparison is semantic (key order and whitespace do not matter,
-//!   but an omitted field differs from one given explicitly with its default value). Replaying a
-//!   key whose database has since been deleted answers 409. A key must be 1–255 visible ASCII
-//!   characters (else 400 with `field` null). Keys are scoped to the operation.
+//! - Idempotency keys (database, credential, index and IP restriction creates of `/v1`): the
+//!   body comparison is semantic (key order and whitespace do not matter, but an omitted field
+//!   differs from one given explicitly with its default value; a chosen password is compared
+//!   through a fingerprint salted with the key, never kept). Replaying a key whose object has
+//!   since been deleted answers 409. A key must be 1–255 visible ASCII characters (else 400
+//!   with `field` null). Keys are scoped to the operation and its parent database. A replay is
+//!   checked before the parent rule, so it answers 202 even while the database is busy.
 //! - An injected 429 without `retry_after` sends `Retry-After: 1` (a 429 always carries it).
 //!   Paths under `/v1/_admin/` are never faulted, so a test can always clear its faults.
 //!   `GET`/`POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
@@ -107,6 +111,7 @@ mod databases;
 mod dialects;
 mod error;
 mod faults;
+mod idempotency;
 mod indexes;
 mod ip_restrictions;
 mod lifecycle;

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::catalog::CATALOG;
 use super::credentials::{MAX_ROLE_DATABASE_CHARS, MAX_USERNAME_CHARS, ROLES};
-use super::databases::{MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS};
+use super::databases::MAX_DESCRIPTION_CHARS;
 use super::faults::MAX_DELAY_MS;
+use super::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use super::indexes::{MAX_COLLECTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS};
 use super::passwords::{GENERATED_LENGTH, MAX_CHOSEN_CHARS, MIN_CHOSEN_CHARS};
 
@@ -70,6 +71,19 @@ fn build() -> Value {
                     "name": "name", "in": "path", "required": true,
                     "schema": {"type": "string"},
                     "description": "Index name; `_id_` is the implicit index of the collection."
+                },
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key", "in": "header", "required": false,
+                    "schema": {"type": "string", "minLength": 1,
+                               "maxLength": MAX_IDEMPOTENCY_KEY_CHARS},
+                    "description": "Repeating a create with the same key and the same body \
+                        (compared as decoded: key order does not matter, an omitted field \
+                        differs from its default given explicitly) answers as the first create \
+                        did: 202 with the object it created, as it is now (a generated password \
+                        again, for a credential); the same key with another body is a 409 \
+                        reason state, and so is a key whose object has since been deleted. Keys \
+                        are scoped to the operation and its parent database (and collection), \
+                        and remembered for 24 hours."
                 },
                 "Cidr": {
                     "name": "cidr", "in": "path", "required": true,
@@ -183,17 +197,7 @@ fn paths() -> Value {
                     "400": error_ref("Invalid"),
                     "409": error_ref("Conflict")
                 }),
-                json!({
-                    "parameters": [{
-                        "name": "Idempotency-Key", "in": "header", "required": false,
-                        "schema": {"type": "string", "minLength": 1,
-                                   "maxLength": MAX_IDEMPOTENCY_KEY_CHARS},
-                        "description": "Repeating a create with the same key and body returns the \
-                            database of the first create; the same key with another body is a 409. \
-                            Keys are remembered for 24 hours."
-                    }],
-                    "requestBody": {"required": true, "content": json_content("CreateDatabase")}
-                }))
+                keyed_body("CreateDatabase"))
         },
         "/v1/databases/{id}": {
             "parameters": [{"$ref": "#/components/parameters/DatabaseId"}],
@@ -282,6 +286,13 @@ fn body(schema: &str) -> Value {
     json!({"requestBody": {"required": true, "content": json_content(schema)}})
 }
 
+/// The body of a create, which also takes an `Idempotency-Key`.
+fn keyed_body(schema: &str) -> Value {
+    let mut operation = body(schema);
+    operation["parameters"] = json!([{"$ref": "#/components/parameters/IdempotencyKey"}]);
+    operation
+}
+
 /// The children of a database: credentials, collections and indexes, IP restrictions.
 fn child_paths() -> Value {
     let change_errors = |success: Value| {
@@ -304,7 +315,7 @@ fn child_paths() -> Value {
                  a salted hash is kept and the reply's password is null.",
                 change_errors(json!({"202": ok("Accepted; the credential in status CREATING, \
                     with the generated password.", "Credential")})),
-                body("CreateCredential"))
+                keyed_body("CreateCredential"))
         },
         "/v1/databases/{id}/credentials/{username}": {
             "parameters": params(&["DatabaseId", "Username"]),
@@ -374,7 +385,7 @@ fn child_paths() -> Value {
                 "Build an index (creating the collection when needed); BUILDING, then READY.",
                 change_errors(json!({"202": ok("Accepted; the index in status BUILDING.",
                     "Index")})),
-                body("CreateIndex"))
+                keyed_body("CreateIndex"))
         },
         "/v1/databases/{id}/collections/{collection}/indexes/{name}": {
             "parameters": params(&["DatabaseId", "Collection", "IndexName"]),
@@ -399,7 +410,7 @@ fn child_paths() -> Value {
                  time, so every other change to it gets 409 busy until it is READY again.",
                 change_errors(json!({"202": ok("Accepted; the restriction in status CREATING.",
                     "IpRestriction")})),
-                body("CreateIpRestriction"))
+                keyed_body("CreateIpRestriction"))
         },
         "/v1/databases/{id}/ip-restrictions/{cidr}": {
             "parameters": params(&["DatabaseId", "Cidr"]),

@@ -1113,7 +1113,7 @@ async fn create_credential(
         roles: Vec::new(),
         password: None,
     };
-    let created_credential = match state.credentials.create(&database.id, request).await {
+    let created_credential = match state.credentials.create(&database.id, request, None).await {
         Ok(created_credential) => created_credential,
         Err(LocalError::Duplicate(_) | LocalError::Busy(_))
             if state.credentials.get(&database.id, &user).await.is_ok() =>
