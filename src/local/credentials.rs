@@ -7,9 +7,11 @@
 //! names; a dialect with other names maps them.
 
 use secrecy::SecretString;
+use serde::Serialize;
 
 use super::databases::{Databases, parent_for_change, parent_for_read};
 use super::error::LocalError;
+use super::idempotency::{Created, Idempotency};
 use super::model::{Credential, Status, StoredPassword, new_uuid, whole_seconds};
 use super::passwords;
 
@@ -42,6 +44,15 @@ pub(crate) struct CreateCredential {
     pub(crate) password: Option<SecretString>,
 }
 
+/// What an idempotency key of a credential create is bound to: the request, its chosen password
+/// only as a fingerprint (salted with the key), so the store never keeps it recoverable.
+#[derive(Serialize)]
+struct KeyedRequest<'a> {
+    username: &'a str,
+    roles: &'a [String],
+    password: Option<String>,
+}
+
 /// A credential together with the password to show once (create and reset replies only).
 #[derive(Debug)]
 pub(crate) struct WithPassword {
@@ -72,22 +83,55 @@ impl Credentials {
         Self { databases }
     }
 
-    /// Validates and creates a credential (status `CREATING`).
+    /// Validates and creates a credential (status `CREATING`), or replays an earlier create
+    /// with the same idempotency key: the same credential, and the password it was generated
+    /// with (still kept, as generated ones are).
     pub(crate) async fn create(
         &self,
         database_id: &str,
         request: CreateCredential,
+        idempotency: Option<Idempotency>,
     ) -> Result<WithPassword, LocalError> {
         validate_username(&request.username)?;
         validate_roles(&request.roles)?;
-        let (stored, shown) = new_password(request.password).await?;
         let now = self.databases.clock().now();
+        let binding = match idempotency {
+            None => None,
+            Some(idempotency) => {
+                let password = match &request.password {
+                    Some(password) => {
+                        passwords::validate_chosen(password)?;
+                        let context = format!("{} {}", idempotency.scope, idempotency.key);
+                        Some(
+                            passwords::fingerprint_blocking(password.clone(), context)
+                                .await?
+                                .0,
+                        )
+                    }
+                    None => None,
+                };
+                let keyed = KeyedRequest {
+                    username: &request.username,
+                    roles: &request.roles,
+                    password,
+                };
+                Some(idempotency.bind(&keyed, now)?)
+            }
+        };
+        let (stored, shown) = new_password(request.password).await?;
         let settles_at = self.databases.settles_at(now);
         let database_id = database_id.to_owned();
-        let credential = self
+        let created = self
             .databases
             .store()
             .transact(move |tx| {
+                if let Some(binding) = &binding
+                    && let Some(earlier) = binding.replayed(tx, "credential", |tx, uuid| {
+                        tx.credential_by_uuid(&database_id, uuid)
+                    })?
+                {
+                    return Ok(Created::Replayed(earlier));
+                }
                 parent_for_change(tx, &database_id)?;
                 if let Some(existing) = tx.credential(&database_id, &request.username)? {
                     return Err(taken(&existing));
@@ -104,19 +148,35 @@ impl Credentials {
                     transition_at: Some(settles_at),
                 };
                 tx.insert_credential(&credential)?;
-                Ok(credential)
+                if let Some(binding) = &binding {
+                    binding.remember(tx, &credential.uuid)?;
+                }
+                Ok(Created::New(credential))
             })
             .await?;
-        self.databases.wake();
-        tracing::info!(
-            database_id = %credential.database_id,
-            username = %credential.username,
-            password_chosen = credential.password.is_chosen(),
-            "credential created"
-        );
+        let credential = match created {
+            Created::New(credential) => {
+                self.databases.wake();
+                tracing::info!(
+                    database_id = %credential.database_id,
+                    username = %credential.username,
+                    password_chosen = credential.password.is_chosen(),
+                    "credential created"
+                );
+                return Ok(WithPassword {
+                    credential,
+                    password: shown,
+                });
+            }
+            Created::Replayed(credential) => credential,
+        };
+        let password = match &credential.password {
+            StoredPassword::Generated(password) => Some(password.clone()),
+            StoredPassword::Chosen(_) => None,
+        };
         Ok(WithPassword {
             credential,
-            password: shown,
+            password,
         })
     }
 
@@ -524,7 +584,10 @@ mod tests {
     #[tokio::test]
     async fn create_generates_or_hashes_passwords() {
         let (_dir, credentials, db) = ready_database(Duration::from_secs(60)).await;
-        let generated = credentials.create(&db, request("gen", None)).await.unwrap();
+        let generated = credentials
+            .create(&db, request("gen", None), None)
+            .await
+            .unwrap();
         assert_eq!(generated.credential.status, Status::Creating);
         let shown = generated.password.expect("generated password is shown");
         assert!(matches!(
@@ -532,7 +595,7 @@ mod tests {
             StoredPassword::Generated(stored) if passwords::verify_generated(&shown, stored)
         ));
         let chosen = credentials
-            .create(&db, request("chosen", Some("my-own-password-1")))
+            .create(&db, request("chosen", Some("my-own-password-1")), None)
             .await
             .unwrap();
         assert!(chosen.password.is_none());
@@ -560,29 +623,32 @@ mod tests {
     #[tokio::test]
     async fn create_refuses_duplicates_and_busy_parents() {
         let (_dir, credentials, db) = ready_database(Duration::from_secs(60)).await;
-        credentials.create(&db, request("app", None)).await.unwrap();
+        credentials
+            .create(&db, request("app", None), None)
+            .await
+            .unwrap();
         assert!(matches!(
             credentials
-                .create(&db, request("app", None))
+                .create(&db, request("app", None), None)
                 .await
                 .unwrap_err(),
             LocalError::Duplicate(_)
         ));
         credentials.delete(&db, "app").await.unwrap();
         assert!(matches!(
-            credentials.create(&db, request("app", None)).await.unwrap_err(),
+            credentials.create(&db, request("app", None), None).await.unwrap_err(),
             LocalError::Busy(m) if m.contains("still being deleted")
         ));
         assert!(matches!(
             credentials
-                .create("db-000000000000", request("x", None))
+                .create("db-000000000000", request("x", None), None)
                 .await
                 .unwrap_err(),
             LocalError::NotFound(_)
         ));
         credentials.databases.delete(&db).await.unwrap();
         assert!(matches!(
-            credentials.create(&db, request("other", None)).await.unwrap_err(),
+            credentials.create(&db, request("other", None), None).await.unwrap_err(),
             LocalError::NotFound(m) if m.contains("being deleted")
         ));
         // Reads still work while the database is being deleted; its children go with it.
@@ -594,7 +660,10 @@ mod tests {
     #[tokio::test]
     async fn update_roles_requires_ready_credential() {
         let (_dir, credentials, db) = ready_database(Duration::from_secs(60)).await;
-        let created = credentials.create(&db, request("app", None)).await.unwrap();
+        let created = credentials
+            .create(&db, request("app", None), None)
+            .await
+            .unwrap();
         let roles = vec!["read@app".to_owned()];
         assert!(matches!(
             credentials

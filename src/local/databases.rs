@@ -17,20 +17,15 @@ use serde::Serialize;
 
 use super::catalog::{CATALOG, Plan};
 use super::error::LocalError;
+use super::idempotency::{Created, Idempotency};
 use super::ip_restrictions::{self, CreateIpRestriction, SetChange};
 use super::lifecycle::{Clock, Wake};
 use super::model::{Credential, Database, Status, StoredPassword, new_id, new_uuid, whole_seconds};
 use super::passwords;
-use super::store::{IdempotencyClaim, InitialChildren, InsertOutcome, Modified, Store, StoreTx};
-
-/// How long an idempotency key is remembered.
-pub(crate) const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
+use super::store::{Modified, Store, StoreTx};
 
 /// Longest description accepted, in characters.
 pub(crate) const MAX_DESCRIPTION_CHARS: usize = 255;
-
-/// Longest idempotency key accepted, in characters.
-pub(crate) const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
 /// Status message of a database while its IP restrictions change.
 pub(crate) const APPLYING_IP_RESTRICTIONS: &str = "applying IP restrictions";
@@ -94,15 +89,6 @@ pub(crate) struct UpdateDatabase {
     /// The whole new set of IP restrictions (OVH's `ipRestrictions` in a PUT): missing ones
     /// are deleted, new ones created, like the per-restriction rule (the database is busy).
     pub(crate) ip_restrictions: Option<Vec<CreateIpRestriction>>,
-}
-
-/// An idempotency key and the operation it is scoped to.
-#[derive(Debug, Clone)]
-pub(crate) struct Idempotency {
-    /// Operation the key belongs to, e.g. `native POST /v1/databases`.
-    pub(crate) scope: &'static str,
-    /// The client's key.
-    pub(crate) key: String,
 }
 
 /// Result of an update: the database and whether anything changed.
@@ -225,20 +211,9 @@ impl Databases {
             super::credentials::validate_username(&user.username)?;
         }
         let now = self.clock.now();
-        let claim = match &idempotency {
-            Some(idempotency) => {
-                validate_idempotency_key(&idempotency.key)?;
-                Some(IdempotencyClaim {
-                    scope: idempotency.scope.to_owned(),
-                    key: idempotency.key.clone(),
-                    request: serde_json::to_string(&request).map_err(|error| {
-                        LocalError::Internal(format!("cannot encode request: {error}"))
-                    })?,
-                    expired_before: now - IDEMPOTENCY_TTL,
-                })
-            }
-            None => None,
-        };
+        let binding = idempotency
+            .map(|idempotency| idempotency.bind(&request, now))
+            .transpose()?;
         let stamp = whole_seconds(now);
         let settles_at = self.settles_at(now);
         // A 48-bit random id practically never collides; retry a few times just in case.
@@ -262,61 +237,63 @@ impl Databases {
                 transition_at: Some(settles_at),
                 gone_at: None,
             };
-            let initial = InitialChildren {
-                credentials: children
-                    .built_in_users
-                    .iter()
-                    .map(|user| Credential {
-                        database_id: database.id.clone(),
-                        uuid: new_uuid(),
-                        username: user.username.clone(),
-                        roles: user.roles.clone(),
-                        status: Status::Creating,
-                        password: StoredPassword::Generated(passwords::generate()),
-                        created_at: stamp,
-                        updated_at: stamp,
-                        transition_at: Some(settles_at),
-                    })
-                    .collect(),
-                ip_restrictions: ip_restrictions::new_rows(
-                    &database.id,
-                    &wanted_restrictions,
-                    stamp,
-                    settles_at,
-                ),
-            };
-            match self
+            let users: Vec<Credential> = children
+                .built_in_users
+                .iter()
+                .map(|user| Credential {
+                    database_id: database.id.clone(),
+                    uuid: new_uuid(),
+                    username: user.username.clone(),
+                    roles: user.roles.clone(),
+                    status: Status::Creating,
+                    password: StoredPassword::Generated(passwords::generate()),
+                    created_at: stamp,
+                    updated_at: stamp,
+                    transition_at: Some(settles_at),
+                })
+                .collect();
+            let restrictions =
+                ip_restrictions::new_rows(&database.id, &wanted_restrictions, stamp, settles_at);
+            let binding = binding.clone();
+            let outcome = self
                 .store
-                .insert_database(database, initial, claim.clone(), now)
-                .await?
-            {
-                InsertOutcome::Inserted(database) => {
-                    self.wake.poke();
-                    tracing::info!(id = %database.id, name = %database.name, "database created");
-                    return Ok(database);
-                }
-                InsertOutcome::Replayed(database) if database.is_gone() => {
-                    return Err(LocalError::Conflict(format!(
-                        "Idempotency-Key {:?} created database {} which has since been deleted",
-                        idempotency.map(|i| i.key).unwrap_or_default(),
-                        database.id
-                    )));
-                }
-                InsertOutcome::Replayed(database) => return Ok(database),
-                InsertOutcome::KeyReused => {
-                    return Err(LocalError::Conflict(format!(
-                        "Idempotency-Key {:?} was already used with a different request body",
-                        idempotency.map(|i| i.key).unwrap_or_default()
-                    )));
-                }
-                InsertOutcome::NameTaken { existing_id } => {
-                    return Err(LocalError::Duplicate(format!(
-                        "a database named {:?} already exists ({existing_id})",
-                        request.name
-                    )));
-                }
-                InsertOutcome::IdTaken => continue,
+                .transact(move |tx| {
+                    if let Some(binding) = &binding
+                        && let Some(earlier) =
+                            binding.replayed(tx, "database", |tx, id| tx.database(id))?
+                    {
+                        return Ok(Some(Created::Replayed(earlier)));
+                    }
+                    if let Some(existing_id) = tx.live_database_id_named(&database.name)? {
+                        return Err(LocalError::Duplicate(format!(
+                            "a database named {:?} already exists ({existing_id})",
+                            database.name
+                        )));
+                    }
+                    if tx.database_id_taken(&database.id)? {
+                        return Ok(None);
+                    }
+                    tx.insert_database(&database)?;
+                    for user in &users {
+                        tx.insert_credential(user)?;
+                    }
+                    for restriction in &restrictions {
+                        tx.insert_ip_restriction(restriction)?;
+                    }
+                    if let Some(binding) = &binding {
+                        binding.remember(tx, &database.id)?;
+                    }
+                    Ok(Some(Created::New(database)))
+                })
+                .await?;
+            let Some(created) = outcome else {
+                continue;
+            };
+            if let Created::New(database) = &created {
+                self.wake.poke();
+                tracing::info!(id = %database.id, name = %database.name, "database created");
             }
+            return Ok(created.into_inner());
         }
         Err(LocalError::Internal(
             "could not allocate a database id".to_owned(),
@@ -660,19 +637,6 @@ pub(crate) fn validate_description(description: &str) -> Result<(), LocalError> 
     }
 }
 
-fn validate_idempotency_key(key: &str) -> Result<(), LocalError> {
-    let valid = !key.is_empty()
-        && key.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS
-        && key.bytes().all(|b| b.is_ascii_graphic());
-    if valid {
-        Ok(())
-    } else {
-        Err(LocalError::invalid_body(format!(
-            "the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -812,7 +776,7 @@ mod tests {
         let (_dir, ops) = databases(Duration::from_secs(5)).await;
         let key = || {
             Some(Idempotency {
-                scope: "test",
+                scope: "test".into(),
                 key: "key-1".into(),
             })
         };
@@ -834,7 +798,7 @@ mod tests {
             "{error:?}"
         );
         let bad_key = Idempotency {
-            scope: "test",
+            scope: "test".into(),
             key: "with space".into(),
         };
         assert!(matches!(
@@ -931,7 +895,7 @@ mod tests {
         let (_dir, ops) = databases(Duration::ZERO).await;
         let key = || {
             Some(Idempotency {
-                scope: "test",
+                scope: "test".into(),
                 key: "k".into(),
             })
         };

@@ -65,6 +65,14 @@ pub enum LocalError {
     /// 500 `internal` with a message meant for the client (e.g. an injected fault).
     #[error("{0}")]
     Internal(String),
+    /// 502 `bad_gateway`: what a proxy in front of a real service answers when the service
+    /// behind it fails; only injected faults answer it here.
+    #[error("{0}")]
+    BadGateway(String),
+    /// 504 `gateway_timeout`: what a proxy answers when the service behind it is too slow;
+    /// only injected faults answer it here.
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// 503 `unavailable`, with `Retry-After` when known.
     #[error("{message}")]
     Unavailable {
@@ -132,6 +140,8 @@ impl LocalError {
             }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_)
             | Self::Store(_)
             | Self::Io { .. }
@@ -161,6 +171,8 @@ impl LocalError {
             Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) | Self::Locked(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
+            Self::BadGateway(_) => "bad_gateway",
+            Self::GatewayTimeout(_) => "gateway_timeout",
             Self::Internal(_)
             | Self::Store(_)
             | Self::Io { .. }

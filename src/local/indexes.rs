@@ -5,9 +5,12 @@
 //! collection whenever it is listed or read, so it can never drift or be deleted. Changes run
 //! in one store transaction together with the parent rule.
 
+use serde::Serialize;
+
 use super::databases::{Databases, parent_for_change, parent_for_read};
 use super::error::LocalError;
-use super::model::{Collection, Index, IndexKey, Status, whole_seconds};
+use super::idempotency::{Created, Idempotency};
+use super::model::{Collection, Index, IndexKey, Status, new_uuid, whole_seconds};
 
 /// Name of the implicit index every collection has.
 pub(crate) const ID_INDEX: &str = "_id_";
@@ -25,7 +28,7 @@ pub(crate) const MAX_INDEX_NAME_CHARS: usize = 128;
 pub(crate) const MAX_INDEX_KEYS: usize = 32;
 
 /// One requested key, direction not yet checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct RequestedKey {
     /// Document field.
     pub(crate) field: String,
@@ -33,8 +36,8 @@ pub(crate) struct RequestedKey {
     pub(crate) direction: i64,
 }
 
-/// A create request after wire decoding.
-#[derive(Debug, Clone, Default)]
+/// A create request after wire decoding; serialized as the text an idempotency key is bound to.
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct CreateIndex {
     /// Index name, or `None` for the MongoDB-style default (`a_1_b_-1`).
     pub(crate) name: Option<String>,
@@ -67,19 +70,21 @@ impl Indexes {
         Self { databases }
     }
 
-    /// Validates and creates an index (status `BUILDING`), creating its collection when needed.
+    /// Validates and creates an index (status `BUILDING`), creating its collection when needed,
+    /// or replays an earlier create with the same idempotency key.
     pub(crate) async fn create(
         &self,
         database_id: &str,
         collection: &str,
         request: CreateIndex,
+        idempotency: Option<Idempotency>,
     ) -> Result<Index, LocalError> {
         validate_collection(collection)?;
         let keys = validate_keys(&request.keys)?;
-        let name = match request.name {
+        let name = match &request.name {
             Some(name) => {
-                validate_index_name(&name)?;
-                name
+                validate_index_name(name)?;
+                name.clone()
             }
             None => {
                 let name = default_name(&keys);
@@ -96,12 +101,21 @@ impl Indexes {
             }
         };
         let now = self.databases.clock().now();
+        let binding = idempotency
+            .map(|idempotency| idempotency.bind(&request, now))
+            .transpose()?;
         let settles_at = self.databases.settles_at(now);
         let (database_id, collection) = (database_id.to_owned(), collection.to_owned());
-        let index = self
+        let created = self
             .databases
             .store()
             .transact(move |tx| {
+                if let Some(binding) = &binding
+                    && let Some(earlier) = binding
+                        .replayed(tx, "index", |tx, uuid| tx.index_by_uuid(&database_id, uuid))?
+                {
+                    return Ok(Created::Replayed(earlier));
+                }
                 parent_for_change(tx, &database_id)?;
                 if tx.collection(&database_id, &collection)?.is_none() {
                     tx.insert_collection(&Collection {
@@ -117,6 +131,7 @@ impl Indexes {
                 }
                 let index = Index {
                     database_id,
+                    uuid: new_uuid(),
                     collection,
                     name,
                     keys,
@@ -127,17 +142,22 @@ impl Indexes {
                     transition_at: Some(settles_at),
                 };
                 tx.insert_index(&index)?;
-                Ok(index)
+                if let Some(binding) = &binding {
+                    binding.remember(tx, &index.uuid)?;
+                }
+                Ok(Created::New(index))
             })
             .await?;
-        self.databases.wake();
-        tracing::info!(
-            database_id = %index.database_id,
-            collection = %index.collection,
-            name = %index.name,
-            "index building"
-        );
-        Ok(index)
+        if let Created::New(index) = &created {
+            self.databases.wake();
+            tracing::info!(
+                database_id = %index.database_id,
+                collection = %index.collection,
+                name = %index.name,
+                "index building"
+            );
+        }
+        Ok(created.into_inner())
     }
 
     /// One index (`_id_` included), whatever the database's status; 404 when absent or gone.
@@ -270,6 +290,7 @@ impl Indexes {
 pub(crate) fn id_index(collection: &Collection) -> Index {
     Index {
         database_id: collection.database_id.clone(),
+        uuid: String::new(),
         collection: collection.name.clone(),
         name: ID_INDEX.to_owned(),
         keys: vec![IndexKey {

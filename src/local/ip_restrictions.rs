@@ -11,6 +11,7 @@
 //! own transaction ([`replace_set`]).
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::cidr::Cidr;
 use super::databases::{
@@ -18,7 +19,8 @@ use super::databases::{
     validate_description,
 };
 use super::error::LocalError;
-use super::model::{IpRestriction, Status, whole_seconds};
+use super::idempotency::{Created, Idempotency};
+use super::model::{IpRestriction, Status, new_uuid, whole_seconds};
 use super::store::StoreTx;
 
 /// A create request after wire decoding.
@@ -30,8 +32,9 @@ pub(crate) struct CreateIpRestriction {
     pub(crate) description: Option<String>,
 }
 
-/// One entry of a validated set: canonical CIDR and description.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry of a validated set: canonical CIDR and description. Serialized as the text an
+/// idempotency key of a create is bound to, so every spelling of a network is the same request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct WantedRestriction {
     /// Canonical CIDR.
     pub(crate) cidr: String,
@@ -85,6 +88,7 @@ pub(crate) fn new_rows(
         .iter()
         .map(|entry| IpRestriction {
             database_id: database_id.to_owned(),
+            uuid: new_uuid(),
             cidr: entry.cidr.clone(),
             description: entry.description.clone(),
             status: Status::Creating,
@@ -134,6 +138,7 @@ pub(crate) fn replace_set(
             None => {
                 tx.insert_ip_restriction(&IpRestriction {
                     database_id: database_id.to_owned(),
+                    uuid: new_uuid(),
                     cidr: entry.cidr.clone(),
                     description: entry.description.clone(),
                     status: Status::Creating,
@@ -159,12 +164,14 @@ impl IpRestrictions {
         Self { databases }
     }
 
-    /// Validates and creates a restriction (status `CREATING`); the database goes `UPDATING`
-    /// for the same delay.
+    /// Validates and creates a restriction (status `CREATING`), the database going `UPDATING`
+    /// for the same delay; or replays an earlier create with the same idempotency key (the
+    /// database busy or not).
     pub(crate) async fn create(
         &self,
         database_id: &str,
         request: CreateIpRestriction,
+        idempotency: Option<Idempotency>,
     ) -> Result<IpRestriction, LocalError> {
         let cidr = Cidr::parse(&request.cidr)
             .map_err(|error| error.into_invalid("cidr"))?
@@ -172,21 +179,36 @@ impl IpRestrictions {
         if let Some(description) = &request.description {
             validate_description(description)?;
         }
+        let wanted = WantedRestriction {
+            cidr,
+            description: request.description,
+        };
         let now = self.databases.clock().now();
+        let binding = idempotency
+            .map(|idempotency| idempotency.bind(&wanted, now))
+            .transpose()?;
         let settles_at = self.databases.settles_at(now);
         let database_id = database_id.to_owned();
-        let restriction = self
+        let created = self
             .databases
             .store()
             .transact(move |tx| {
+                if let Some(binding) = &binding
+                    && let Some(earlier) = binding.replayed(tx, "IP restriction", |tx, uuid| {
+                        tx.ip_restriction_by_uuid(&database_id, uuid)
+                    })?
+                {
+                    return Ok(Created::Replayed(earlier));
+                }
                 let mut database = parent_for_change(tx, &database_id)?;
-                if let Some(existing) = tx.ip_restriction(&database_id, &cidr)? {
+                if let Some(existing) = tx.ip_restriction(&database_id, &wanted.cidr)? {
                     return Err(taken(&existing));
                 }
                 let restriction = IpRestriction {
                     database_id,
-                    cidr,
-                    description: request.description,
+                    uuid: new_uuid(),
+                    cidr: wanted.cidr,
+                    description: wanted.description,
                     status: Status::Creating,
                     created_at: whole_seconds(now),
                     transition_at: Some(settles_at),
@@ -197,16 +219,21 @@ impl IpRestrictions {
                 database.transition_at = Some(settles_at);
                 database.updated_at = whole_seconds(now);
                 tx.update_database(&database)?;
-                Ok(restriction)
+                if let Some(binding) = &binding {
+                    binding.remember(tx, &restriction.uuid)?;
+                }
+                Ok(Created::New(restriction))
             })
             .await?;
-        self.databases.wake();
-        tracing::info!(
-            database_id = %restriction.database_id,
-            cidr = %restriction.cidr,
-            "IP restriction creating; database updating"
-        );
-        Ok(restriction)
+        if let Created::New(restriction) = &created {
+            self.databases.wake();
+            tracing::info!(
+                database_id = %restriction.database_id,
+                cidr = %restriction.cidr,
+                "IP restriction creating; database updating"
+            );
+        }
+        Ok(created.into_inner())
     }
 
     /// One restriction by CIDR (any accepted spelling), whatever the database's status.
@@ -404,14 +431,17 @@ mod tests {
     #[tokio::test]
     async fn create_makes_database_busy_until_settled() {
         let (_dir, restrictions, db) = ready_database().await;
-        let created = restrictions.create(&db, allow("10.0.0.7")).await.unwrap();
+        let created = restrictions
+            .create(&db, allow("10.0.0.7"), None)
+            .await
+            .unwrap();
         assert_eq!(created.cidr, "10.0.0.7/32");
         assert_eq!(created.status, Status::Creating);
         let database = restrictions.databases.get(&db).await.unwrap();
         assert_eq!(database.status, Status::Updating);
         assert_eq!(database.transition_at, created.transition_at);
         assert!(matches!(
-            restrictions.create(&db, allow("10.0.1.0/24")).await.unwrap_err(),
+            restrictions.create(&db, allow("10.0.1.0/24"), None).await.unwrap_err(),
             LocalError::Busy(m) if m.contains("busy (UPDATING)")
         ));
         settle_due(
@@ -429,7 +459,7 @@ mod tests {
         // Any spelling of the same network finds it, and is a duplicate.
         assert_eq!(restrictions.get(&db, "10.0.0.7").await.unwrap(), read);
         assert!(matches!(
-            restrictions.create(&db, allow("10.0.0.7/32")).await.unwrap_err(),
+            restrictions.create(&db, allow("10.0.0.7/32"), None).await.unwrap_err(),
             LocalError::Duplicate(m) if m == format!("10.0.0.7/32 is already allowed on database {db}")
         ));
         assert!(matches!(
@@ -448,6 +478,7 @@ mod tests {
                     cidr: "2001:DB8::/48".into(),
                     description: Some("office".into()),
                 },
+                None,
             )
             .await
             .unwrap();

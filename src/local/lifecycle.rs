@@ -290,7 +290,6 @@ pub(crate) async fn run_worker(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::store::{InitialChildren, InsertOutcome};
     use chrono::TimeZone;
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -373,11 +372,10 @@ mod tests {
         late.id = "db-000000000002".into();
         late.name = "late".into();
         for db in [early, late] {
-            let outcome = store
-                .insert_database(db, InitialChildren::default(), None, at(0))
+            store
+                .transact(move |tx| tx.insert_database(&db))
                 .await
                 .unwrap();
-            assert!(matches!(outcome, InsertOutcome::Inserted(_)));
         }
         assert_eq!(settle_due(&store, at(5)).await.unwrap(), 1);
         let early = store.database("db-000000000001").await.unwrap().unwrap();
@@ -409,8 +407,9 @@ mod tests {
             Some(clock.now() + chrono::Duration::minutes(10)),
         );
         db.created_at = whole_seconds(clock.now());
+        let inserted = db.clone();
         store
-            .insert_database(db.clone(), InitialChildren::default(), None, clock.now())
+            .transact(move |tx| tx.insert_database(&inserted))
             .await
             .unwrap();
         wake.poke();

@@ -18,8 +18,9 @@
 //!   inside its transactions through typed row operations (`Store::transact`).
 //! - `lifecycle`: the rules that settle transitional statuses and the worker that applies them
 //!   at the earliest persisted `transition_at`.
-//! - `databases`: the operations every API shares (validation, duplicate names, idempotency
-//!   keys, busy checks, scheduling transitions), and the parent rule of the children.
+//! - `databases`: the operations every API shares (validation, duplicate names, busy checks,
+//!   scheduling transitions), and the parent rule of the children; `idempotency`: the one
+//!   mechanism behind the idempotency keys of every create.
 //! - `credentials`, `indexes`, `ip_restrictions`: the shared rules of each child kind, beside
 //!   `databases`, so vendor dialects reuse them over the same store; `passwords` (generation,
 //!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers.
@@ -45,14 +46,18 @@
 //!   optional fields mean "absent". A PATCH body may not set `plan` or `version` to `null`.
 //! - An invalid PATCH value answers 400 even when the database is busy; the busy 409 comes after
 //!   validation. A PATCH that changes nothing on a busy database is still a 409.
-//! - Idempotency keys: the body comparison is semantic (key order and whitespace do not matter,
-//!   but an omitted field differs from one given explicitly with its default value). Replaying a
-//!   key whose database has since been deleted answers 409. A key must be 1–255 visible ASCII
-//!   characters (else 400 with `field` null). Keys are scoped to the operation.
+//! - Idempotency keys (database, credential, index and IP restriction creates of `/v1`): the
+//!   body comparison is semantic (key order and whitespace do not matter, but an omitted field
+//!   differs from one given explicitly with its default value; a chosen password is compared
+//!   through a fingerprint salted with the key, never kept). Replaying a key whose object has
+//!   since been deleted answers 409. A key must be 1–255 visible ASCII characters (else 400
+//!   with `field` null). Keys are scoped to the operation and its parent database. A replay is
+//!   checked before the parent rule, so it answers 202 even while the database is busy.
 //! - An injected 429 without `retry_after` sends `Retry-After: 1` (a 429 always carries it).
 //!   Paths under `/v1/_admin/` are never faulted, so a test can always clear its faults.
-//!   `POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
-//!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`.
+//!   `GET`/`POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
+//!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`. A `drop` fault
+//!   cuts the connection, so no status line reaches the client (see `faults`).
 //! - Request log entries carry `at` with millisecond precision, and the path without its query.
 //! - Gone databases stay in the store (invisible to the API) so idempotency keys can refer to
 //!   them. Gone children are removed for good (no idempotency keys refer to them).
@@ -106,6 +111,7 @@ mod databases;
 mod dialects;
 mod error;
 mod faults;
+mod idempotency;
 mod indexes;
 mod ip_restrictions;
 mod lifecycle;
@@ -430,10 +436,14 @@ pub(crate) async fn start_with_clock(
     if let Some(databaselabs) = config.databaselabs {
         state = state.with_databaselabs(databaselabs);
     }
+    // Through a listener whose connections a `drop` fault can cut, each request knowing its own.
     let server = tokio::spawn(
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(stop_requested(stopped))
-            .into_future(),
+        axum::serve(
+            faults::CuttableListener::new(listener),
+            app(state).into_make_service_with_connect_info::<faults::Connection>(),
+        )
+        .with_graceful_shutdown(stop_requested(stopped))
+        .into_future(),
     );
     tracing::info!(
         %addr,
@@ -634,9 +644,11 @@ mod tests {
         state.faults.add(faults::Fault {
             path_prefix: "/v1".into(),
             method: None,
-            status: 503,
-            count: 1,
+            when: faults::When::Before,
+            action: faults::Action::Status(503),
             retry_after: None,
+            skip: 0,
+            count: 1,
         });
         let app = app(state.clone());
         let (status, _) = call(&app, "GET", "/v1/databases").await;

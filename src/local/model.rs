@@ -178,6 +178,9 @@ pub(crate) struct IndexKey {
 pub(crate) struct Index {
     /// The database it belongs to.
     pub(crate) database_id: String,
+    /// A random (v4) UUID for this index's life, so an idempotency key that created it never
+    /// replays a later index of the same name; empty for the implicit `_id_`, never created.
+    pub(crate) uuid: String,
     /// The collection it indexes.
     pub(crate) collection: String,
     /// Unique within the collection.
@@ -201,6 +204,9 @@ pub(crate) struct Index {
 pub(crate) struct IpRestriction {
     /// The database it belongs to.
     pub(crate) database_id: String,
+    /// A random (v4) UUID for this restriction's life, so an idempotency key that created it
+    /// never replays a later restriction of the same network.
+    pub(crate) uuid: String,
     /// Canonical CIDR (network address, RFC 5952 for IPv6); the restriction's handle.
     pub(crate) cidr: String,
     /// Free text from the user.

@@ -24,12 +24,14 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::catalog::CATALOG;
-use super::databases::{CreateDatabase, Idempotency, UpdateDatabase};
+use super::databases::{CreateDatabase, UpdateDatabase};
 use super::error::LocalError;
+use super::idempotency::Idempotency;
 use super::model::{Database, format_timestamp};
 use super::openapi;
 
-/// Scope of idempotency keys sent to `POST /v1/databases` of this API.
+/// Scope of idempotency keys sent to `POST /v1/databases` of this API (a child create's scope
+/// names its own path, parent included).
 const CREATE_SCOPE: &str = "native POST /v1/databases";
 
 /// Header carrying the client's idempotency key.
@@ -123,18 +125,7 @@ async fn create_database(
         },
         description: optional_string(&mut object, "description")?,
     };
-    let idempotency = match headers.get(IDEMPOTENCY_KEY) {
-        None => None,
-        Some(value) => Some(Idempotency {
-            scope: CREATE_SCOPE,
-            key: value
-                .to_str()
-                .map_err(|_| {
-                    LocalError::invalid_body("the Idempotency-Key header must be visible ASCII")
-                })?
-                .to_owned(),
-        }),
-    };
+    let idempotency = idempotency_key(&headers, CREATE_SCOPE.to_owned())?;
     let database = state.databases.create(request, idempotency).await?;
     Ok(accepted(&database))
 }
@@ -294,6 +285,22 @@ pub(crate) fn endpoint(database: &Database) -> String {
             database.engine, database.name, database.region, database.name
         ),
     }
+}
+
+/// The `Idempotency-Key` header of a create, if sent, scoped to `scope` (the operation, and the
+/// parent of a child).
+pub(crate) fn idempotency_key(
+    headers: &HeaderMap,
+    scope: String,
+) -> Result<Option<Idempotency>, LocalError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| LocalError::invalid_body("the Idempotency-Key header must be visible ASCII"))?
+        .to_owned();
+    Ok(Some(Idempotency { scope, key }))
 }
 
 /// Decodes a request body that must be a JSON object.

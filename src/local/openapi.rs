@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::catalog::CATALOG;
 use super::credentials::{MAX_ROLE_DATABASE_CHARS, MAX_USERNAME_CHARS, ROLES};
-use super::databases::{MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS};
+use super::databases::MAX_DESCRIPTION_CHARS;
+use super::faults::MAX_DELAY_MS;
+use super::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use super::indexes::{MAX_COLLECTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS};
 use super::passwords::{GENERATED_LENGTH, MAX_CHOSEN_CHARS, MIN_CHOSEN_CHARS};
 
@@ -70,6 +72,19 @@ fn build() -> Value {
                     "schema": {"type": "string"},
                     "description": "Index name; `_id_` is the implicit index of the collection."
                 },
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key", "in": "header", "required": false,
+                    "schema": {"type": "string", "minLength": 1,
+                               "maxLength": MAX_IDEMPOTENCY_KEY_CHARS},
+                    "description": "Repeating a create with the same key and the same body \
+                        (compared as decoded: key order does not matter, an omitted field \
+                        differs from its default given explicitly) answers as the first create \
+                        did: 202 with the object it created, as it is now (a generated password \
+                        again, for a credential); the same key with another body is a 409 \
+                        reason state, and so is a key whose object has since been deleted. Keys \
+                        are scoped to the operation and its parent database (and collection), \
+                        and remembered for 24 hours."
+                },
                 "Cidr": {
                     "name": "cidr", "in": "path", "required": true,
                     "schema": {"type": "string"},
@@ -116,7 +131,9 @@ fn common_errors(responses: &mut Value) {
         ("401", "Unauthorized"),
         ("429", "RateLimited"),
         ("500", "Internal"),
+        ("502", "BadGateway"),
         ("503", "Unavailable"),
+        ("504", "GatewayTimeout"),
     ] {
         responses[status] = error_ref(name);
     }
@@ -180,17 +197,7 @@ fn paths() -> Value {
                     "400": error_ref("Invalid"),
                     "409": error_ref("Conflict")
                 }),
-                json!({
-                    "parameters": [{
-                        "name": "Idempotency-Key", "in": "header", "required": false,
-                        "schema": {"type": "string", "minLength": 1,
-                                   "maxLength": MAX_IDEMPOTENCY_KEY_CHARS},
-                        "description": "Repeating a create with the same key and body returns the \
-                            database of the first create; the same key with another body is a 409. \
-                            Keys are remembered for 24 hours."
-                    }],
-                    "requestBody": {"required": true, "content": json_content("CreateDatabase")}
-                }))
+                keyed_body("CreateDatabase"))
         },
         "/v1/databases/{id}": {
             "parameters": [{"$ref": "#/components/parameters/DatabaseId"}],
@@ -244,9 +251,17 @@ fn paths() -> Value {
                 }), json!({}))
         },
         "/v1/_admin/faults": {
+            "get": operation("listFaults", "The pending request faults, first added first used.",
+                json!({"200": ok("The pending faults.", "FaultList")}), json!({})),
             "post": operation("addFault",
-                "Make the next `count` matching requests fail (test aid; paths under /v1/_admin/ \
-                 are never faulted).",
+                "Make the next `count` matching requests fail, after letting `skip` of them \
+                 pass (test aid; paths under /v1/_admin/ are never faulted). The first pending \
+                 fault that matches a request decides alone. `before`: instead of handling the \
+                 request, answer `status`, or cut the connection without any reply (`drop`), or \
+                 wait `delay_ms` and then handle it. `after`: the handler runs to completion \
+                 (its work is committed), then its reply is replaced by `status`, withheld by \
+                 cutting the connection (`drop`), or held `delay_ms`. Errors use the format of \
+                 the API the path belongs to (a vendor dialect's under its prefix).",
                 json!({
                     "200": ok("The pending faults.", "FaultList"),
                     "400": error_ref("Invalid")
@@ -271,6 +286,13 @@ fn body(schema: &str) -> Value {
     json!({"requestBody": {"required": true, "content": json_content(schema)}})
 }
 
+/// The body of a create, which also takes an `Idempotency-Key`.
+fn keyed_body(schema: &str) -> Value {
+    let mut operation = body(schema);
+    operation["parameters"] = json!([{"$ref": "#/components/parameters/IdempotencyKey"}]);
+    operation
+}
+
 /// The children of a database: credentials, collections and indexes, IP restrictions.
 fn child_paths() -> Value {
     let change_errors = |success: Value| {
@@ -293,7 +315,7 @@ fn child_paths() -> Value {
                  a salted hash is kept and the reply's password is null.",
                 change_errors(json!({"202": ok("Accepted; the credential in status CREATING, \
                     with the generated password.", "Credential")})),
-                body("CreateCredential"))
+                keyed_body("CreateCredential"))
         },
         "/v1/databases/{id}/credentials/{username}": {
             "parameters": params(&["DatabaseId", "Username"]),
@@ -363,7 +385,7 @@ fn child_paths() -> Value {
                 "Build an index (creating the collection when needed); BUILDING, then READY.",
                 change_errors(json!({"202": ok("Accepted; the index in status BUILDING.",
                     "Index")})),
-                body("CreateIndex"))
+                keyed_body("CreateIndex"))
         },
         "/v1/databases/{id}/collections/{collection}/indexes/{name}": {
             "parameters": params(&["DatabaseId", "Collection", "IndexName"]),
@@ -388,7 +410,7 @@ fn child_paths() -> Value {
                  time, so every other change to it gets 409 busy until it is READY again.",
                 change_errors(json!({"202": ok("Accepted; the restriction in status CREATING.",
                     "IpRestriction")})),
-                body("CreateIpRestriction"))
+                keyed_body("CreateIpRestriction"))
         },
         "/v1/databases/{id}/ip-restrictions/{cidr}": {
             "parameters": params(&["DatabaseId", "Cidr"]),
@@ -801,29 +823,46 @@ fn schemas() -> Value {
                 "requests": {
                     "type": "array",
                     "items": {
-                        "type": "object", "required": ["method", "path", "status", "at"],
+                        "type": "object", "required": ["method", "path", "status", "at", "fault"],
                         "properties": {
                             "method": {"type": "string"},
                             "path": {"type": "string", "description": "Without the query string."},
-                            "status": {"type": "integer"},
+                            "status": {"type": "integer",
+                                       "description": "The status answered; for a reply a \
+                                           `drop` fault withheld, the handler's; 0 when a \
+                                           `before` drop left it unhandled and unanswered."},
                             "at": {"type": "string", "format": "date-time",
-                                   "description": "RFC 3339 UTC with milliseconds."}
+                                   "description": "RFC 3339 UTC with milliseconds."},
+                            "fault": {"type": ["string", "null"],
+                                      "description": "The fault that hit it, \
+                                          `<when>:<action>` (e.g. `after:drop`)."}
                         }
                     }
                 }
             }
         },
         "Fault": {
-            "type": "object", "required": ["path_prefix", "status", "count"],
+            "type": "object", "required": ["path_prefix"],
             "additionalProperties": false,
             "properties": {
                 "path_prefix": {"type": "string", "pattern": "^/"},
                 "method": {"type": ["string", "null"], "description": "null matches any method."},
-                "status": {"type": "integer", "enum": [429, 500, 503]},
-                "count": {"type": "integer", "minimum": 1},
+                "when": {"type": "string", "enum": ["before", "after"], "default": "before",
+                         "description": "before: instead of (or, for delay, before) handling \
+                             the request; after: once the handler completed, its work committed."},
+                "action": {"type": "string", "enum": ["status", "drop", "delay"],
+                           "default": "status"},
+                "status": {"type": ["integer", "null"], "enum": [429, 500, 502, 503, 504, null],
+                           "description": "Required with action status; refused otherwise."},
+                "delay_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_DELAY_MS,
+                             "description": "Required with action delay; refused otherwise."},
                 "retry_after": {"type": ["integer", "null"], "minimum": 0,
-                                "description": "Seconds sent as Retry-After; a 429 without it \
-                                    sends 1."}
+                                "description": "Seconds sent as Retry-After (action status \
+                                    only); a 429 without it sends 1."},
+                "skip": {"type": "integer", "minimum": 0, "default": 0,
+                         "description": "Matching requests to let through untouched first."},
+                "count": {"type": "integer", "minimum": 1, "default": 1,
+                          "description": "Matching requests to hit (in a list: still to hit)."}
             }
         },
         "FaultList": {
@@ -868,6 +907,10 @@ fn error_responses() -> Value {
         "Conflict": conflict,
         "RateLimited": rate_limited,
         "Internal": error("Internal error (code internal)."),
+        "BadGateway": error("Bad gateway (code bad_gateway); only injected faults answer it."),
+        "GatewayTimeout": error(
+            "Gateway timeout (code gateway_timeout); only injected faults answer it."
+        ),
         "Unavailable": unavailable
     })
 }
@@ -937,7 +980,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "operation ids are unique");
-        assert_eq!(count, 32);
+        assert_eq!(count, 33);
     }
 
     #[test]

@@ -87,11 +87,22 @@ pub(crate) fn validate_chosen(password: &SecretString) -> Result<(), LocalError>
 pub(crate) fn hash(password: &SecretString) -> PasswordHash {
     let mut salt = [0u8; SALT_BYTES];
     rand::rng().fill(&mut salt[..]);
+    hash_with_salt(password, &salt)
+}
+
+/// A hash of `password` salted with `context` (an idempotency key and its scope) instead of
+/// random bytes: the same password in the same context always gives the same text, so a
+/// replayed request can be compared with the first without keeping the password itself.
+pub(crate) fn fingerprint(password: &SecretString, context: &str) -> PasswordHash {
+    hash_with_salt(password, context.as_bytes())
+}
+
+fn hash_with_salt(password: &SecretString, salt: &[u8]) -> PasswordHash {
     let mut derived = [0u8; HASH_BYTES];
     pbkdf2::derive(
         pbkdf2::PBKDF2_HMAC_SHA256,
         iterations(ITERATIONS),
-        &salt,
+        salt,
         password.expose_secret().as_bytes(),
         &mut derived,
     );
@@ -147,6 +158,14 @@ pub(crate) async fn hash_blocking(password: SecretString) -> Result<PasswordHash
     Ok(tokio::task::spawn_blocking(move || hash(&password)).await?)
 }
 
+/// [`fingerprint`] on the blocking pool.
+pub(crate) async fn fingerprint_blocking(
+    password: SecretString,
+    context: String,
+) -> Result<PasswordHash, LocalError> {
+    Ok(tokio::task::spawn_blocking(move || fingerprint(&password, &context)).await?)
+}
+
 /// [`verify_hash`] on the blocking pool.
 pub(crate) async fn verify_hash_blocking(
     password: SecretString,
@@ -190,6 +209,20 @@ mod tests {
         assert!(verify_hash(&password, &second).unwrap());
         assert!(!verify_hash(&SecretString::from("correct horse battery!"), &first).unwrap());
         assert!(!verify_hash(&SecretString::from(""), &first).unwrap());
+    }
+
+    #[test]
+    fn fingerprint_is_stable_per_context_and_verifies() {
+        let password = SecretString::from("correct horse battery");
+        let first = fingerprint(&password, "scope key-1");
+        assert_eq!(first, fingerprint(&password, "scope key-1"));
+        assert_ne!(first, fingerprint(&password, "scope key-2"));
+        assert_ne!(
+            first,
+            fingerprint(&SecretString::from("correct horse battery!"), "scope key-1")
+        );
+        assert!(!first.0.contains("correct horse"));
+        assert!(verify_hash(&password, &first).unwrap());
     }
 
     #[test]

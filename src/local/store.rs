@@ -126,6 +126,20 @@ const MIGRATIONS: &[&str] = &[
         || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2)
         || '-' || hex(randomblob(6)));
     CREATE UNIQUE INDEX credentials_uuid ON credentials(database_id, uuid);",
+    // 4: a UUID on indexes and IP restrictions, as credentials have: idempotency keys of child
+    // creates refer to it, so a key never replays a later object that took the same name.
+    "ALTER TABLE indexes ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+    UPDATE indexes SET uuid = lower(
+        hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+        || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2)
+        || '-' || hex(randomblob(6)));
+    CREATE UNIQUE INDEX indexes_uuid ON indexes(database_id, uuid);
+    ALTER TABLE ip_restrictions ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+    UPDATE ip_restrictions SET uuid = lower(
+        hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+        || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2)
+        || '-' || hex(randomblob(6)));
+    CREATE UNIQUE INDEX ip_restrictions_uuid ON ip_restrictions(database_id, uuid);",
 ];
 
 /// Newest schema version this build knows.
@@ -145,10 +159,16 @@ const CREDENTIAL_COLUMNS: &str = "database_id, username, roles, status, password
      password_hash, created_at, updated_at, transition_at_ms, uuid";
 
 const INDEX_COLUMNS: &str = "database_id, collection, name, keys, is_unique, is_sparse, status, \
-     created_at, transition_at_ms";
+     created_at, transition_at_ms, uuid";
+
+/// One placeholder per column of `INDEX_COLUMNS`.
+const INDEX_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
 
 const IP_RESTRICTION_COLUMNS: &str =
-    "database_id, cidr, description, status, created_at, transition_at_ms";
+    "database_id, cidr, description, status, created_at, transition_at_ms, uuid";
+
+/// One placeholder per column of `IP_RESTRICTION_COLUMNS`.
+const IP_RESTRICTION_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7";
 
 /// A child object whose transition is due, as returned to the lifecycle worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,46 +198,13 @@ pub(crate) enum DueChild {
     },
 }
 
-/// An idempotency key to check and remember together with an insert.
-#[derive(Debug, Clone)]
-pub(crate) struct IdempotencyClaim {
-    /// Which operation the key belongs to (`POST /v1/databases`), so keys of different
-    /// operations or APIs never collide.
-    pub(crate) scope: String,
-    /// The client's key.
-    pub(crate) key: String,
-    /// Canonical text of the request, compared on replay.
+/// What an idempotency key was recorded with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdempotencyRecord {
+    /// Canonical text of the request that first used the key, compared on replay.
     pub(crate) request: String,
-    /// Keys recorded before this instant are expired and forgotten.
-    pub(crate) expired_before: DateTime<Utc>,
-}
-
-/// Children written in the same transaction as their new database (a dialect's create may
-/// carry IP restrictions, and OVH clusters come with an `admin` user).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct InitialChildren {
-    /// Credentials of the new database.
-    pub(crate) credentials: Vec<Credential>,
-    /// IP restrictions of the new database.
-    pub(crate) ip_restrictions: Vec<IpRestriction>,
-}
-
-/// What happened to an insert.
-#[derive(Debug)]
-pub(crate) enum InsertOutcome {
-    /// The row was written.
-    Inserted(Database),
-    /// The idempotency key was seen with the same request: the earlier database (maybe gone).
-    Replayed(Database),
-    /// The idempotency key was seen with a different request.
-    KeyReused,
-    /// A database that is not gone already has this name.
-    NameTaken {
-        /// Id of the existing database.
-        existing_id: String,
-    },
-    /// The generated id is already used; the caller retries with another.
-    IdTaken,
+    /// Id of the object that request created (a database id, a child's UUID).
+    pub(crate) resource_id: String,
 }
 
 /// What happened to a read-modify-write.
@@ -299,90 +286,6 @@ impl Store {
     pub(crate) async fn schema_version(&self) -> Result<i64, LocalError> {
         self.call(|connection| read_schema_version(connection))
             .await
-    }
-
-    /// Inserts `database` with its initial `children` unless its name is taken, honouring an
-    /// idempotency key, all in one transaction.
-    pub(crate) async fn insert_database(
-        &self,
-        database: Database,
-        children: InitialChildren,
-        claim: Option<IdempotencyClaim>,
-        now: DateTime<Utc>,
-    ) -> Result<InsertOutcome, LocalError> {
-        self.call(move |connection| {
-            let tx = connection.transaction()?;
-            if let Some(claim) = &claim {
-                tx.execute(
-                    "DELETE FROM idempotency_keys WHERE created_at_ms < ?1",
-                    params![claim.expired_before.timestamp_millis()],
-                )?;
-                let seen: Option<(String, String)> = tx
-                    .query_row(
-                        "SELECT request, resource_id FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
-                        params![claim.scope, claim.key],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()?;
-                if let Some((request, resource_id)) = seen {
-                    if request != claim.request {
-                        return Ok(InsertOutcome::KeyReused);
-                    }
-                    let earlier = select_database(&tx, &resource_id, true)?.ok_or_else(|| {
-                        LocalError::Corrupt(format!(
-                            "idempotency key refers to missing database {resource_id}"
-                        ))
-                    })?;
-                    return Ok(InsertOutcome::Replayed(earlier));
-                }
-            }
-            let existing_id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM databases WHERE name = ?1 AND gone_at IS NULL",
-                    params![database.name],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            if let Some(existing_id) = existing_id {
-                return Ok(InsertOutcome::NameTaken { existing_id });
-            }
-            let id_taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM databases WHERE id = ?1)",
-                params![database.id],
-                |row| row.get(0),
-            )?;
-            if id_taken {
-                return Ok(InsertOutcome::IdTaken);
-            }
-            tx.execute(
-                &format!(
-                    "INSERT INTO databases ({DATABASE_COLUMNS}) VALUES ({DATABASE_VALUES})"
-                ),
-                database_params(&database),
-            )?;
-            for credential in &children.credentials {
-                insert_credential_row(&tx, credential)?;
-            }
-            for restriction in &children.ip_restrictions {
-                insert_ip_restriction_row(&tx, restriction)?;
-            }
-            if let Some(claim) = &claim {
-                tx.execute(
-                    "INSERT INTO idempotency_keys (scope, key, request, resource_id, created_at_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        claim.scope,
-                        claim.key,
-                        claim.request,
-                        database.id,
-                        now.timestamp_millis()
-                    ],
-                )?;
-            }
-            tx.commit()?;
-            Ok(InsertOutcome::Inserted(database))
-        })
-        .await
     }
 
     /// The database with this id, unless unknown or gone.
@@ -595,6 +498,85 @@ impl StoreTx<'_> {
         Ok(())
     }
 
+    /// Inserts a database (the caller checked that its id and its name are free).
+    pub(crate) fn insert_database(&self, database: &Database) -> Result<(), LocalError> {
+        self.0.execute(
+            &format!("INSERT INTO databases ({DATABASE_COLUMNS}) VALUES ({DATABASE_VALUES})"),
+            database_params(database),
+        )?;
+        Ok(())
+    }
+
+    /// The id of the database with this name that is not gone.
+    pub(crate) fn live_database_id_named(&self, name: &str) -> Result<Option<String>, LocalError> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT id FROM databases WHERE name = ?1 AND gone_at IS NULL",
+                params![name],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Whether a database, gone ones included, has this id.
+    pub(crate) fn database_id_taken(&self, id: &str) -> Result<bool, LocalError> {
+        Ok(self.0.query_row(
+            "SELECT EXISTS (SELECT 1 FROM databases WHERE id = ?1)",
+            params![id],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// What the idempotency key was recorded with, if anything; every key recorded before
+    /// `expired_before` is forgotten first.
+    pub(crate) fn idempotency_record(
+        &self,
+        scope: &str,
+        key: &str,
+        expired_before: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, LocalError> {
+        self.0.execute(
+            "DELETE FROM idempotency_keys WHERE created_at_ms < ?1",
+            params![expired_before.timestamp_millis()],
+        )?;
+        Ok(self
+            .0
+            .query_row(
+                "SELECT request, resource_id FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+                params![scope, key],
+                |row| {
+                    Ok(IdempotencyRecord {
+                        request: row.get(0)?,
+                        resource_id: row.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records an idempotency key with the request it came with and what that created.
+    pub(crate) fn record_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), LocalError> {
+        self.0.execute(
+            "INSERT INTO idempotency_keys (scope, key, request, resource_id, created_at_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                scope,
+                key,
+                record.request,
+                record.resource_id,
+                now.timestamp_millis()
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Puts every child of the database that is not already `DELETING` into `DELETING`,
     /// settling at `transition_at` (children go with their database).
     pub(crate) fn mark_children_deleting(
@@ -781,6 +763,24 @@ impl StoreTx<'_> {
             .transpose()
     }
 
+    /// One stored index, by its UUID.
+    pub(crate) fn index_by_uuid(
+        &self,
+        database_id: &str,
+        uuid: &str,
+    ) -> Result<Option<Index>, LocalError> {
+        self.0
+            .query_row(
+                &format!(
+                    "SELECT {INDEX_COLUMNS} FROM indexes WHERE database_id = ?1 AND uuid = ?2"
+                ),
+                params![database_id, uuid],
+                read_index_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
     /// The stored indexes of a collection, sorted by name.
     pub(crate) fn indexes(
         &self,
@@ -798,9 +798,7 @@ impl StoreTx<'_> {
     /// Inserts an index (its collection must exist).
     pub(crate) fn insert_index(&self, index: &Index) -> Result<(), LocalError> {
         self.0.execute(
-            &format!(
-                "INSERT INTO indexes ({INDEX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-            ),
+            &format!("INSERT INTO indexes ({INDEX_COLUMNS}) VALUES ({INDEX_VALUES})"),
             index_params(index)?,
         )?;
         Ok(())
@@ -810,7 +808,7 @@ impl StoreTx<'_> {
     pub(crate) fn update_index(&self, index: &Index) -> Result<(), LocalError> {
         self.0.execute(
             &format!(
-                "UPDATE indexes SET ({INDEX_COLUMNS}) = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                "UPDATE indexes SET ({INDEX_COLUMNS}) = ({INDEX_VALUES}) \
                  WHERE database_id = ?1 AND collection = ?2 AND name = ?3"
             ),
             index_params(index)?,
@@ -851,6 +849,25 @@ impl StoreTx<'_> {
             .transpose()
     }
 
+    /// One IP restriction, by its UUID.
+    pub(crate) fn ip_restriction_by_uuid(
+        &self,
+        database_id: &str,
+        uuid: &str,
+    ) -> Result<Option<IpRestriction>, LocalError> {
+        self.0
+            .query_row(
+                &format!(
+                    "SELECT {IP_RESTRICTION_COLUMNS} FROM ip_restrictions \
+                     WHERE database_id = ?1 AND uuid = ?2"
+                ),
+                params![database_id, uuid],
+                read_ip_restriction_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
     /// The IP restrictions of a database, in storage order (the rules sort them).
     pub(crate) fn ip_restrictions(
         &self,
@@ -880,7 +897,7 @@ impl StoreTx<'_> {
         self.0.execute(
             &format!(
                 "UPDATE ip_restrictions SET ({IP_RESTRICTION_COLUMNS}) = \
-                 (?1, ?2, ?3, ?4, ?5, ?6) WHERE database_id = ?1 AND cidr = ?2"
+                 ({IP_RESTRICTION_VALUES}) WHERE database_id = ?1 AND cidr = ?2"
             ),
             ip_restriction_params(restriction),
         )?;
@@ -918,7 +935,7 @@ fn insert_ip_restriction_row(
 ) -> Result<(), LocalError> {
     tx.execute(
         &format!(
-            "INSERT INTO ip_restrictions ({IP_RESTRICTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO ip_restrictions ({IP_RESTRICTION_COLUMNS}) VALUES ({IP_RESTRICTION_VALUES})"
         ),
         ip_restriction_params(restriction),
     )?;
@@ -1005,11 +1022,13 @@ fn read_index_row(row: &Row<'_>) -> rusqlite::Result<Result<Index, LocalError>> 
     let status: String = row.get(6)?;
     let created_at: String = row.get(7)?;
     let transition_at_ms: Option<i64> = row.get(8)?;
+    let uuid: String = row.get(9)?;
     Ok((|| {
         let keys: Vec<IndexKey> = serde_json::from_str(&keys)
             .map_err(|error| LocalError::Corrupt(format!("bad index keys {keys:?}: {error}")))?;
         Ok(Index {
             database_id,
+            uuid,
             collection,
             name,
             keys,
@@ -1026,7 +1045,7 @@ fn index_params(index: &Index) -> Result<impl rusqlite::Params, LocalError> {
     use rusqlite::types::Value as Sql;
     let keys = serde_json::to_string(&index.keys)
         .map_err(|error| LocalError::Internal(format!("cannot encode index keys: {error}")))?;
-    let values: [Sql; 9] = [
+    let values: [Sql; 10] = [
         Sql::from(index.database_id.clone()),
         Sql::from(index.collection.clone()),
         Sql::from(index.name.clone()),
@@ -1036,6 +1055,7 @@ fn index_params(index: &Index) -> Result<impl rusqlite::Params, LocalError> {
         Sql::from(index.status.as_str().to_owned()),
         Sql::from(format_timestamp(index.created_at)),
         Sql::from(index.transition_at.map(|at| at.timestamp_millis())),
+        Sql::from(index.uuid.clone()),
     ];
     Ok(rusqlite::params_from_iter(values))
 }
@@ -1047,9 +1067,11 @@ fn read_ip_restriction_row(row: &Row<'_>) -> rusqlite::Result<Result<IpRestricti
     let status: String = row.get(3)?;
     let created_at: String = row.get(4)?;
     let transition_at_ms: Option<i64> = row.get(5)?;
+    let uuid: String = row.get(6)?;
     Ok((|| {
         Ok(IpRestriction {
             database_id,
+            uuid,
             cidr,
             description,
             status: Status::parse(&status)?,
@@ -1061,13 +1083,14 @@ fn read_ip_restriction_row(row: &Row<'_>) -> rusqlite::Result<Result<IpRestricti
 
 fn ip_restriction_params(restriction: &IpRestriction) -> impl rusqlite::Params {
     use rusqlite::types::Value as Sql;
-    let values: [Sql; 6] = [
+    let values: [Sql; 7] = [
         Sql::from(restriction.database_id.clone()),
         Sql::from(restriction.cidr.clone()),
         Sql::from(restriction.description.clone()),
         Sql::from(restriction.status.as_str().to_owned()),
         Sql::from(format_timestamp(restriction.created_at)),
         Sql::from(restriction.transition_at.map(|at| at.timestamp_millis())),
+        Sql::from(restriction.uuid.clone()),
     ];
     rusqlite::params_from_iter(values)
 }
@@ -1249,20 +1272,11 @@ mod tests {
         }
     }
 
-    fn claim(key: &str, request: &str) -> IdempotencyClaim {
-        IdempotencyClaim {
-            scope: "POST /v1/databases".into(),
-            key: key.into(),
-            request: request.into(),
-            expired_before: at(-86_400),
-        }
-    }
-
-    async fn insert(store: &Store, db: Database) -> InsertOutcome {
+    async fn insert(store: &Store, db: Database) {
         store
-            .insert_database(db, InitialChildren::default(), None, at(0))
+            .transact(move |tx| tx.insert_database(&db))
             .await
-            .expect("insert")
+            .expect("insert");
     }
 
     #[tokio::test]
@@ -1271,10 +1285,7 @@ mod tests {
         let store = Store::open(dir.path()).await.unwrap();
         let mut db = database("db-000000000001", "alpha");
         db.description = Some("first".into());
-        assert!(matches!(
-            insert(&store, db.clone()).await,
-            InsertOutcome::Inserted(_)
-        ));
+        insert(&store, db.clone()).await;
         drop(store);
 
         let store = Store::open(dir.path()).await.unwrap();
@@ -1320,19 +1331,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn store_names_are_unique_among_live_databases() {
+    async fn store_tells_live_names_and_every_id_apart() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
         insert(&store, database("db-000000000001", "alpha")).await;
-        match insert(&store, database("db-000000000002", "alpha")).await {
-            InsertOutcome::NameTaken { existing_id } => assert_eq!(existing_id, "db-000000000001"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            insert(&store, database("db-000000000001", "beta")).await,
-            InsertOutcome::IdTaken
-        ));
-        // Once gone, the name is free again and the old row is invisible.
+        let (named, taken, free) = store
+            .transact(|tx| {
+                Ok((
+                    tx.live_database_id_named("alpha")?,
+                    tx.database_id_taken("db-000000000001")?,
+                    tx.database_id_taken("db-000000000002")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(named.as_deref(), Some("db-000000000001"));
+        assert!(taken);
+        assert!(!free);
+        // Once gone, the name is free again and the old row is invisible, its id still taken.
         let modified = store
             .modify_database("db-000000000001", |db| {
                 let mut next = db.clone();
@@ -1344,10 +1360,18 @@ mod tests {
             .unwrap();
         assert!(matches!(modified, Modified::Written(_)));
         assert!(store.database("db-000000000001").await.unwrap().is_none());
-        assert!(matches!(
-            insert(&store, database("db-000000000002", "alpha")).await,
-            InsertOutcome::Inserted(_)
-        ));
+        let (named, taken) = store
+            .transact(|tx| {
+                Ok((
+                    tx.live_database_id_named("alpha")?,
+                    tx.database_id_taken("db-000000000001")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(named, None);
+        assert!(taken, "gone databases keep their ids");
+        insert(&store, database("db-000000000002", "alpha")).await;
         let listed = store.databases(None).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].id, "db-000000000002");
@@ -1392,59 +1416,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn store_idempotency_replays_or_refuses() {
+    async fn store_idempotency_records_expire() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
-        let first = store
-            .insert_database(
-                database("db-000000000001", "alpha"),
-                InitialChildren::default(),
-                Some(claim("k1", "{a}")),
-                at(0),
-            )
+        let record = IdempotencyRecord {
+            request: "{a}".into(),
+            resource_id: "db-000000000001".into(),
+        };
+        let recorded = record.clone();
+        store
+            .transact(move |tx| tx.record_idempotency_key("scope", "k1", &recorded, at(0)))
             .await
             .unwrap();
-        assert!(matches!(first, InsertOutcome::Inserted(_)));
-        match store
-            .insert_database(
-                database("db-000000000002", "alpha"),
-                InitialChildren::default(),
-                Some(claim("k1", "{a}")),
-                at(1),
-            )
+        let (found, other_scope) = store
+            .transact(|tx| {
+                Ok((
+                    tx.idempotency_record("scope", "k1", at(-86_400))?,
+                    tx.idempotency_record("other", "k1", at(-86_400))?,
+                ))
+            })
             .await
-            .unwrap()
-        {
-            InsertOutcome::Replayed(db) => assert_eq!(db.id, "db-000000000001"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            store
-                .insert_database(
-                    database("db-000000000003", "beta"),
-                    InitialChildren::default(),
-                    Some(claim("k1", "{b}")),
-                    at(2)
-                )
-                .await
-                .unwrap(),
-            InsertOutcome::KeyReused
-        ));
-        // A day later the key is forgotten: the same request is a new create (here: name taken).
-        let mut late = claim("k1", "{a}");
-        late.expired_before = at(10);
-        assert!(matches!(
-            store
-                .insert_database(
-                    database("db-000000000004", "alpha"),
-                    InitialChildren::default(),
-                    Some(late),
-                    at(86_410)
-                )
-                .await
-                .unwrap(),
-            InsertOutcome::NameTaken { .. }
-        ));
+            .unwrap();
+        assert_eq!(found, Some(record));
+        assert_eq!(other_scope, None);
+        // Looked up a day later, the key is forgotten for good.
+        let (expired, after) = store
+            .transact(|tx| {
+                Ok((
+                    tx.idempotency_record("scope", "k1", at(1))?,
+                    tx.idempotency_record("scope", "k1", at(-86_400))?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!((expired, after), (None, None));
     }
 
     #[tokio::test]
@@ -1509,7 +1514,7 @@ mod tests {
             }
         }
         let store = Store::open(dir.path()).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 3);
+        assert_eq!(store.schema_version().await.unwrap(), 4);
         let old = store.database("db-000000000001").await.unwrap().unwrap();
         assert_eq!(old.name, "old");
         assert_eq!((old.flavor.as_str(), old.node_count), ("db1-4", 1));
@@ -1574,6 +1579,61 @@ mod tests {
         assert_eq!(by_uuid.unwrap().username, "app");
     }
 
+    #[tokio::test]
+    async fn store_migration_4_gives_indexes_and_ip_restrictions_uuids() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let connection = Connection::open(dir.path().join(STORE_FILE)).unwrap();
+            connection
+                .execute_batch(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT;
+                     INSERT INTO schema_version (version) VALUES (3);",
+                )
+                .unwrap();
+            for migration in &MIGRATIONS[..3] {
+                connection.execute_batch(migration).unwrap();
+            }
+            connection
+                .execute_batch(
+                    "INSERT INTO databases (id, name, engine, version, plan, region, status, \
+                     created_at, updated_at, uuid) VALUES ('db-000000000001', 'alpha', \
+                     'mongodb', '8.0', 'essential', 'eu-west-1', 'READY', \
+                     '2026-11-22T08:00:00Z', '2026-11-22T08:00:00Z', 'u-1');
+                     INSERT INTO collections (database_id, name, created_at) VALUES \
+                     ('db-000000000001', 'orders', '2026-11-22T08:00:00Z');
+                     INSERT INTO indexes (database_id, collection, name, keys, is_unique, \
+                     is_sparse, status, created_at) VALUES ('db-000000000001', 'orders', 'a_1', \
+                     '[{\"field\":\"a\",\"direction\":1}]', 0, 0, 'READY', \
+                     '2026-11-22T08:00:00Z');
+                     INSERT INTO ip_restrictions (database_id, cidr, status, created_at) VALUES \
+                     ('db-000000000001', '10.0.0.0/8', 'READY', '2026-11-22T08:00:00Z'),
+                     ('db-000000000001', '10.1.0.0/16', 'READY', '2026-11-22T08:00:00Z');",
+                )
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).await.unwrap();
+        let (indexes, restrictions) = store
+            .transact(|tx| {
+                Ok((
+                    tx.indexes("db-000000000001", "orders")?,
+                    tx.ip_restrictions("db-000000000001")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(is_v4_uuid(&indexes[0].uuid), "{}", indexes[0].uuid);
+        assert!(restrictions.iter().all(|r| is_v4_uuid(&r.uuid)));
+        assert_ne!(restrictions[0].uuid, restrictions[1].uuid);
+        let found = store
+            .transact({
+                let uuid = restrictions[1].uuid.clone();
+                move |tx| tx.ip_restriction_by_uuid("db-000000000001", &uuid)
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.unwrap().cidr, "10.1.0.0/16");
+    }
+
     fn credential(database_id: &str, username: &str, password: StoredPassword) -> Credential {
         Credential {
             database_id: database_id.into(),
@@ -1591,6 +1651,7 @@ mod tests {
     fn index(database_id: &str, name: &str, due: Option<DateTime<Utc>>) -> Index {
         Index {
             database_id: database_id.into(),
+            uuid: format!("00000000-0000-4000-8000-{name:0>12}"),
             collection: "orders".into(),
             name: name.into(),
             keys: vec![IndexKey {
@@ -1633,6 +1694,7 @@ mod tests {
                 tx.insert_index(&index("db-000000000001", "a", None))?;
                 tx.insert_ip_restriction(&IpRestriction {
                     database_id: "db-000000000001".into(),
+                    uuid: crate::local::model::new_uuid(),
                     cidr: "10.0.0.0/8".into(),
                     description: Some("office".into()),
                     status: Status::Creating,

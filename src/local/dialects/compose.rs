@@ -734,7 +734,10 @@ async fn create_user(
         roles: roles_for(read_only, &database.name),
         password: Some(SecretString::from(password)),
     };
-    state.credentials.create(&database.id, request).await?;
+    state
+        .credentials
+        .create(&database.id, request, None)
+        .await?;
     ok_one()
 }
 

@@ -174,6 +174,10 @@ fn from_local(error: LocalError) -> GloboError {
         LocalError::Unavailable { message, .. } => {
             GloboError::detail(StatusCode::SERVICE_UNAVAILABLE, message)
         }
+        LocalError::BadGateway(message) => GloboError::detail(StatusCode::BAD_GATEWAY, message),
+        LocalError::GatewayTimeout(message) => {
+            GloboError::detail(StatusCode::GATEWAY_TIMEOUT, message)
+        }
         other => GloboError::detail(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     }
 }
@@ -1109,7 +1113,7 @@ async fn create_credential(
         roles: Vec::new(),
         password: None,
     };
-    let created_credential = match state.credentials.create(&database.id, request).await {
+    let created_credential = match state.credentials.create(&database.id, request, None).await {
         Ok(created_credential) => created_credential,
         Err(LocalError::Duplicate(_) | LocalError::Busy(_))
             if state.credentials.get(&database.id, &user).await.is_ok() =>

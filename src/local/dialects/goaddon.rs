@@ -743,6 +743,7 @@ async fn apply_indexes(
                     unique: index.unique,
                     sparse: index.sparse,
                 },
+                None,
             )
             .await
             .map_err(|error| from_local(error, &[("name", "indexes"), ("keys", "indexes")]))?;
@@ -915,6 +916,7 @@ async fn create_user(State(state): State<AppState>, body: Bytes) -> Result<Respo
                 roles,
                 password,
             },
+            None,
         )
         .await
         .map_err(|error| from_local(error, &[("username", "username")]))?;

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::{ExposeSecret, SecretString};
@@ -18,8 +18,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::{
-    optional_string, optional_string_list, parse_object, parse_optional_object, path_params,
-    reject_fixed, reject_unknown,
+    idempotency_key, optional_string, optional_string_list, parse_object, parse_optional_object,
+    path_params, reject_fixed, reject_unknown,
 };
 use crate::local::AppState;
 use crate::local::credentials::CreateCredential;
@@ -71,6 +71,7 @@ async fn list_credentials(
 async fn create_credential(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, LocalError> {
     let id = path_params(id)?;
@@ -82,7 +83,9 @@ async fn create_credential(
         roles: optional_string_list(&mut object, "roles")?.unwrap_or_default(),
         password: optional_password(&mut object)?,
     };
-    let created = state.credentials.create(&id, request).await?;
+    let scope = format!("native POST /v1/databases/{id}/credentials");
+    let idempotency = idempotency_key(&headers, scope)?;
+    let created = state.credentials.create(&id, request, idempotency).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CredentialBody::new(

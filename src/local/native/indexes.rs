@@ -5,13 +5,15 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{optional_bool, optional_string, parse_object, path_params, reject_unknown};
+use super::{
+    idempotency_key, optional_bool, optional_string, parse_object, path_params, reject_unknown,
+};
 use crate::local::AppState;
 use crate::local::error::LocalError;
 use crate::local::indexes::{CreateIndex, RequestedKey};
@@ -57,6 +59,7 @@ async fn list_indexes(
 async fn create_index(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, LocalError> {
     let (id, collection) = path_params(path)?;
@@ -68,7 +71,12 @@ async fn create_index(
         unique: optional_bool(&mut object, "unique")?,
         sparse: optional_bool(&mut object, "sparse")?,
     };
-    let index = state.indexes.create(&id, &collection, request).await?;
+    let scope = format!("native POST /v1/databases/{id}/collections/{collection}/indexes");
+    let idempotency = idempotency_key(&headers, scope)?;
+    let index = state
+        .indexes
+        .create(&id, &collection, request, idempotency)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(render(&index))).into_response())
 }
 

@@ -8,13 +8,15 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{optional_string, parse_object, path_params, reject_fixed, reject_unknown};
+use super::{
+    idempotency_key, optional_string, parse_object, path_params, reject_fixed, reject_unknown,
+};
 use crate::local::AppState;
 use crate::local::error::LocalError;
 use crate::local::ip_restrictions::CreateIpRestriction;
@@ -51,6 +53,7 @@ async fn list_restrictions(
 async fn create_restriction(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, LocalError> {
     let id = path_params(id)?;
@@ -61,7 +64,12 @@ async fn create_restriction(
             .ok_or_else(|| LocalError::invalid("cidr", "cidr is required"))?,
         description: optional_string(&mut object, "description")?,
     };
-    let restriction = state.ip_restrictions.create(&id, request).await?;
+    let scope = format!("native POST /v1/databases/{id}/ip-restrictions");
+    let idempotency = idempotency_key(&headers, scope)?;
+    let restriction = state
+        .ip_restrictions
+        .create(&id, request, idempotency)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(render(&restriction))).into_response())
 }
 

@@ -70,6 +70,8 @@ pub(crate) const GENERIC_CLASSES: &[&str] = &[
     "Client::TooManyRequests",
     "Server::InternalServerError",
     "Server::ServiceUnavailable",
+    "Server::BadGateway",
+    "Server::GatewayTimeout",
 ];
 
 /// An API error in OVH's `{"class", "message"}` shape.
@@ -115,6 +117,8 @@ pub(crate) fn status_of_class(class: &str) -> StatusCode {
         Some("Conflict") => StatusCode::CONFLICT,
         Some("TooManyRequests") => StatusCode::TOO_MANY_REQUESTS,
         Some("ServiceUnavailable") => StatusCode::SERVICE_UNAVAILABLE,
+        Some("BadGateway") => StatusCode::BAD_GATEWAY,
+        Some("GatewayTimeout") => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -202,6 +206,8 @@ pub(crate) fn from_local(error: LocalError, subject: Subject) -> OvhError {
             ..OvhError::new("Server::ServiceUnavailable", message)
         },
         LocalError::Internal(_) => OvhError::new("Server::InternalServerError", message),
+        LocalError::BadGateway(_) => OvhError::new("Server::BadGateway", message),
+        LocalError::GatewayTimeout(_) => OvhError::new("Server::GatewayTimeout", message),
         // Only the native API's bearer token yields this; dialect paths never check it.
         LocalError::Unauthorized => {
             OvhError::new("Client::Unauthorized::InvalidAuthToken", message)
@@ -307,6 +313,8 @@ mod tests {
                 "Conflict" => 409,
                 "TooManyRequests" => 429,
                 "ServiceUnavailable" => 503,
+                "BadGateway" => 502,
+                "GatewayTimeout" => 504,
                 _ => 500,
             };
             assert_eq!(status.as_u16(), expected, "{class}");

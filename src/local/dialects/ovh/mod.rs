@@ -591,7 +591,7 @@ async fn create_ip_restriction(
     };
     let restriction = state
         .ip_restrictions
-        .create(&database.id, request)
+        .create(&database.id, request, None)
         .await
         .map_err(|error| from_local(error, Subject::IpRestriction))?;
     ok(wire::ip_restriction(&restriction))
@@ -739,7 +739,7 @@ async fn create_user(
     };
     let created = state
         .credentials
-        .create(&database.id, request)
+        .create(&database.id, request, None)
         .await
         .map_err(|error| from_local(error, Subject::User))?;
     ok(wire::user(&created.credential, created.password.as_ref()))

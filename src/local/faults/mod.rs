@@ -1,0 +1,875 @@
+//! Test aids: the request log and request fault injection, plus their admin endpoints.
+//!
+//! The request log keeps method, path (no query string, no headers, no body: nothing that could
+//! hold a secret), status, time and the fault that hit it of every request since start, capped
+//! at [`REQUEST_LOG_CAPACITY`] (oldest dropped).
+//!
+//! A request fault (`POST /v1/_admin/faults`) hits the next `count` requests whose path starts
+//! with `path_prefix` (and whose method is `method`, when given), after letting the first
+//! `skip` of them pass untouched. The first pending fault that matches a request decides alone.
+//! Each hit is logged at info (`fault injected`) and marked in the request log (`fault`, e.g.
+//! `"after:drop"`). `when` and `action` say what it does:
+//!
+//! | | `before` (the default): nothing is handled | `after`: the handler runs to completion, its work is committed |
+//! |---|---|---|
+//! | `status` (the default) | answers `status` (429, 500, 502, 503, 504) | its reply is replaced by `status` |
+//! | `drop` | no reply: the connection is cut | its reply is withheld: the connection is cut |
+//! | `delay` | waits `delay_ms`, then handles it | its reply is held `delay_ms` |
+//!
+//! Errors are in the dialect's error format under a dialect's prefix, the native one elsewhere.
+//! A cut connection ([`connection`]) sends nothing at all, not even a status line: the client
+//! sees the connection closed before any response (reqwest: `send()` fails with hyper's
+//! "connection closed before message completed"). A handler that a fault lets run does so in a
+//! task of its own, so it completes even when the client gives up waiting (a `delay` longer
+//! than the client's timeout). In the request log a withheld reply is logged with the status the
+//! handler answered, and a `before` drop (nothing handled, nothing answered) with status 0.
+//!
+//! Paths under `/v1/_admin/` are never faulted, so a test can always clear what it injected.
+//! Everything here lives in memory only.
+
+mod connection;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+pub(crate) use connection::{Connection, CuttableListener};
+
+use super::AppState;
+use super::dialects;
+use super::error::LocalError;
+use super::native::{parse_object, reject_unknown};
+
+/// Most requests the log keeps.
+pub(crate) const REQUEST_LOG_CAPACITY: usize = 10_000;
+
+/// Path prefix of the admin endpoints, exempt from faults.
+pub(crate) const ADMIN_PREFIX: &str = "/v1/_admin/";
+
+/// Retry-After sent with an injected 429 that names none (a 429 always carries one).
+pub(crate) const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
+
+/// Longest `delay_ms` accepted: an hour outlasts any client timeout worth testing.
+pub(crate) const MAX_DELAY_MS: u64 = 3_600_000;
+
+/// Status logged for a request that was neither handled nor answered (`before` + `drop`).
+pub(crate) const NO_REPLY_STATUS: u16 = 0;
+
+/// One received request.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LoggedRequest {
+    /// HTTP method.
+    pub(crate) method: String,
+    /// Path without the query string.
+    pub(crate) path: String,
+    /// Status answered; for a withheld reply the handler's, and 0 when nothing was handled.
+    pub(crate) status: u16,
+    /// When it arrived, RFC 3339 UTC with milliseconds.
+    pub(crate) at: String,
+    /// The fault that hit it (`"<when>:<action>"`, e.g. `"after:drop"`), so a test can count
+    /// faults and tell whether the work behind a failed request was done.
+    pub(crate) fault: Option<String>,
+}
+
+/// The in-memory request log.
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    entries: Mutex<VecDeque<LoggedRequest>>,
+}
+
+impl RequestLog {
+    /// Appends, dropping the oldest entry when full.
+    pub(crate) fn record(&self, entry: LoggedRequest) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= REQUEST_LOG_CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    /// Oldest first.
+    pub(crate) fn snapshot(&self) -> Vec<LoggedRequest> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// When a fault acts, relative to the normal handling of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum When {
+    /// Instead of handling the request (or, for `delay`, before handling it).
+    Before,
+    /// Once the handler has run to completion, its work committed.
+    After,
+}
+
+impl When {
+    /// The wire spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Before => "before",
+            Self::After => "after",
+        }
+    }
+}
+
+/// What a fault does to the request it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Answer this status (429, 500, 502, 503 or 504) in the API's error format.
+    Status(u16),
+    /// Give no usable reply: the connection is cut.
+    Drop,
+    /// Wait this long: before handling, or before sending the handler's reply.
+    Delay(Duration),
+}
+
+impl Action {
+    /// The wire spelling of the action's kind.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Status(_) => "status",
+            Self::Drop => "drop",
+            Self::Delay(_) => "delay",
+        }
+    }
+}
+
+/// An injected request fault and how many more requests it will pass and hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fault {
+    /// Requests whose path starts with this are matched.
+    pub(crate) path_prefix: String,
+    /// Only this method (compared case-insensitively), or any when `None`.
+    pub(crate) method: Option<String>,
+    /// Whether it acts instead of the handler or after it.
+    pub(crate) when: When,
+    /// What it does.
+    pub(crate) action: Action,
+    /// Seconds to send as `Retry-After` with a status.
+    pub(crate) retry_after: Option<u64>,
+    /// Matching requests still to let through untouched before hitting any.
+    pub(crate) skip: u64,
+    /// Matching requests still to hit.
+    pub(crate) count: u64,
+}
+
+impl Fault {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        path.starts_with(&self.path_prefix)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|wanted| wanted.eq_ignore_ascii_case(method))
+    }
+
+    /// `"<when>:<action>"`, as the request log shows it.
+    pub(crate) fn label(&self) -> String {
+        format!("{}:{}", self.when.as_str(), self.action.as_str())
+    }
+
+    /// The error a status fault answers with.
+    fn error(&self, status: u16) -> LocalError {
+        match status {
+            429 => LocalError::RateLimited {
+                message: "rate limited (injected fault)".to_owned(),
+                retry_after_secs: self.retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS),
+            },
+            502 => LocalError::BadGateway("bad gateway (injected fault)".to_owned()),
+            503 => LocalError::Unavailable {
+                message: "service unavailable (injected fault)".to_owned(),
+                retry_after_secs: self.retry_after,
+            },
+            504 => LocalError::GatewayTimeout("gateway timeout (injected fault)".to_owned()),
+            _ => LocalError::Internal("internal error (injected fault)".to_owned()),
+        }
+    }
+}
+
+/// The wire form of a pending fault: every member, `null` where it does not apply.
+#[derive(Serialize)]
+struct FaultBody<'a> {
+    path_prefix: &'a str,
+    method: Option<&'a str>,
+    when: When,
+    action: &'static str,
+    status: Option<u16>,
+    delay_ms: Option<u64>,
+    retry_after: Option<u64>,
+    skip: u64,
+    count: u64,
+}
+
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        FaultBody {
+            path_prefix: &self.path_prefix,
+            method: self.method.as_deref(),
+            when: self.when,
+            action: self.action.as_str(),
+            status: match self.action {
+                Action::Status(status) => Some(status),
+                _ => None,
+            },
+            delay_ms: match self.action {
+                Action::Delay(wait) => Some(wait.as_millis() as u64),
+                _ => None,
+            },
+            retry_after: self.retry_after,
+            skip: self.skip,
+            count: self.count,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The injected faults, first added first used.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    rules: Mutex<Vec<Fault>>,
+}
+
+impl Faults {
+    /// Adds a fault after the existing ones.
+    pub(crate) fn add(&self, fault: Fault) {
+        if fault.count > 0 {
+            self.lock().push(fault);
+        }
+    }
+
+    /// The faults still pending.
+    pub(crate) fn list(&self) -> Vec<Fault> {
+        self.lock().clone()
+    }
+
+    /// Forgets every fault.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The fault that hits this request, if any, using up one of its skips or of its count.
+    pub(crate) fn take(&self, method: &str, path: &str) -> Option<Fault> {
+        if path.starts_with(ADMIN_PREFIX) {
+            return None;
+        }
+        let mut rules = self.lock();
+        let index = rules.iter().position(|fault| fault.matches(method, path))?;
+        let fault = &mut rules[index];
+        if fault.skip > 0 {
+            fault.skip -= 1;
+            return None;
+        }
+        let fired = fault.clone();
+        fault.count -= 1;
+        if fault.count == 0 {
+            rules.remove(index);
+        }
+        Some(fired)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
+        self.rules
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A request on its way: recorded once, by whoever learns its outcome first. That is
+/// [`observe`] when the reply comes back through it, or the task a fault runs the handler in,
+/// so a request whose client hung up (and whose middleware futures were dropped) is still logged.
+#[derive(Debug, Clone)]
+struct Unrecorded {
+    /// Where it goes.
+    log: Arc<RequestLog>,
+    /// What is known since it arrived; taken by the first `record`.
+    arrival: Arc<Mutex<Option<Arrival>>>,
+}
+
+/// What the log knows of a request when it arrives.
+#[derive(Debug)]
+struct Arrival {
+    /// HTTP method.
+    method: String,
+    /// Path without the query string.
+    path: String,
+    /// Arrival time, as logged.
+    at: String,
+    /// For the latency in the access log.
+    started: Instant,
+}
+
+impl Unrecorded {
+    /// Writes the access log line and the request log entry, unless already done.
+    fn record(&self, status: u16, fault: Option<String>) {
+        let arrival = self
+            .arrival
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let Some(Arrival {
+            method,
+            path,
+            at,
+            started,
+        }) = arrival
+        else {
+            return;
+        };
+        tracing::info!(
+            %method,
+            %path,
+            status,
+            fault = fault.as_deref(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        self.log.record(LoggedRequest {
+            method,
+            path,
+            status,
+            at,
+            fault,
+        });
+    }
+}
+
+/// Outermost middleware: logs method, path, status and latency, and records the request.
+pub(crate) async fn observe(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let arrival = Arrival {
+        method: request.method().as_str().to_owned(),
+        path: request.uri().path().to_owned(),
+        at: state
+            .databases
+            .clock()
+            .now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string(),
+        started: Instant::now(),
+    };
+    let unrecorded = Unrecorded {
+        log: Arc::clone(&state.requests),
+        arrival: Arc::new(Mutex::new(Some(arrival))),
+    };
+    request.extensions_mut().insert(unrecorded.clone());
+    let response = next.run(request).await;
+    unrecorded.record(response.status().as_u16(), None);
+    response
+}
+
+/// Middleware (inside auth) applying the fault that hits the request, if any.
+pub(crate) async fn inject_faults(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let Some(fault) = state.faults.take(&method, &path) else {
+        return next.run(request).await;
+    };
+    tracing::info!(
+        %path,
+        %method,
+        when = fault.when.as_str(),
+        action = fault.action.as_str(),
+        "fault injected"
+    );
+    let connection = request
+        .extensions()
+        .get::<ConnectInfo<Connection>>()
+        .map(|ConnectInfo(connection)| connection.clone());
+    let unrecorded = request.extensions().get::<Unrecorded>().cloned();
+    let lets_handler_run = !matches!(
+        (fault.when, fault.action),
+        (When::Before, Action::Status(_) | Action::Drop)
+    );
+    let work = {
+        let path = path.clone();
+        async move {
+            let (response, status) = apply(&fault, &path, next, request, connection).await;
+            if let Some(unrecorded) = unrecorded {
+                unrecorded.record(status, Some(fault.label()));
+            }
+            response
+        }
+    };
+    if !lets_handler_run {
+        return work.await;
+    }
+    // In a task of its own, so the handler completes (its work committed, the request logged)
+    // even when the client hangs up and this future is dropped.
+    match tokio::spawn(work).await {
+        Ok(response) => response,
+        Err(error) => error_reply(&path, LocalError::Task(error)),
+    }
+}
+
+/// What `fault` makes of the request: the response and the status to log for it.
+async fn apply(
+    fault: &Fault,
+    path: &str,
+    next: Next,
+    request: Request,
+    connection: Option<Connection>,
+) -> (Response, u16) {
+    match (fault.when, fault.action) {
+        (When::Before, Action::Status(status)) => (error_reply(path, fault.error(status)), status),
+        (When::Before, Action::Drop) => (withheld(connection), NO_REPLY_STATUS),
+        (When::Before, Action::Delay(wait)) => {
+            tokio::time::sleep(wait).await;
+            let reply = next.run(request).await;
+            let status = reply.status().as_u16();
+            (reply, status)
+        }
+        (When::After, action) => {
+            let reply = next.run(request).await;
+            let handled = reply.status().as_u16();
+            match action {
+                Action::Status(status) => (error_reply(path, fault.error(status)), status),
+                Action::Drop => (withheld(connection), handled),
+                Action::Delay(wait) => {
+                    tokio::time::sleep(wait).await;
+                    (reply, handled)
+                }
+            }
+        }
+    }
+}
+
+/// `error` in the format of the API `path` belongs to.
+fn error_reply(path: &str, error: LocalError) -> Response {
+    match dialects::dialect_of(path) {
+        Some(dialect) => dialects::error_response(dialect, error),
+        None => error.into_response(),
+    }
+}
+
+/// No usable reply: the connection is cut, so nothing is sent. Without a connection to cut
+/// (the app called in memory) the reply's body fails instead, which a client sees the same way.
+fn withheld(connection: Option<Connection>) -> Response {
+    if let Some(connection) = connection {
+        connection.cut();
+    }
+    let failing = futures::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::other("reply withheld by an injected fault"))
+    });
+    Response::new(Body::from_stream(failing))
+}
+
+/// The admin endpoints.
+pub(crate) fn admin_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/_admin/requests",
+            get(list_requests).delete(clear_requests),
+        )
+        .route(
+            "/v1/_admin/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+}
+
+async fn list_requests(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"requests": state.requests.snapshot()}))
+}
+
+async fn clear_requests(State(state): State<AppState>) -> Json<Value> {
+    state.requests.clear();
+    Json(json!({"requests": []}))
+}
+
+async fn list_faults(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"faults": state.faults.list()}))
+}
+
+async fn add_fault(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, LocalError> {
+    let object = parse_object(body)?;
+    let fault = parse_fault(&object)?;
+    state.faults.add(fault);
+    Ok(Json(json!({"faults": state.faults.list()})))
+}
+
+async fn clear_faults(State(state): State<AppState>) -> Json<Value> {
+    state.faults.clear();
+    Json(json!({"faults": []}))
+}
+
+/// Decodes a request fault (the body of `POST /v1/_admin/faults`, or an entry of a faults
+/// file); every problem names its field.
+pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalError> {
+    reject_unknown(
+        object,
+        &[
+            "path_prefix",
+            "method",
+            "when",
+            "action",
+            "status",
+            "delay_ms",
+            "retry_after",
+            "skip",
+            "count",
+        ],
+        &[],
+    )?;
+    let path_prefix = match object.get("path_prefix") {
+        Some(Value::String(prefix)) if prefix.starts_with('/') => prefix.clone(),
+        _ => {
+            return Err(LocalError::invalid(
+                "path_prefix",
+                "path_prefix is required: a string starting with '/'",
+            ));
+        }
+    };
+    let method = match object.get("method") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(method)) if !method.is_empty() => Some(method.to_ascii_uppercase()),
+        Some(_) => {
+            return Err(LocalError::invalid(
+                "method",
+                "method must be an HTTP method name or null",
+            ));
+        }
+    };
+    let when = match object.get("when") {
+        None | Some(Value::Null) => When::Before,
+        Some(Value::String(when)) if when == "before" => When::Before,
+        Some(Value::String(when)) if when == "after" => When::After,
+        Some(_) => {
+            return Err(LocalError::invalid(
+                "when",
+                "when must be \"before\" (the default) or \"after\"",
+            ));
+        }
+    };
+    let action_name = match object.get("action") {
+        None | Some(Value::Null) => "status",
+        Some(Value::String(action)) if matches!(action.as_str(), "status" | "drop" | "delay") => {
+            action.as_str()
+        }
+        Some(_) => {
+            return Err(LocalError::invalid(
+                "action",
+                "action must be \"status\" (the default), \"drop\" or \"delay\"",
+            ));
+        }
+    };
+    let present = |field: &str| object.get(field).is_some_and(|value| !value.is_null());
+    let refuse_unless = |field: &str, needed_by: &str| {
+        if present(field) && action_name != needed_by {
+            Err(LocalError::invalid(
+                field,
+                format!("{field} only applies to action \"{needed_by}\""),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    refuse_unless("status", "status")?;
+    refuse_unless("retry_after", "status")?;
+    refuse_unless("delay_ms", "delay")?;
+    let action = match action_name {
+        "status" => match object.get("status").and_then(Value::as_u64) {
+            Some(status @ (429 | 500 | 502 | 503 | 504)) => Action::Status(status as u16),
+            _ => {
+                return Err(LocalError::invalid(
+                    "status",
+                    "status is required: 429, 500, 502, 503 or 504",
+                ));
+            }
+        },
+        "drop" => Action::Drop,
+        _ => match object.get("delay_ms").and_then(Value::as_u64) {
+            Some(millis) if millis <= MAX_DELAY_MS => Action::Delay(Duration::from_millis(millis)),
+            _ => {
+                return Err(LocalError::invalid(
+                    "delay_ms",
+                    format!(
+                        "delay_ms is required with action \"delay\": a whole number of \
+                         milliseconds, at most {MAX_DELAY_MS}"
+                    ),
+                ));
+            }
+        },
+    };
+    let whole = |field: &str, default: u64, minimum: u64| match object.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(value) => value
+            .as_u64()
+            .filter(|number| *number >= minimum)
+            .ok_or_else(|| {
+                LocalError::invalid(
+                    field,
+                    format!("{field} must be a whole number of at least {minimum}"),
+                )
+            }),
+    };
+    let skip = whole("skip", 0, 0)?;
+    let count = whole("count", 1, 1)?;
+    let retry_after = match object.get("retry_after") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(value.as_u64().ok_or_else(|| {
+            LocalError::invalid(
+                "retry_after",
+                "retry_after must be a whole number of seconds or null",
+            )
+        })?),
+    };
+    Ok(Fault {
+        path_prefix,
+        method,
+        when,
+        action,
+        retry_after,
+        skip,
+        count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(prefix: &str, method: Option<&str>, status: u16, count: u64) -> Fault {
+        Fault {
+            path_prefix: prefix.into(),
+            method: method.map(str::to_owned),
+            when: When::Before,
+            action: Action::Status(status),
+            retry_after: None,
+            skip: 0,
+            count,
+        }
+    }
+
+    fn error_of(fault: Option<Fault>) -> Option<LocalError> {
+        let fault = fault?;
+        match fault.action {
+            Action::Status(status) => Some(fault.error(status)),
+            other => panic!("not a status fault: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn faults_hit_count_times_then_stop() {
+        let faults = Faults::default();
+        faults.add(fault("/v1/databases", None, 503, 2));
+        for _ in 0..2 {
+            let error = error_of(faults.take("GET", "/v1/databases/db-1")).expect("fault");
+            assert!(matches!(error, LocalError::Unavailable { .. }));
+        }
+        assert!(faults.take("GET", "/v1/databases").is_none());
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn faults_match_method_and_prefix_in_order() {
+        let faults = Faults::default();
+        faults.add(fault("/v1/databases", Some("post"), 500, 1));
+        faults.add(fault("/v1", None, 429, 1));
+        assert!(matches!(
+            error_of(faults.take("GET", "/v1/databases")),
+            Some(LocalError::RateLimited {
+                retry_after_secs: DEFAULT_RETRY_AFTER_SECS,
+                ..
+            })
+        ));
+        assert!(faults.take("GET", "/healthz").is_none());
+        assert!(matches!(
+            error_of(faults.take("POST", "/v1/databases")),
+            Some(LocalError::Internal(_))
+        ));
+        assert!(faults.take("POST", "/v1/databases").is_none());
+    }
+
+    #[test]
+    fn faults_skip_then_hit_and_the_first_match_decides() {
+        let faults = Faults::default();
+        faults.add(Fault {
+            skip: 2,
+            count: 1,
+            ..fault("/v1/databases", None, 502, 1)
+        });
+        faults.add(fault("/v1", None, 504, 5));
+        for _ in 0..2 {
+            assert!(
+                faults.take("POST", "/v1/databases").is_none(),
+                "skipped, and the later fault is not consulted"
+            );
+        }
+        assert_eq!(faults.list()[0].skip, 0);
+        assert!(matches!(
+            error_of(faults.take("POST", "/v1/databases")),
+            Some(LocalError::BadGateway(_))
+        ));
+        assert!(matches!(
+            error_of(faults.take("POST", "/v1/databases")),
+            Some(LocalError::GatewayTimeout(_))
+        ));
+    }
+
+    #[test]
+    fn faults_never_hit_admin_paths() {
+        let faults = Faults::default();
+        faults.add(fault("/", None, 503, 5));
+        assert!(faults.take("DELETE", "/v1/_admin/faults").is_none());
+        assert_eq!(faults.list()[0].count, 5);
+    }
+
+    #[test]
+    fn parse_fault_reads_defaults_and_actions() {
+        let parse = |value: Value| parse_fault(value.as_object().unwrap());
+        let ok = parse(json!({"path_prefix": "/v1", "method": "get", "status": 429, "count": 2, "retry_after": 3}))
+            .unwrap();
+        assert_eq!(ok.method.as_deref(), Some("GET"));
+        assert_eq!(ok.retry_after, Some(3));
+        assert_eq!(
+            (ok.when, ok.action, ok.skip),
+            (When::Before, Action::Status(429), 0)
+        );
+        let dropped =
+            parse(json!({"path_prefix": "/v1", "when": "after", "action": "drop"})).unwrap();
+        assert_eq!(
+            (dropped.when, dropped.action, dropped.count),
+            (When::After, Action::Drop, 1),
+            "count defaults to 1"
+        );
+        assert_eq!(dropped.label(), "after:drop");
+        let delayed =
+            parse(json!({"path_prefix": "/", "action": "delay", "delay_ms": 1500, "skip": 3}))
+                .unwrap();
+        assert_eq!(delayed.action, Action::Delay(Duration::from_millis(1500)));
+        assert_eq!(delayed.skip, 3);
+        assert_eq!(
+            serde_json::to_value(&delayed).unwrap(),
+            json!({"path_prefix": "/", "method": null, "when": "before", "action": "delay",
+                   "status": null, "delay_ms": 1500, "retry_after": null, "skip": 3, "count": 1})
+        );
+        for status in [502, 504] {
+            assert_eq!(
+                parse(json!({"path_prefix": "/", "status": status}))
+                    .unwrap()
+                    .action,
+                Action::Status(status as u16)
+            );
+        }
+    }
+
+    #[test]
+    fn parse_fault_validates_fields() {
+        let parse = |value: Value| parse_fault(value.as_object().unwrap());
+        for (body, field) in [
+            (json!({"status": 503, "count": 1}), "path_prefix"),
+            (
+                json!({"path_prefix": "v1", "status": 503, "count": 1}),
+                "path_prefix",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 404, "count": 1}),
+                "status",
+            ),
+            (json!({"path_prefix": "/"}), "status"),
+            (
+                json!({"path_prefix": "/", "status": 503, "count": 0}),
+                "count",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "count": 1, "method": 3}),
+                "method",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "count": 1, "retry_after": -1}),
+                "retry_after",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "count": 1, "extra": 1}),
+                "extra",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "when": "later"}),
+                "when",
+            ),
+            (json!({"path_prefix": "/", "action": "explode"}), "action"),
+            (
+                json!({"path_prefix": "/", "action": "drop", "status": 503}),
+                "status",
+            ),
+            (json!({"path_prefix": "/", "action": "delay"}), "delay_ms"),
+            (
+                json!({"path_prefix": "/", "action": "delay", "delay_ms": MAX_DELAY_MS + 1}),
+                "delay_ms",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "delay_ms": 5}),
+                "delay_ms",
+            ),
+            (
+                json!({"path_prefix": "/", "action": "drop", "retry_after": 5}),
+                "retry_after",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "skip": -1}),
+                "skip",
+            ),
+        ] {
+            let error = parse(body.clone()).unwrap_err();
+            assert!(
+                matches!(&error, LocalError::Invalid { field: Some(f), .. } if f == field),
+                "{body}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_log_caps_oldest_first() {
+        let log = RequestLog::default();
+        for index in 0..REQUEST_LOG_CAPACITY + 5 {
+            log.record(LoggedRequest {
+                method: "GET".into(),
+                path: format!("/{index}"),
+                status: 200,
+                at: String::new(),
+                fault: None,
+            });
+        }
+        let entries = log.snapshot();
+        assert_eq!(entries.len(), REQUEST_LOG_CAPACITY);
+        assert_eq!(entries[0].path, "/5");
+        log.clear();
+        assert!(log.snapshot().is_empty());
+    }
+}
