@@ -1,26 +1,40 @@
-//! Nothing lost under faults, end to end: dbaas-local injects a fault into one create (the work
-//! done and the reply lost, the work done and a 5xx sent, the connection reset before any work),
-//! the real Terraform applies, and then at most one more apply must converge to a service that
-//! holds exactly what the state holds: no orphan, no duplicate, nothing replaced, no secret in
-//! the trace log. Also: Ctrl-C while databases are still provisioning, then an apply that waits
-//! instead of replacing.
+//! Nothing lost under faults, end to end. dbaas-local injects faults into creates (the work done
+//! and the reply lost, the work done and a 5xx sent, the connection reset before any work, a
+//! 503 before any work), the real Terraform applies, and then at most one more apply must
+//! converge to a service that holds exactly what the state holds: no orphan, no duplicate, no
+//! lost state entry, nothing replaced, no secret in the trace log. The same over the native API,
+//! the OVH dialect and the Compose dialect. Also: Ctrl-C and SIGTERM while databases are still
+//! provisioning, a provider killed mid-apply, and dbaas-local killed and restarted mid-apply.
 //!
-//! `make test` runs the reduced matrix below; `make faults` sets `DBAAS_FAULTS_FULL=1`, which
-//! widens it (more clients per apply, every fault on every create) and prints one table.
+//! `make test` runs a reduced matrix (3 clients, the faults that lose data, one fault per apply
+//! at the dialects); `make faults` sets `DBAAS_FAULTS_FULL=1`: 13 clients (52 resources per
+//! apply), every fault on every create, one fault per client, and one table with the totals.
 
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
-use support::{LocalService, Workspace, text};
+use support::{
+    COMPOSE_ACCOUNT, COMPOSE_DEPLOYMENT, LocalService, OVH_SERVICE_NAME, TOKEN, Workspace, text,
+};
 
 const DELAY: Duration = Duration::from_millis(200);
 
+/// The API a case runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    Native,
+    Ovh,
+    Compose,
+}
+
 /// The four creates a fault can hit.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Database,
     Credential,
@@ -28,35 +42,324 @@ enum Kind {
     IpRestriction,
 }
 
+const KINDS: [Kind; 4] = [
+    Kind::Database,
+    Kind::Credential,
+    Kind::Index,
+    Kind::IpRestriction,
+];
+
 impl Kind {
-    const ALL: [Kind; 4] = [
-        Kind::Database,
-        Kind::Credential,
-        Kind::Index,
-        Kind::IpRestriction,
-    ];
-
-    fn name(self) -> &'static str {
+    fn resource_type(self) -> &'static str {
         match self {
-            Kind::Database => "database",
-            Kind::Credential => "credential",
-            Kind::Index => "index",
-            Kind::IpRestriction => "ip_restriction",
-        }
-    }
-
-    /// The create's path on the native API, for a database id (children) or none.
-    fn create_path(self, database_id: &str) -> String {
-        match self {
-            Kind::Database => "/v1/databases".to_string(),
-            Kind::Credential => format!("/v1/databases/{database_id}/credentials"),
-            Kind::Index => format!("/v1/databases/{database_id}/collections/orders/indexes"),
-            Kind::IpRestriction => format!("/v1/databases/{database_id}/ip-restrictions"),
+            Kind::Database => "dbaas_database",
+            Kind::Credential => "dbaas_credential",
+            Kind::Index => "dbaas_collection_index",
+            Kind::IpRestriction => "dbaas_ip_restriction",
         }
     }
 }
 
-/// The faults of the matrix: (label, fault fields).
+impl Api {
+    fn name(self) -> &'static str {
+        match self {
+            Api::Native => "native",
+            Api::Ovh => "ovh",
+            Api::Compose => "compose",
+        }
+    }
+
+    fn kinds(self) -> &'static [Kind] {
+        match self {
+            Api::Native => &KINDS,
+            Api::Ovh => &[Kind::Database, Kind::Credential, Kind::IpRestriction],
+            Api::Compose => &[Kind::Database, Kind::Credential],
+        }
+    }
+
+    fn provider_block(self, service: &LocalService) -> String {
+        match self {
+            Api::Native => "provider \"dbaas\" {\n  poll_interval = \"200ms\"\n}\n".to_string(),
+            Api::Ovh => service.ovh_provider_block("ip_restriction_api = \"legacy\""),
+            Api::Compose => service.compose_provider_block(""),
+        }
+    }
+
+    fn workspace(self, service: &LocalService) -> Workspace {
+        let mut work = Workspace::new(service);
+        match self {
+            Api::Native => {}
+            Api::Ovh => work.ovh_env(),
+            Api::Compose => work.vendor_env(),
+        }
+        work
+    }
+
+    /// The path of `kind`'s create for the database `database` (its id at this API), or of
+    /// the database create.
+    fn create_path(self, kind: Kind, database: &str) -> String {
+        let ovh = format!("/ovh/1.0/cloud/project/{OVH_SERVICE_NAME}/database/mongodb");
+        let compose =
+            format!("/compose/deployments/{COMPOSE_ACCOUNT}/{COMPOSE_DEPLOYMENT}/mongodb");
+        match (self, kind) {
+            (Api::Native, Kind::Database) => "/v1/databases".to_string(),
+            (Api::Native, Kind::Credential) => format!("/v1/databases/{database}/credentials"),
+            (Api::Native, Kind::Index) => {
+                format!("/v1/databases/{database}/collections/orders/indexes")
+            }
+            (Api::Native, Kind::IpRestriction) => {
+                format!("/v1/databases/{database}/ip-restrictions")
+            }
+            (Api::Ovh, Kind::Database) => ovh,
+            (Api::Ovh, Kind::Credential) => format!("{ovh}/{database}/user"),
+            (Api::Ovh, Kind::IpRestriction) => format!("{ovh}/{database}/ipRestriction"),
+            (Api::Compose, Kind::Database) => format!("{compose}/{database}/collections"),
+            (Api::Compose, Kind::Credential) => format!("{compose}/{database}/users"),
+            (api, kind) => panic!("{api:?} has no {kind:?}"),
+        }
+    }
+
+    /// `clients` clients: each a database and, with `children`, a user, an index and an IP
+    /// restriction where the API has them.
+    fn configuration(self, service: &LocalService, clients: usize, children: bool) -> String {
+        let mut text = self.provider_block(service);
+        for client in 0..clients {
+            let database = match self {
+                Api::Ovh => {
+                    "plan = \"essential\"\n  flavor = \"db1-4\"\n  region = \"GRA\"\n  node_count = 1"
+                }
+                _ => "",
+            };
+            write!(
+                text,
+                "\nresource \"dbaas_database\" \"c{client}\" {{\n  name = \"client-{client}\"\n  {database}\n}}\n"
+            )
+            .unwrap();
+            if !children {
+                continue;
+            }
+            for kind in self.kinds() {
+                let body = match kind {
+                    Kind::Database => continue,
+                    Kind::Credential => format!(
+                        "username = \"app\"\n  roles = [\"readWrite@client-{client}\"]"
+                    ),
+                    Kind::Index => "collection = \"orders\"\n  keys = [{ field = \"customer\", direction = \"asc\" }]".to_string(),
+                    Kind::IpRestriction => format!(
+                        "cidr = \"10.{client}.0.0/16\"\n  description = \"office of client {client}\""
+                    ),
+                };
+                write!(
+                    text,
+                    "\nresource \"{}\" \"c{client}\" {{\n  database_id = dbaas_database.c{client}.id\n  {body}\n}}\n",
+                    kind.resource_type()
+                )
+                .unwrap();
+            }
+        }
+        text
+    }
+}
+
+/// Calls dbaas-local's native and admin API: the in-process service or a process of its own.
+type Call<'a> = &'a dyn Fn(&str, &str, Option<Json>) -> (u16, Json);
+
+/// What the service holds, kind by kind, keyed by names (database name, then the child's key),
+/// so that ids of every dialect compare.
+fn service_objects(api: Api, call: Call<'_>) -> BTreeMap<Kind, Vec<String>> {
+    let mut objects: BTreeMap<Kind, Vec<String>> = BTreeMap::new();
+    let (status, body) = call("GET", "/v1/databases", None);
+    assert_eq!(status, 200, "{body}");
+    for database in body["databases"].as_array().unwrap() {
+        let id = database["id"].as_str().unwrap();
+        let name = database["name"].as_str().unwrap();
+        objects
+            .entry(Kind::Database)
+            .or_default()
+            .push(name.to_string());
+        let (_, credentials) = call("GET", &format!("/v1/databases/{id}/credentials"), None);
+        for credential in credentials["credentials"].as_array().into_iter().flatten() {
+            let username = credential["username"].as_str().unwrap();
+            if api == Api::Ovh && username == "admin" {
+                continue; // OVH makes every service's `admin` user itself
+            }
+            objects
+                .entry(Kind::Credential)
+                .or_default()
+                .push(format!("{name}/{username}"));
+        }
+        let (status, indexes) = call(
+            "GET",
+            &format!("/v1/databases/{id}/collections/orders/indexes"),
+            None,
+        );
+        if status == 200 {
+            for index in indexes["indexes"].as_array().into_iter().flatten() {
+                let index = index["name"].as_str().unwrap();
+                if index != "_id_" {
+                    objects
+                        .entry(Kind::Index)
+                        .or_default()
+                        .push(format!("{name}/orders/{index}"));
+                }
+            }
+        }
+        let (_, restrictions) = call("GET", &format!("/v1/databases/{id}/ip-restrictions"), None);
+        for restriction in restrictions["ip_restrictions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let cidr = restriction["cidr"].as_str().unwrap();
+            objects
+                .entry(Kind::IpRestriction)
+                .or_default()
+                .push(format!("{name}/{cidr}"));
+        }
+    }
+    sorted(objects)
+}
+
+/// Each kind's keys in order, duplicates kept: a duplicate must show.
+fn sorted(mut objects: BTreeMap<Kind, Vec<String>>) -> BTreeMap<Kind, Vec<String>> {
+    for keys in objects.values_mut() {
+        keys.sort();
+    }
+    objects
+}
+
+/// What the state holds, keyed as [`service_objects`] keys it.
+fn state_objects(work: &Workspace) -> BTreeMap<Kind, Vec<String>> {
+    let show = work.show();
+    let resources: Vec<Json> = show["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names: BTreeMap<String, String> = resources
+        .iter()
+        .filter(|r| r["type"] == "dbaas_database")
+        .map(|r| {
+            (
+                r["values"]["id"].as_str().unwrap().to_string(),
+                r["values"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut objects: BTreeMap<Kind, Vec<String>> = BTreeMap::new();
+    for resource in &resources {
+        let values = &resource["values"];
+        let database = |values: &Json| {
+            names
+                .get(values["database_id"].as_str().unwrap())
+                .cloned()
+                .unwrap_or_else(|| format!("unknown database {}", values["database_id"]))
+        };
+        let (kind, key) = match resource["type"].as_str().unwrap() {
+            "dbaas_database" => (Kind::Database, values["name"].as_str().unwrap().to_string()),
+            "dbaas_credential" => (
+                Kind::Credential,
+                format!(
+                    "{}/{}",
+                    database(values),
+                    values["username"].as_str().unwrap()
+                ),
+            ),
+            "dbaas_collection_index" => (
+                Kind::Index,
+                format!(
+                    "{}/{}/{}",
+                    database(values),
+                    values["collection"].as_str().unwrap(),
+                    values["name"].as_str().unwrap()
+                ),
+            ),
+            "dbaas_ip_restriction" => (
+                Kind::IpRestriction,
+                format!("{}/{}", database(values), values["cidr"].as_str().unwrap()),
+            ),
+            other => panic!("unexpected resource type {other}"),
+        };
+        objects.entry(kind).or_default().push(key);
+    }
+    objects
+}
+
+/// The passwords in the state, to look for in logs.
+fn state_passwords(work: &Workspace) -> Vec<String> {
+    let show = work.show();
+    show["values"]["root_module"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["values"]["password"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The checks after convergence: the plan is empty, the service holds what the state holds,
+/// nothing was deleted (replaced), no secret is in the logs.
+fn assert_nothing_lost(
+    api: Api,
+    case: &str,
+    call: Call<'_>,
+    work: &Workspace,
+    clients: usize,
+    logs: &[&str],
+) {
+    let (code, plan) = work.plan_exit_code();
+    assert_eq!(
+        code,
+        0,
+        "{case}: the plan after convergence must be empty:\n{}",
+        text(&plan)
+    );
+    let state = state_objects(work);
+    let service = service_objects(api, call);
+    assert_eq!(
+        state.get(&Kind::Database).map_or(0, Vec::len),
+        clients,
+        "{case}: every database in the state"
+    );
+    assert_eq!(
+        service, state,
+        "{case}: the service and the state differ (an orphan, a duplicate or a lost entry)"
+    );
+    let (_, requests) = call("GET", "/v1/_admin/requests", None);
+    let deletes: Vec<&Json> = requests["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["method"] == "DELETE" && !r["path"].as_str().unwrap().starts_with("/v1/_admin")
+        })
+        .collect();
+    assert!(
+        deletes.is_empty(),
+        "{case}: something was replaced: {deletes:?}"
+    );
+    let passwords = state_passwords(work);
+    for log in logs {
+        assert!(!log.contains(TOKEN), "{case}: the token appears in a log");
+        for password in &passwords {
+            assert!(
+                !log.contains(password.as_str()),
+                "{case}: a password appears in a log"
+            );
+        }
+    }
+}
+
+/// One row of the table.
+struct Row {
+    api: Api,
+    kind: Kind,
+    fault: &'static str,
+    injected: usize,
+    outcome: &'static str,
+    applies: usize,
+}
+
+/// The faults of the matrix: (label, fault fields); the first three do the work and lose the
+/// answer.
 fn faults() -> Vec<(&'static str, Json)> {
     vec![
         ("lost reply", json!({"when": "after", "action": "drop"})),
@@ -79,277 +382,219 @@ fn faults() -> Vec<(&'static str, Json)> {
     ]
 }
 
-/// `clients` clients, each with a database, a user, an index and an IP restriction; with
-/// `children = false`, the databases alone.
-fn configuration(clients: usize, children: bool) -> String {
-    let mut text = String::from("provider \"dbaas\" {\n  poll_interval = \"200ms\"\n}\n");
-    for client in 0..clients {
-        write!(
-            text,
-            r#"
-resource "dbaas_database" "c{client}" {{
-  name = "client-{client}"
-}}
-"#
-        )
-        .unwrap();
-        if !children {
-            continue;
+fn apply(work: &Workspace) -> Output {
+    work.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+}
+
+/// Injects `fault` into `kind`'s creates in an apply of `clients` clients at `api` (into
+/// `per_apply` of them: one per client, or one), then checks that nothing was lost.
+fn run_case(
+    api: Api,
+    kind: Kind,
+    label: &'static str,
+    fault: &Json,
+    clients: usize,
+    per_apply: usize,
+) -> Row {
+    let case = format!("{} / {kind:?} / {label}", api.name());
+    let service = LocalService::start_with_dialects(DELAY);
+    let mut work = api.workspace(&service);
+    let trace = work.path().join("trace.log");
+    work.env("TF_LOG", "trace");
+    work.env("TF_LOG_PATH", trace.to_str().unwrap());
+
+    let mut rules = Vec::new();
+    if kind == Kind::Database {
+        work.write(&api.configuration(&service, clients, true));
+        for client in 0..per_apply {
+            let database = format!("client-{client}");
+            let mut rule = fault.clone();
+            if api == Api::Compose {
+                rule["path_prefix"] = json!(api.create_path(kind, &database));
+            } else {
+                // One path for every database create: hit `per_apply` of them, past the first.
+                rule["path_prefix"] = json!(api.create_path(kind, ""));
+                rule["skip"] = json!(1);
+                rule["count"] = json!(per_apply);
+                rules.push(rule);
+                break;
+            }
+            rule["count"] = json!(1);
+            rules.push(rule);
         }
-        write!(
-            text,
-            r#"
-resource "dbaas_credential" "c{client}" {{
-  database_id = dbaas_database.c{client}.id
-  username    = "app"
-  roles       = ["readWrite@client-{client}"]
-}}
-
-resource "dbaas_collection_index" "c{client}" {{
-  database_id = dbaas_database.c{client}.id
-  collection  = "orders"
-  keys        = [{{ field = "customer", direction = "asc" }}]
-}}
-
-resource "dbaas_ip_restriction" "c{client}" {{
-  database_id = dbaas_database.c{client}.id
-  cidr        = "10.{client}.0.0/16"
-  description = "office of client {client}"
-}}
-"#
-        )
-        .unwrap();
-    }
-    text
-}
-
-/// What one case found.
-struct Outcome {
-    /// Whether the faulty apply itself succeeded (an adoption) or failed (settled next apply).
-    first_apply_ok: bool,
-    /// Applies until the plan was empty (1 or 2).
-    applies: usize,
-}
-
-/// The objects of one kind the service holds, as state-comparable ids.
-fn service_ids(service: &LocalService, kind: Kind, database_ids: &[String]) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    for db in database_ids {
-        match kind {
-            Kind::Database => {
-                ids.insert(db.clone());
-            }
-            Kind::Credential => {
-                for credential in service.credentials(db) {
-                    ids.insert(format!("{db}/{}", credential["username"].as_str().unwrap()));
-                }
-            }
-            Kind::Index => {
-                for name in service.index_names(db, "orders") {
-                    if name != "_id_" {
-                        ids.insert(format!("{db}/orders/{name}"));
-                    }
-                }
-            }
-            Kind::IpRestriction => {
-                let (status, body) =
-                    service.call("GET", &format!("/v1/databases/{db}/ip-restrictions"), None);
-                assert_eq!(status, 200, "{body}");
-                for restriction in body["ip_restrictions"].as_array().unwrap() {
-                    ids.insert(format!("{db}/{}", restriction["cidr"].as_str().unwrap()));
-                }
-            }
-        }
-    }
-    ids
-}
-
-fn state_ids(work: &Workspace, kind: Kind) -> BTreeSet<String> {
-    let resource_type = format!("dbaas_{}", kind.name());
-    let resource_type = if matches!(kind, Kind::Index) {
-        "dbaas_collection_index".to_string()
     } else {
-        resource_type
+        // Children: their databases exist first, so each fault names its database's path.
+        work.write(&api.configuration(&service, clients, false));
+        work.apply();
+        let ids: BTreeMap<String, String> = state_ids(&work);
+        work.write(&api.configuration(&service, clients, true));
+        for client in 0..per_apply {
+            let id = &ids[&format!("client-{client}")];
+            let mut rule = fault.clone();
+            rule["path_prefix"] = json!(api.create_path(kind, id));
+            rule["count"] = json!(1);
+            rules.push(rule);
+        }
+    }
+    for mut rule in rules {
+        rule["method"] = json!("POST");
+        let (status, body) = service.call("POST", "/v1/_admin/faults", Some(rule.clone()));
+        assert_eq!(status, 200, "{case}: arming {rule}: {body}");
+    }
+    let first = apply(&work);
+    if std::env::var("DEBUG_FAULTS").is_ok() {
+        eprintln!("{case}:\n{}", text(&first));
+    }
+    let (_, pending) = service.call("GET", "/v1/_admin/faults", None);
+    let pending = pending["faults"].as_array().map_or(0, Vec::len);
+    assert_eq!(pending, 0, "{case}: a fault never fired:\n{}", text(&first));
+    let (_, requests) = service.call("GET", "/v1/_admin/requests", None);
+    let injected = requests["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["fault"].is_string())
+        .count();
+    assert!(
+        injected >= per_apply,
+        "{case}: {injected} faults fired, {per_apply} armed"
+    );
+    service.call("DELETE", "/v1/_admin/faults", None);
+    let mut applies = 1;
+    let mut outputs = vec![text(&first)];
+    if !first.status.success() {
+        applies += 1;
+        let second = apply(&work);
+        assert!(
+            second.status.success(),
+            "{case}: the apply after the fault must converge.\nfirst:\n{}\nsecond:\n{}",
+            text(&first),
+            text(&second)
+        );
+        outputs.push(text(&second));
+    }
+    let log = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert!(log.len() > 1000, "{case}: the trace log was written");
+    if std::env::var("DEBUG_FAULTS").is_ok() {
+        for line in log.lines().filter(|l| {
+            l.contains("dbaas")
+                && (l.contains("/user") || l.contains("looking") || l.contains("retrying"))
+        }) {
+            eprintln!("{}", &line[..line.len().min(400)]);
+        }
+    }
+    let mut logs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    logs.push(&log);
+    let call = |method: &str, path: &str, body: Option<Json>| service.call(method, path, body);
+    assert_nothing_lost(api, &case, &call, &work, clients, &logs);
+    let outcome = if !first.status.success() {
+        "failed, nothing lost; next apply converged"
+    } else if text(&first).contains("Adopted After an Unclear Create") {
+        "ok: adopted"
+    } else {
+        "ok: retried or replayed"
     };
+    work.destroy();
+    assert!(
+        service.databases().is_empty(),
+        "{case}: destroy left databases"
+    );
+    Row {
+        api,
+        kind,
+        fault: label,
+        injected,
+        outcome,
+        applies,
+    }
+}
+
+/// Database ids in the state, by name.
+fn state_ids(work: &Workspace) -> BTreeMap<String, String> {
     let show = work.show();
     show["values"]["root_module"]["resources"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|resource| resource["type"] == resource_type.as_str())
-        .map(|resource| resource["values"]["id"].as_str().unwrap().to_string())
+        .filter(|r| r["type"] == "dbaas_database")
+        .map(|r| {
+            (
+                r["values"]["name"].as_str().unwrap().to_string(),
+                r["values"]["id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
-/// Runs one fault against `kind`'s create in an apply of `clients` clients and checks every
-/// invariant; panics with the evidence when one breaks.
-fn run_case(kind: Kind, label: &str, fault: &Json, clients: usize) -> Outcome {
-    let service = LocalService::start(DELAY);
-    let mut work = Workspace::new(&service);
-    let trace = work.path().join("trace.log");
-    work.env("TF_LOG", "trace");
-    work.env("TF_LOG_PATH", trace.to_str().unwrap());
-
-    let mut fault = fault.clone();
-    match kind {
-        // The second database create is hit, so other creates run around it.
-        Kind::Database => {
-            work.write(&configuration(clients, true));
-            fault["skip"] = json!(1);
-            fault["path_prefix"] = json!(kind.create_path(""));
-        }
-        // Children: their database exists first, so the fault names its path.
-        _ => {
-            work.write(&configuration(clients, false));
-            work.apply();
-            let db = service.database_id("client-1");
-            fault["path_prefix"] = json!(kind.create_path(&db));
-            work.write(&configuration(clients, true));
-        }
-    }
-    fault["method"] = json!("POST");
-    fault["count"] = json!(1);
-    let (status, body) = service.call("POST", "/v1/_admin/faults", Some(fault.clone()));
-    assert_eq!(status, 200, "arming {fault}: {body}");
-
-    let first = work.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    let (_, pending) = service.call("GET", "/v1/_admin/faults", None);
-    assert_eq!(
-        pending["faults"].as_array().map(Vec::len),
-        Some(0),
-        "{kind:?} / {label}: the fault never fired: {pending}\n{}",
-        text(&first)
-    );
-    let first_apply_ok = first.status.success();
-    let mut applies = 1;
-    if !first_apply_ok {
-        applies += 1;
-        let second = work.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(
-            second.status.success(),
-            "{kind:?} / {label}: the apply after the fault must converge.\nfirst:\n{}\nsecond:\n{}",
-            text(&first),
-            text(&second)
-        );
-    }
-    let (code, plan) = work.plan_exit_code();
-    assert_eq!(
-        code,
-        0,
-        "{kind:?} / {label}: the plan after convergence must be empty:\n{}",
-        text(&plan)
-    );
-
-    // The service holds exactly what the state holds, kind by kind.
-    let database_ids: Vec<String> = state_ids(&work, Kind::Database).into_iter().collect();
-    assert_eq!(database_ids.len(), clients, "{kind:?} / {label}");
-    assert_eq!(
-        service.databases().len(),
-        clients,
-        "{kind:?} / {label}: no duplicate database"
-    );
-    for each in Kind::ALL {
-        assert_eq!(
-            service_ids(&service, each, &database_ids),
-            state_ids(&work, each),
-            "{kind:?} / {label}: {each:?} objects in the service and in the state differ \
-             (an orphan or a lost state entry)\nfirst apply:\n{}",
-            text(&first)
-        );
-    }
-    // Nothing was replaced: no delete reached the service.
-    let deletes: Vec<_> = service
-        .provider_requests()
-        .into_iter()
-        .filter(|(method, _)| method == "DELETE")
-        .collect();
-    assert!(
-        deletes.is_empty(),
-        "{kind:?} / {label}: replaced: {deletes:?}"
-    );
-    // No secret in any log: the generated passwords and the token.
-    let log = std::fs::read_to_string(&trace).unwrap_or_default();
-    assert!(log.len() > 1000, "the trace log was written");
-    let show = work.show();
-    for resource in show["values"]["root_module"]["resources"]
-        .as_array()
-        .unwrap()
-    {
-        if let Some(password) = resource["values"]["password"].as_str() {
-            for (what, haystack) in [("trace log", log.as_str()), ("first apply", &text(&first))] {
-                assert!(
-                    !haystack.contains(password),
-                    "{kind:?} / {label}: a password appears in the {what}"
-                );
-            }
-        }
-    }
-    assert!(
-        !log.contains(support::TOKEN),
-        "the token appears in the trace log"
-    );
-
-    work.destroy();
-    assert!(
-        service.databases().is_empty(),
-        "{kind:?} / {label}: destroy left databases"
-    );
-    Outcome {
-        first_apply_ok,
-        applies,
-    }
+fn full() -> bool {
+    std::env::var("DBAAS_FAULTS_FULL").is_ok_and(|v| v == "1")
 }
 
-/// The matrix: every fault on every create. Full with `DBAAS_FAULTS_FULL=1` (13 clients = 52
-/// resources per apply); reduced otherwise (3 clients, the faults that lose data).
-#[test]
-fn faults_on_every_create_lose_nothing() {
-    let full = std::env::var("DBAAS_FAULTS_FULL").is_ok_and(|v| v == "1");
-    let clients = if full { 13 } else { 3 };
-    let faults = faults();
-    let chosen: Vec<&(&str, Json)> = if full {
-        faults.iter().collect()
-    } else {
-        faults.iter().take(3).collect()
-    };
-    let mut table =
-        String::from("| create | fault | first apply | applies to converge |\n|---|---|---|---|\n");
-    let mut injected = 0;
-    for kind in Kind::ALL {
-        for (label, fault) in &chosen {
-            let outcome = run_case(kind, label, fault, clients);
-            injected += 1;
-            writeln!(
-                table,
-                "| {} | {label} | {} | {} |",
-                kind.name(),
-                if outcome.first_apply_ok {
-                    "ok (adopted)"
-                } else {
-                    "failed, nothing lost"
-                },
-                outcome.applies
-            )
-            .unwrap();
-        }
+fn print_table(title: &str, rows: &[Row], clients: usize) {
+    let mut table = format!(
+        "\n{title}\n\n| API | create | fault | faults injected | first apply | applies to converge |\n|---|---|---|---|---|---|\n"
+    );
+    for row in rows {
+        writeln!(
+            table,
+            "| {} | {} | {} | {} | {} | {} |",
+            row.api.name(),
+            row.kind.resource_type(),
+            row.fault,
+            row.injected,
+            row.outcome,
+            row.applies
+        )
+        .unwrap();
     }
+    let injected: usize = rows.iter().map(|row| row.injected).sum();
     writeln!(
         table,
-        "\n{injected} faults injected over applies of {} resources: 0 orphans, 0 duplicates, \
-         0 lost state entries, 0 replacements, 0 secrets in logs.",
+        "\nTotal: {injected} faults injected in {} applies of {} resources; 0 orphans, 0 \
+         duplicates, 0 lost state entries, 0 fault-caused replacements, 0 secrets in logs; \
+         every case converged within one more apply.",
+        rows.len(),
         clients * 4
     )
     .unwrap();
     println!("{table}");
 }
 
-/// Ctrl-C while databases are still provisioning: the objects are in the state, not tainted,
-/// and the next apply waits for them in place; nothing is replaced.
+fn matrix(api: Api, reduced_faults: usize) {
+    let clients = if full() { 13 } else { 3 };
+    let faults = faults();
+    let chosen = if full() { faults.len() } else { reduced_faults };
+    let per_apply = if full() { clients } else { 1 };
+    let mut rows = Vec::new();
+    for &kind in api.kinds() {
+        for (label, fault) in faults.iter().take(chosen) {
+            rows.push(run_case(api, kind, label, fault, clients, per_apply));
+        }
+    }
+    print_table(&format!("Fault matrix, {} API", api.name()), &rows, clients);
+}
+
 #[test]
-fn faults_interrupt_during_provisioning_then_apply_replaces_nothing() {
+fn faults_native_every_create_loses_nothing() {
+    matrix(Api::Native, 3);
+}
+
+#[test]
+fn faults_ovh_every_create_loses_nothing() {
+    matrix(Api::Ovh, 1);
+}
+
+#[test]
+fn faults_compose_every_create_loses_nothing() {
+    matrix(Api::Compose, 1);
+}
+
+/// A signal to Terraform's whole process group while databases are still provisioning: the
+/// objects are in the state, not tainted, and the next apply waits for them in place.
+fn interrupt_during_provisioning(signal: &str) {
     let service = LocalService::start(Duration::from_secs(6));
     let work = Workspace::new(&service);
-    work.write(&configuration(2, false));
+    work.write(&Api::Native.configuration(&service, 2, false));
     let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     for _ in 0..300 {
         if service.databases().len() == 2 {
@@ -363,41 +608,229 @@ fn faults_interrupt_during_provisioning_then_apply_replaces_nothing() {
         "both creates reached the service"
     );
     std::thread::sleep(Duration::from_millis(300));
-    let group = format!("-{}", terraform.id());
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", "--", &group])
-        .status()
-        .expect("kill runs");
-    assert!(interrupted.success());
+    signal_group(signal, terraform.id());
     let output = terraform.wait_with_output().expect("terraform ends");
     let state = work.state_file();
     for database in service.databases() {
         let id = database["id"].as_str().unwrap();
         assert!(
             state.contains(id),
-            "{id} must be in the state:\n{}",
+            "{signal}: {id} must be in the state:\n{}",
             text(&output)
         );
     }
     assert!(
         !state.contains("\"tainted\""),
-        "an interrupted create must not be tainted:\n{state}"
+        "{signal}: an interrupted create must not be tainted:\n{state}"
     );
 
     // The next plan waits in place; the apply replaces nothing and ends READY.
     let plan = work.assert_plan_changes(&["0 to add, 2 to change, 0 to destroy"]);
     assert!(!text(&plan).contains("must be replaced"), "{}", text(&plan));
-    let before: BTreeSet<String> = state_ids(&work, Kind::Database);
+    let before = state_ids(&work);
     work.apply();
-    assert_eq!(state_ids(&work, Kind::Database), before, "same databases");
+    assert_eq!(state_ids(&work), before, "{signal}: the same databases");
     for address in ["dbaas_database.c0", "dbaas_database.c1"] {
         assert_eq!(work.resource(address)["status"], "READY");
     }
-    work.assert_plan_empty();
-    let deletes = service
-        .provider_requests()
-        .into_iter()
-        .filter(|(method, _)| method == "DELETE")
-        .count();
-    assert_eq!(deletes, 0, "nothing was deleted");
+    let call = |method: &str, path: &str, body: Option<Json>| service.call(method, path, body);
+    assert_nothing_lost(Api::Native, signal, &call, &work, 2, &[]);
+}
+
+fn signal_group(signal: &str, leader: u32) {
+    let group = format!("-{leader}");
+    let sent = Command::new("kill")
+        .args([signal, "--", &group])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill {signal} {group}");
+}
+
+#[test]
+fn faults_sigint_during_provisioning_then_apply_replaces_nothing() {
+    interrupt_during_provisioning("-INT");
+}
+
+#[test]
+fn faults_sigterm_during_provisioning_then_apply_replaces_nothing() {
+    interrupt_during_provisioning("-TERM");
+}
+
+/// The provider process killed (as by the OOM killer) after its creates reached the service:
+/// Terraform records nothing of them, and the next apply must find them again (dbaas-local's
+/// derived idempotency keys) instead of making duplicates or failing on "already exists".
+#[test]
+fn faults_provider_killed_mid_apply_then_apply_adopts() {
+    let service = LocalService::start(Duration::from_secs(4));
+    let work = Workspace::new(&service);
+    work.write(&Api::Native.configuration(&service, 3, true));
+    let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    for _ in 0..300 {
+        if service.databases().len() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        service.databases().len(),
+        3,
+        "the creates reached the service"
+    );
+    let provider = group_member(terraform.id(), "terraform-provi").expect("the provider runs");
+    let killed = Command::new("kill")
+        .args(["-KILL", &provider.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let crashed = terraform.wait_with_output().expect("terraform ends");
+    assert!(!crashed.status.success(), "{}", text(&crashed));
+    let recovered = apply(&work);
+    assert!(
+        recovered.status.success(),
+        "{}\n{}",
+        text(&crashed),
+        text(&recovered)
+    );
+    let call = |method: &str, path: &str, body: Option<Json>| service.call(method, path, body);
+    assert_nothing_lost(
+        Api::Native,
+        "provider killed",
+        &call,
+        &work,
+        3,
+        &[&text(&recovered)],
+    );
+}
+
+/// The pid of the member of process group `group` whose name starts with `name`.
+fn group_member(group: u32, name: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid pgrp …; comm may hold spaces, so split after the last ')'.
+            let (head, rest) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1;
+            let pgrp: u32 = rest.split_whitespace().nth(2)?.parse().ok()?;
+            (pgrp == group && comm.starts_with(name)).then_some(pid)
+        })
+}
+
+/// dbaas-local as a process of its own, so it can be killed with SIGKILL and started again on
+/// the same port and data directory.
+struct ServiceProcess {
+    child: Child,
+    port: u16,
+    data_dir: std::path::PathBuf,
+}
+
+impl ServiceProcess {
+    fn start(data_dir: &std::path::Path, port: u16) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dbaas-local"))
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--provision-delay",
+                "3s",
+                "--token",
+                TOKEN,
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env_remove("DBAAS_LOCAL_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbaas-local starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("dbaas-local listening on "), "{line:?}");
+        Self {
+            child,
+            port,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn restart(&mut self) {
+        *self = Self::start(&self.data_dir.clone(), self.port);
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn faults_service_killed_and_restarted_mid_apply_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut process = ServiceProcess::start(data.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let call = |method: &str, path: &str, body: Option<Json>| -> (u16, Json) {
+        runtime.block_on(async {
+            // A new client each time: a pooled connection to the killed process is dead.
+            let mut request = reqwest::Client::new()
+                .request(method.parse().unwrap(), format!("{base}{path}"))
+                .bearer_auth(TOKEN);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    (status, response.json().await.unwrap_or(Json::Null))
+                }
+                Err(_) => (0, Json::Null),
+            }
+        })
+    };
+    let service = LocalService::start(DELAY); // only for the workspace's provider settings
+    let mut work = Workspace::new(&service);
+    work.env("DBAAS_ENDPOINT", &base);
+    work.write(&Api::Native.configuration(&service, 3, true));
+    let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    for _ in 0..300 {
+        let (_, body) = call("GET", "/v1/databases", None);
+        if body["databases"].as_array().is_some_and(|d| d.len() == 3) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    process.kill_9();
+    std::thread::sleep(Duration::from_secs(1));
+    process.restart();
+    let first = terraform.wait_with_output().expect("terraform ends");
+    if !first.status.success() {
+        let second = apply(&work);
+        assert!(
+            second.status.success(),
+            "{}\n{}",
+            text(&first),
+            text(&second)
+        );
+    }
+    assert_nothing_lost(Api::Native, "dbaas-local killed", &call, &work, 3, &[]);
+    work.destroy();
 }
