@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, ComposeDialect, Config, OvhDialect, RunningService};
+use dbaas::local::{self, ComposeDialect, Config, GloboDialect, OvhDialect, RunningService};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -26,8 +26,10 @@ const OVH_PROJECT: &str = "0f0e0d0c0b0a09080706050403020100";
 const COMPOSE_TOKEN: &str = "faults-compose-token";
 const COMPOSE_ACCOUNT: &str = "acme";
 const COMPOSE_DEPLOYMENT: &str = "clients";
+const GLOBO_USER: &str = "faults-globo";
+const GLOBO_PASSWORD: &str = "faults-globo-password";
 
-/// A service owned by one test, with the OVH and Compose dialects on.
+/// A service owned by one test, with the OVH, Compose and globo dialects on.
 struct Local {
     service: RunningService,
     client: Client,
@@ -67,6 +69,10 @@ fn config(data_dir: &Path, delay: Duration) -> Result<Config> {
             token: SecretString::from(COMPOSE_TOKEN),
             account: COMPOSE_ACCOUNT.into(),
             deployment: COMPOSE_DEPLOYMENT.into(),
+        }),
+        globo: Some(GloboDialect {
+            username: GLOBO_USER.into(),
+            password: SecretString::from(GLOBO_PASSWORD),
         }),
         ..Config::default()
     })
@@ -211,6 +217,18 @@ impl Local {
         }
         reply_of(request.send().await?).await
     }
+    /// A globo call; `path` is under `/globo`.
+    async fn globo(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply> {
+        let mut request = self
+            .client
+            .request(method, format!("{}/globo{path}", self.base))
+            .basic_auth(GLOBO_USER, Some(GLOBO_PASSWORD));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        reply_of(request.send().await?).await
+    }
+
     /// Polls `GET path` until `done` accepts the reply.
     async fn wait_for(
         &self,
@@ -845,6 +863,324 @@ async fn child_idempotency_key_must_be_visible_ascii() -> Result<()> {
         .await?;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert_eq!(refused.body["error"]["field"], Value::Null);
+    local.service.shutdown().await;
+    Ok(())
+}
+
+impl Local {
+    /// Adds a lifecycle fault; returns the pending ones.
+    async fn lifecycle_fault(&self, rule: Value) -> Result<Value> {
+        let reply = self.post("/v1/_admin/lifecycle-faults", rule).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        Ok(reply.body["lifecycle_faults"].clone())
+    }
+
+    /// The OVH service of the store database `name`, as OVH shows it.
+    async fn ovh_service(&self, name: &str) -> Result<Value> {
+        let list = format!("/cloud/project/{OVH_PROJECT}/database/mongodb");
+        let ids = self.ovh(Method::GET, &list, None).await?;
+        for id in ids.body.as_array().context("service ids")? {
+            let id = id.as_str().unwrap();
+            let service = self.ovh(Method::GET, &format!("{list}/{id}"), None).await?;
+            if service.body["endpoints"][0]["path"] == format!("/{name}") {
+                return Ok(service.body);
+            }
+        }
+        bail!("OVH shows no service for {name}")
+    }
+
+    /// The OVH users of the service `service_id`, as OVH shows them.
+    async fn ovh_users(&self, service_id: &str) -> Result<Vec<Value>> {
+        let path = format!("/cloud/project/{OVH_PROJECT}/database/mongodb/{service_id}/user");
+        let ids = self.ovh(Method::GET, &path, None).await?;
+        let mut users = Vec::new();
+        for id in ids.body.as_array().context("user ids")? {
+            let id = id.as_str().unwrap();
+            users.push(
+                self.ovh(Method::GET, &format!("{path}/{id}"), None)
+                    .await?
+                    .body,
+            );
+        }
+        Ok(users)
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_fault_stuck_keeps_each_kind_transitional() -> Result<()> {
+    let local = start(Duration::from_millis(100)).await?;
+    let db = local.ready_database("base").await?;
+    for (kind, name) in [
+        ("database", "stuck-db"),
+        ("credential", "stuck-user"),
+        ("index", "stuck_index"),
+        ("ip_restriction", "10.9.0.0/16"),
+    ] {
+        local
+            .lifecycle_fault(json!({"kind": kind, "name": name, "outcome": "stuck"}))
+            .await?;
+    }
+    let stuck_db = id_of(
+        &local
+            .post("/v1/databases", json!({"name": "stuck-db"}))
+            .await?
+            .body,
+    );
+    let credentials = format!("/v1/databases/{db}/credentials");
+    local
+        .post(&credentials, json!({"username": "stuck-user"}))
+        .await?;
+    local
+        .post(&credentials, json!({"username": "fine-user"}))
+        .await?;
+    let indexes = format!("/v1/databases/{db}/collections/orders/indexes");
+    let keys = |field: &str| json!([{"field": field, "direction": 1}]);
+    local
+        .post(&indexes, json!({"name": "stuck_index", "keys": keys("a")}))
+        .await?;
+    local
+        .post(&indexes, json!({"name": "fine_index", "keys": keys("b")}))
+        .await?;
+    let restrictions = format!("/v1/databases/{db}/ip-restrictions");
+    let created = local
+        .post(&restrictions, json!({"cidr": "10.9.0.0/16"}))
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+
+    // Objects created after the stuck ones settle: the stuck ones are past due by then.
+    let fine_db = local.ready_database("fine-db").await?;
+    local
+        .wait_status(&format!("{credentials}/fine-user"), "READY")
+        .await?;
+    local
+        .wait_status(&format!("{indexes}/fine_index"), "READY")
+        .await?;
+    local
+        .wait_status(&format!("/v1/databases/{db}"), "READY")
+        .await?;
+    let restriction_path = format!("{restrictions}/10.9.0.0%2F16");
+    for (path, status) in [
+        (format!("/v1/databases/{stuck_db}"), "CREATING"),
+        (format!("{credentials}/stuck-user"), "CREATING"),
+        (format!("{indexes}/stuck_index"), "BUILDING"),
+        (restriction_path.clone(), "CREATING"),
+    ] {
+        let reply = local.get(&path).await?;
+        assert_eq!(reply.body["status"], status, "{path}: {}", reply.body);
+    }
+    assert!(!fine_db.is_empty());
+    assert_eq!(
+        local.get("/v1/_admin/lifecycle-faults").await?.body["lifecycle_faults"],
+        json!([]),
+        "each rule hit one object"
+    );
+    // A stuck object can still be deleted.
+    let deleted = local
+        .send(Method::DELETE, &format!("/v1/databases/{stuck_db}"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    local
+        .wait_for(&format!("/v1/databases/{stuck_db}"), "stuck db gone", |r| {
+            r.status == StatusCode::NOT_FOUND
+        })
+        .await?;
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_fault_failed_shows_error_natively_and_through_ovh() -> Result<()> {
+    let local = start(Duration::from_millis(100)).await?;
+    let db = local.ready_database("host").await?;
+    for (kind, name) in [
+        ("credential", "doomed-user"),
+        ("index", "doomed_index"),
+        ("ip_restriction", "10.8.0.0/16"),
+    ] {
+        local
+            .lifecycle_fault(json!({"kind": kind, "name": name, "outcome": "failed"}))
+            .await?;
+    }
+    let pending = local
+        .lifecycle_fault(
+            json!({"kind": "database", "outcome": "failed", "message": "no capacity left"}),
+        )
+        .await?;
+    assert_eq!(pending.as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        pending[3],
+        json!({"kind": "database", "name": null, "outcome": "failed",
+               "message": "no capacity left", "count": 1})
+    );
+
+    // The database is created through the OVH dialect: the rule sits below every API.
+    let create = json!({"description": "doomed-db", "version": "8.0", "plan": "essential",
+                        "nodesPattern": {"flavor": "db1-4", "number": 1, "region": "GRA"}});
+    let created = local
+        .ovh(
+            Method::POST,
+            &format!("/cloud/project/{OVH_PROJECT}/database/mongodb"),
+            Some(create),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let credentials = format!("/v1/databases/{db}/credentials");
+    local
+        .post(&credentials, json!({"username": "doomed-user"}))
+        .await?;
+    let indexes = format!("/v1/databases/{db}/collections/orders/indexes");
+    local
+        .post(
+            &indexes,
+            json!({"name": "doomed_index", "keys": [{"field": "a", "direction": 1}]}),
+        )
+        .await?;
+    let restrictions = format!("/v1/databases/{db}/ip-restrictions");
+    local
+        .post(&restrictions, json!({"cidr": "10.8.0.0/16"}))
+        .await?;
+
+    let doomed = local.get("/v1/databases").await?.body["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] != "host")
+        .cloned()
+        .context("the OVH-created database")?;
+    let doomed_id = id_of(&doomed);
+    let failed = local
+        .wait_status(&format!("/v1/databases/{doomed_id}"), "ERROR")
+        .await?;
+    assert_eq!(failed["status_message"], "no capacity left");
+    for path in [
+        format!("{credentials}/doomed-user"),
+        format!("{indexes}/doomed_index"),
+        format!("{restrictions}/10.8.0.0%2F16"),
+    ] {
+        local.wait_status(&path, "ERROR").await?;
+    }
+
+    // OVH's own words: ERROR for the service, its users and its IP restrictions.
+    let service = local.ovh_service(doomed["name"].as_str().unwrap()).await?;
+    assert_eq!(service["status"], "ERROR", "{service}");
+    local
+        .wait_status(&format!("/v1/databases/{db}"), "READY")
+        .await?;
+    let host = local.ovh_service("host").await?;
+    let restriction = host["ipRestrictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ip"] == "10.8.0.0/16")
+        .cloned()
+        .context("the restriction in OVH's service")?;
+    assert_eq!(restriction["status"], "ERROR");
+    let users = local.ovh_users(host["id"].as_str().unwrap()).await?;
+    let doomed_user = users
+        .iter()
+        .find(|u| u["username"] == "doomed-user@admin")
+        .context("the user in OVH")?;
+    assert_eq!(doomed_user["status"], "ERROR");
+    // The built-in admin user of the failed OVH service was not a target.
+    let admin = local.ovh_users(service["id"].as_str().unwrap()).await?;
+    assert_eq!(admin[0]["status"], "READY", "{admin:?}");
+
+    // Compose's word for it.
+    let compose = local
+        .compose(
+            Method::GET,
+            &format!("/deployments/{COMPOSE_ACCOUNT}/{COMPOSE_DEPLOYMENT}/databases"),
+            None,
+        )
+        .await?;
+    let listed = compose.body.to_string();
+    assert!(listed.contains("\"failed\""), "{listed}");
+
+    // A failed object cannot be changed (waiting never helps), only deleted.
+    let change = local
+        .send(
+            Method::PATCH,
+            &format!("/v1/databases/{doomed_id}"),
+            Some(json!({"plan": "business"})),
+        )
+        .await?;
+    assert_state_conflict(&change, "has failed");
+    let roles = local
+        .send(
+            Method::PATCH,
+            &format!("{credentials}/doomed-user"),
+            Some(json!({"roles": ["read@x"]})),
+        )
+        .await?;
+    assert_state_conflict(&roles, "has failed");
+    let deleted = local
+        .send(Method::DELETE, &format!("{credentials}/doomed-user"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_faults_are_listed_cleared_and_validated() -> Result<()> {
+    let local = start(Duration::ZERO).await?;
+    local
+        .lifecycle_fault(json!({"kind": "index", "outcome": "stuck", "count": 3}))
+        .await?;
+    let listed = local.get("/v1/_admin/lifecycle-faults").await?;
+    assert_eq!(listed.body["lifecycle_faults"][0]["count"], 3);
+    let cleared = local
+        .send(Method::DELETE, "/v1/_admin/lifecycle-faults", None)
+        .await?;
+    assert_eq!(cleared.status, StatusCode::OK);
+    assert_eq!(cleared.body["lifecycle_faults"], json!([]));
+    for (body, field) in [
+        (json!({"kind": "user", "outcome": "stuck"}), "kind"),
+        (json!({"kind": "database", "outcome": "slow"}), "outcome"),
+        (
+            json!({"kind": "ip_restriction", "name": "not-a-network", "outcome": "stuck"}),
+            "name",
+        ),
+    ] {
+        let refused = local.post("/v1/_admin/lifecycle-faults", body).await?;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(refused.body["error"]["field"], field);
+    }
+    // Request faults never hit the admin endpoints.
+    local
+        .inject(json!({"path_prefix": "/", "status": 503, "count": 10}))
+        .await?;
+    assert_eq!(
+        local.get("/v1/_admin/lifecycle-faults").await?.status,
+        StatusCode::OK
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_fault_failed_makes_globos_synchronous_create_answer_500() -> Result<()> {
+    let local = start(Duration::from_millis(50)).await?;
+    local
+        .lifecycle_fault(json!({"kind": "database", "name": "sync-db", "outcome": "failed", "message": "no host"}))
+        .await?;
+    let body =
+        json!({"name": "sync_db", "plan": "/api/plan/1/", "environment": "/api/environment/1/"});
+    let refused = local
+        .globo(Method::POST, "/api/database/", Some(body))
+        .await?;
+    assert_eq!(
+        refused.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        refused.body
+    );
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("no host"), "{detail}");
+    // What was made stays, failed, for the operators (and Terraform) to delete.
+    assert_eq!(local.names().await?, ["sync-db"]);
+    let listed = local.get("/v1/databases").await?;
+    assert_eq!(listed.body["databases"][0]["status"], "ERROR");
     local.service.shutdown().await;
     Ok(())
 }

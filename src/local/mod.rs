@@ -58,6 +58,12 @@
 //!   `GET`/`POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
 //!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`. A `drop` fault
 //!   cuts the connection, so no status line reaches the client (see `faults`).
+//! - Lifecycle faults (`GET`/`POST`/`DELETE /v1/_admin/lifecycle-faults`, answering
+//!   `{"lifecycle_faults": [...]}`) make the next created objects of a kind stay transitional
+//!   or end `ERROR`, whichever API creates them (see `lifecycle`). `ERROR` is shown in each
+//!   API's words: native and OVH `ERROR`, Compose and databaselabs `failed`; globo, whose
+//!   creates are synchronous, answers them 500; goaddon shows no statuses. An `ERROR` object
+//!   can only be deleted: a change is a 409 reason `state`, since waiting never helps.
 //! - Request log entries carry `at` with millisecond precision, and the path without its query.
 //! - Gone databases stay in the store (invisible to the API) so idempotency keys can refer to
 //!   them. Gone children are removed for good (no idempotency keys refer to them).
