@@ -29,9 +29,10 @@ const COMPOSE_DEPLOYMENT: &str = "clients";
 const GLOBO_USER: &str = "faults-globo";
 const GLOBO_PASSWORD: &str = "faults-globo-password";
 
-/// A service owned by one test, with the OVH, Compose and globo dialects on.
+/// A service owned by one test, with the OVH, Compose and globo dialects on: in process, or
+/// the real binary (then `service` is `None` and the test owns the process).
 struct Local {
-    service: RunningService,
+    service: Option<RunningService>,
     client: Client,
     base: String,
     _dir: Option<tempfile::TempDir>,
@@ -105,9 +106,25 @@ impl Local {
     fn around(service: RunningService, dir: Option<tempfile::TempDir>) -> Self {
         Self {
             base: service.base_url(),
-            service,
+            service: Some(service),
             client: Client::new(),
             _dir: dir,
+        }
+    }
+
+    /// A client of a service listening at `base`.
+    fn at(base: &str) -> Self {
+        Self {
+            service: None,
+            client: Client::new(),
+            base: base.to_owned(),
+            _dir: None,
+        }
+    }
+
+    async fn shutdown(self) {
+        if let Some(service) = self.service {
+            service.shutdown().await;
         }
     }
 
@@ -333,7 +350,7 @@ async fn fault_before_status_answers_without_handling() -> Result<()> {
             json!("before:status")
         )]
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -366,7 +383,7 @@ async fn fault_before_drop_cuts_the_connection_and_does_nothing() -> Result<()> 
         .post("/v1/databases", json!({"name": "dropped"}))
         .await?;
     assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -412,7 +429,7 @@ async fn fault_before_delay_handles_the_request_even_when_the_client_gave_up() -
     let listed = local.get("/v1/databases").await?;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["databases"][0]["name"], "slow");
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -438,7 +455,7 @@ async fn fault_after_status_commits_then_answers_the_status() -> Result<()> {
             json!("after:status")
         )
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -470,7 +487,7 @@ async fn fault_after_drop_commits_and_the_client_sees_a_transport_error() -> Res
         ),
         "logged with the status the handler answered"
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -502,7 +519,7 @@ async fn fault_after_delay_commits_then_holds_the_reply() -> Result<()> {
     assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
     assert!(started.elapsed() >= Duration::from_millis(800));
     assert_eq!(created.body["name"], "patient");
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -544,7 +561,7 @@ async fn fault_skip_passes_requests_then_count_hits_them() -> Result<()> {
             Value::Null
         ]
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -564,7 +581,7 @@ async fn fault_502_and_504_use_the_native_error_format() -> Result<()> {
     assert_eq!(slow.status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(slow.body["error"]["code"], "gateway_timeout");
     assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -629,7 +646,7 @@ async fn fault_under_a_dialect_answers_in_its_error_format() -> Result<()> {
     let compose = local.compose(Method::GET, "/accounts", None).await?;
     assert_eq!(compose.status, StatusCode::BAD_GATEWAY);
     assert!(compose.body["error"].is_string(), "{}", compose.body);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -663,7 +680,7 @@ async fn fault_admin_paths_are_never_faulted_and_bad_bodies_name_the_field() -> 
         .await?;
     assert_eq!(cleared.body["faults"], json!([]));
     assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -749,7 +766,7 @@ async fn credential_create_replays_its_idempotency_key_with_the_same_password() 
         &local.keyed(&path, body, "user-1").await?,
         "has since been deleted",
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -796,7 +813,7 @@ async fn index_create_replays_its_idempotency_key_per_collection() -> Result<()>
         &local.keyed(&path, body, "index-1").await?,
         "has since been deleted",
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -846,7 +863,7 @@ async fn ip_restriction_create_replays_its_idempotency_key_while_the_database_is
         &local.keyed(&path, body, "net-1").await?,
         "has since been deleted",
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -863,7 +880,7 @@ async fn child_idempotency_key_must_be_visible_ascii() -> Result<()> {
         .await?;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert_eq!(refused.body["error"]["field"], Value::Null);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -984,7 +1001,7 @@ async fn lifecycle_fault_stuck_keeps_each_kind_transitional() -> Result<()> {
             r.status == StatusCode::NOT_FOUND
         })
         .await?;
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -1117,7 +1134,7 @@ async fn lifecycle_fault_failed_shows_error_natively_and_through_ovh() -> Result
         .send(Method::DELETE, &format!("{credentials}/doomed-user"), None)
         .await?;
     assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -1154,7 +1171,7 @@ async fn lifecycle_faults_are_listed_cleared_and_validated() -> Result<()> {
         local.get("/v1/_admin/lifecycle-faults").await?.status,
         StatusCode::OK
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -1181,6 +1198,196 @@ async fn lifecycle_fault_failed_makes_globos_synchronous_create_answer_500() -> 
     assert_eq!(local.names().await?, ["sync-db"]);
     let listed = local.get("/v1/databases").await?;
     assert_eq!(listed.body["databases"][0]["status"], "ERROR");
-    local.service.shutdown().await;
+    local.shutdown().await;
+    Ok(())
+}
+
+/// The real `dbaas-local` binary, killed when dropped.
+struct Process {
+    child: std::process::Child,
+    base: String,
+    stderr: std::path::PathBuf,
+}
+
+impl Process {
+    /// Starts the binary on a free port with `args` besides the usual ones; waits for its
+    /// listening line.
+    fn spawn(
+        data_dir: &Path,
+        delay: &str,
+        work: &Path,
+        label: &str,
+        args: &[&str],
+    ) -> Result<Self> {
+        let mut command = binary();
+        command.args(args);
+        Self::spawn_with(command, data_dir, delay, work, label)
+    }
+
+    /// [`Process::spawn`] of a prepared command (extra arguments, environment).
+    fn spawn_with(
+        mut command: std::process::Command,
+        data_dir: &Path,
+        delay: &str,
+        work: &Path,
+        label: &str,
+    ) -> Result<Self> {
+        let stderr = work.join(format!("{label}.stderr"));
+        let mut child = command
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--provision-delay",
+                delay,
+                "--token",
+                TOKEN,
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&stderr)?)
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let Some(base) = line.trim().strip_prefix("dbaas-local listening on ") else {
+            let _ = child.kill();
+            bail!(
+                "no listening line ({line:?}); stderr: {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        };
+        Ok(Self {
+            base: base.to_owned(),
+            child,
+            stderr,
+        })
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary, without any `DBAAS_LOCAL_*` variable of the caller's environment.
+fn binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dbaas-local"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("DBAAS_LOCAL_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_file_installs_request_and_lifecycle_faults_at_start() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("faults.json");
+    std::fs::write(
+        &file,
+        json!({
+            "faults": [{"path_prefix": "/v1/capabilities", "status": 503, "count": 2}],
+            "lifecycle_faults": [{"kind": "database", "outcome": "failed", "message": "from the file"}]
+        })
+        .to_string(),
+    )?;
+    let data_dir = dir.path().join("data");
+    let file_arg = file.to_str().unwrap().to_owned();
+    let process = tokio::task::block_in_place(|| {
+        Process::spawn(
+            &data_dir,
+            "0s",
+            dir.path(),
+            "file",
+            &["--faults", &file_arg],
+        )
+    })?;
+    let local = Local::at(&process.base);
+    let pending = local.get("/v1/_admin/faults").await?;
+    assert_eq!(pending.body["faults"][0]["count"], 2, "{}", pending.body);
+    for _ in 0..2 {
+        let refused = local.get("/v1/capabilities").await?;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
+    let created = local
+        .post("/v1/databases", json!({"name": "filed"}))
+        .await?;
+    let failed = local
+        .wait_status(&format!("/v1/databases/{}", id_of(&created.body)), "ERROR")
+        .await?;
+    assert_eq!(failed["status_message"], "from the file");
+    let stderr = process.stderr();
+    assert!(stderr.contains("fault injected"), "{stderr}");
+    assert!(stderr.contains("lifecycle fault applied"), "{stderr}");
+    drop(process);
+
+    // The same through the environment variable.
+    std::fs::write(
+        &file,
+        json!({"faults": [{"path_prefix": "/v1/capabilities", "status": 502}]}).to_string(),
+    )?;
+    let process = tokio::task::block_in_place(|| {
+        let mut command = binary();
+        command.env("DBAAS_LOCAL_FAULTS", &file);
+        Process::spawn_with(command, &data_dir, "0s", dir.path(), "env")
+    })?;
+    let local = Local::at(&process.base);
+    assert_eq!(
+        local.get("/v1/capabilities").await?.status,
+        StatusCode::BAD_GATEWAY
+    );
+    Ok(())
+}
+
+#[test]
+fn faults_file_that_cannot_be_used_refuses_to_start() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("faults.json");
+    for (text, problem) in [
+        (
+            "{\"faults\": [{\"path_prefix\": \"/\", \"status\": 418}]}",
+            "faults[0].status",
+        ),
+        ("not json", "it is not JSON"),
+    ] {
+        std::fs::write(&file, text)?;
+        let output = binary()
+            .args(["--listen", "127.0.0.1:0", "--faults"])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()?;
+        assert!(!output.status.success());
+        assert!(output.stdout.is_empty(), "it never listened");
+        let stderr = String::from_utf8(output.stderr)?;
+        assert!(
+            stderr.contains(&format!("cannot load faults from {}", file.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(problem), "{stderr}");
+    }
+    let output = binary()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--faults",
+            "/nonexistent/faults.json",
+        ])
+        .output()?;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr)?;
+    assert!(
+        stderr.contains("/nonexistent/faults.json: cannot read it"),
+        "{stderr}"
+    );
     Ok(())
 }

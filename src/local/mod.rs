@@ -148,6 +148,7 @@ pub use dialects::globo::GloboDialect;
 pub use dialects::goaddon::GoaddonDialect;
 pub use dialects::ovh::OvhDialect;
 pub use error::LocalError;
+pub use faults::{FaultPlan, FaultPlanError};
 
 use credentials::Credentials;
 use databases::Databases;
@@ -395,13 +396,22 @@ impl RunningService {
 
 /// Binds, opens the store, starts the lifecycle worker and serves in the background.
 pub async fn start(config: Config) -> Result<RunningService, LocalError> {
-    start_with_clock(config, Clock::System).await
+    start_with_faults(config, FaultPlan::default()).await
 }
 
-/// [`start`] with a chosen clock (tests use one that follows paused tokio time).
+/// [`start`] with faults installed before the first request is served (`--faults FILE`).
+pub async fn start_with_faults(
+    config: Config,
+    faults: FaultPlan,
+) -> Result<RunningService, LocalError> {
+    start_with_clock(config, Clock::System, faults).await
+}
+
+/// [`start_with_faults`] with a chosen clock (tests use one that follows paused tokio time).
 pub(crate) async fn start_with_clock(
     config: Config,
     clock: Clock,
+    faults: FaultPlan,
 ) -> Result<RunningService, LocalError> {
     let store = Store::open(&config.data_dir).await?;
     let listener = TcpListener::bind(config.listen)
@@ -442,6 +452,13 @@ pub(crate) async fn start_with_clock(
     if let Some(databaselabs) = config.databaselabs {
         state = state.with_databaselabs(databaselabs);
     }
+    let (request_faults, lifecycle_faults) = faults.counts();
+    for fault in faults.faults {
+        state.faults.add(fault);
+    }
+    for rule in faults.lifecycle_faults {
+        state.databases.lifecycle_faults().add(rule);
+    }
     // Through a listener whose connections a `drop` fault can cut, each request knowing its own.
     let server = tokio::spawn(
         axum::serve(
@@ -456,6 +473,8 @@ pub(crate) async fn start_with_clock(
         data_dir = %config.data_dir.display(),
         provision_delay_ms = config.provision_delay.as_millis() as u64,
         ovh_dialect_project = ovh_served.as_deref().unwrap_or("(off)"),
+        request_faults,
+        lifecycle_faults,
         "dbaas-local started"
     );
     Ok(RunningService {

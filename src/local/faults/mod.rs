@@ -29,6 +29,7 @@
 
 mod admin;
 mod connection;
+mod plan;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -42,6 +43,7 @@ use serde::Serialize;
 
 pub(crate) use admin::admin_routes;
 pub(crate) use connection::{Connection, CuttableListener};
+pub use plan::{FaultPlan, FaultPlanError};
 
 use super::AppState;
 use super::dialects;
