@@ -1267,6 +1267,15 @@ impl Process {
     fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
+
+    fn kill_9(&mut self) -> Result<()> {
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()?;
+        assert!(status.success());
+        self.child.wait()?;
+        Ok(())
+    }
 }
 
 impl Drop for Process {
@@ -1388,6 +1397,96 @@ fn faults_file_that_cannot_be_used_refuses_to_start() -> Result<()> {
     assert!(
         stderr.contains("/nonexistent/faults.json: cannot read it"),
         "{stderr}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_after_kill_9_settles_every_provisioning_object_as_planned() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let mut first =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "2s", dir.path(), "first", &[]))?;
+    let local = Local::at(&first.base);
+    let host = local.ready_database("host").await?;
+    local
+        .lifecycle_fault(json!({"kind": "database", "name": "doomed", "outcome": "failed", "message": "lost a disk"}))
+        .await?;
+    local
+        .lifecycle_fault(json!({"kind": "index", "name": "stuck_index", "outcome": "stuck"}))
+        .await?;
+    let credential = format!("/v1/databases/{host}/credentials/app");
+    let created = local
+        .post(
+            &format!("/v1/databases/{host}/credentials"),
+            json!({"username": "app"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let indexes = format!("/v1/databases/{host}/collections/orders/indexes");
+    for (name, field) in [("by_customer", "customer"), ("stuck_index", "day")] {
+        let created = local
+            .post(
+                &indexes,
+                json!({"name": name, "keys": [{"field": field, "direction": 1}]}),
+            )
+            .await?;
+        assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    }
+    let restriction = format!("/v1/databases/{host}/ip-restrictions/10.4.0.0%2F16");
+    let created = local
+        .post(
+            &format!("/v1/databases/{host}/ip-restrictions"),
+            json!({"cidr": "10.4.0.0/16"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let fresh = id_of(
+        &local
+            .post("/v1/databases", json!({"name": "fresh"}))
+            .await?
+            .body,
+    );
+    let doomed = id_of(
+        &local
+            .post("/v1/databases", json!({"name": "doomed"}))
+            .await?
+            .body,
+    );
+    // SIGKILL while all of it is still provisioning.
+    assert_eq!(
+        local.get(&format!("/v1/databases/{fresh}")).await?.body["status"],
+        "CREATING"
+    );
+    first.kill_9()?;
+    drop(first);
+
+    // Restarted with a delay no test outlives: settling can only come from what the first
+    // process persisted.
+    let second =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "1h", dir.path(), "second", &[]))?;
+    let local = Local::at(&second.base);
+    for (path, status) in [
+        (format!("/v1/databases/{fresh}"), "READY"),
+        (format!("/v1/databases/{host}"), "READY"),
+        (credential, "READY"),
+        (format!("{indexes}/by_customer"), "READY"),
+        (restriction, "READY"),
+        (format!("/v1/databases/{doomed}"), "ERROR"),
+    ] {
+        let reached = local.wait_status(&path, status).await;
+        assert!(
+            reached.is_ok(),
+            "{path}: {reached:?}; stderr: {}",
+            second.stderr()
+        );
+    }
+    let doomed = local.get(&format!("/v1/databases/{doomed}")).await?;
+    assert_eq!(doomed.body["status_message"], "lost a disk");
+    let stuck = local.get(&format!("{indexes}/stuck_index")).await?;
+    assert_eq!(
+        stuck.body["status"], "BUILDING",
+        "still stuck after the restart"
     );
     Ok(())
 }
