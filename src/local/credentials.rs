@@ -49,8 +49,11 @@ pub(crate) struct CreateCredential {
 /// only as a fingerprint (salted with the key), so the store never keeps it recoverable.
 #[derive(Serialize)]
 struct KeyedRequest<'a> {
+    /// As requested.
     username: &'a str,
+    /// As requested, in the client's order.
     roles: &'a [String],
+    /// The chosen password's fingerprint; `None` when the service generates one.
     password: Option<String>,
 }
 

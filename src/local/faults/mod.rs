@@ -25,7 +25,8 @@
 //! handler answered, and a `before` drop (nothing handled, nothing answered) with status 0.
 //!
 //! Paths under `/v1/_admin/` are never faulted, so a test can always clear what it injected.
-//! Everything here lives in memory only.
+//! The log and the pending faults live in memory only; `plan` reads the faults a
+//! `--faults FILE` installs at start, `admin` serves the endpoints.
 
 mod admin;
 mod connection;
