@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, ComposeDialect, Config, OvhDialect, RunningService};
+use dbaas::local::{self, ComposeDialect, Config, GloboDialect, OvhDialect, RunningService};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -26,10 +26,13 @@ const OVH_PROJECT: &str = "0f0e0d0c0b0a09080706050403020100";
 const COMPOSE_TOKEN: &str = "faults-compose-token";
 const COMPOSE_ACCOUNT: &str = "acme";
 const COMPOSE_DEPLOYMENT: &str = "clients";
+const GLOBO_USER: &str = "faults-globo";
+const GLOBO_PASSWORD: &str = "faults-globo-password";
 
-/// A service owned by one test, with the OVH and Compose dialects on.
+/// A service owned by one test, with the OVH, Compose and globo dialects on: in process, or
+/// the real binary (then `service` is `None` and the test owns the process).
 struct Local {
-    service: RunningService,
+    service: Option<RunningService>,
     client: Client,
     base: String,
     _dir: Option<tempfile::TempDir>,
@@ -68,6 +71,10 @@ fn config(data_dir: &Path, delay: Duration) -> Result<Config> {
             account: COMPOSE_ACCOUNT.into(),
             deployment: COMPOSE_DEPLOYMENT.into(),
         }),
+        globo: Some(GloboDialect {
+            username: GLOBO_USER.into(),
+            password: SecretString::from(GLOBO_PASSWORD),
+        }),
         ..Config::default()
     })
 }
@@ -99,9 +106,25 @@ impl Local {
     fn around(service: RunningService, dir: Option<tempfile::TempDir>) -> Self {
         Self {
             base: service.base_url(),
-            service,
+            service: Some(service),
             client: Client::new(),
             _dir: dir,
+        }
+    }
+
+    /// A client of a service listening at `base`.
+    fn at(base: &str) -> Self {
+        Self {
+            service: None,
+            client: Client::new(),
+            base: base.to_owned(),
+            _dir: None,
+        }
+    }
+
+    async fn shutdown(self) {
+        if let Some(service) = self.service {
+            service.shutdown().await;
         }
     }
 
@@ -211,6 +234,18 @@ impl Local {
         }
         reply_of(request.send().await?).await
     }
+    /// A globo call; `path` is under `/globo`.
+    async fn globo(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply> {
+        let mut request = self
+            .client
+            .request(method, format!("{}/globo{path}", self.base))
+            .basic_auth(GLOBO_USER, Some(GLOBO_PASSWORD));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        reply_of(request.send().await?).await
+    }
+
     /// Polls `GET path` until `done` accepts the reply.
     async fn wait_for(
         &self,
@@ -315,7 +350,7 @@ async fn fault_before_status_answers_without_handling() -> Result<()> {
             json!("before:status")
         )]
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -348,7 +383,7 @@ async fn fault_before_drop_cuts_the_connection_and_does_nothing() -> Result<()> 
         .post("/v1/databases", json!({"name": "dropped"}))
         .await?;
     assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -394,7 +429,7 @@ async fn fault_before_delay_handles_the_request_even_when_the_client_gave_up() -
     let listed = local.get("/v1/databases").await?;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["databases"][0]["name"], "slow");
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -420,7 +455,7 @@ async fn fault_after_status_commits_then_answers_the_status() -> Result<()> {
             json!("after:status")
         )
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -452,7 +487,7 @@ async fn fault_after_drop_commits_and_the_client_sees_a_transport_error() -> Res
         ),
         "logged with the status the handler answered"
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -484,7 +519,7 @@ async fn fault_after_delay_commits_then_holds_the_reply() -> Result<()> {
     assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
     assert!(started.elapsed() >= Duration::from_millis(800));
     assert_eq!(created.body["name"], "patient");
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -526,7 +561,7 @@ async fn fault_skip_passes_requests_then_count_hits_them() -> Result<()> {
             Value::Null
         ]
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -546,7 +581,7 @@ async fn fault_502_and_504_use_the_native_error_format() -> Result<()> {
     assert_eq!(slow.status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(slow.body["error"]["code"], "gateway_timeout");
     assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -611,7 +646,7 @@ async fn fault_under_a_dialect_answers_in_its_error_format() -> Result<()> {
     let compose = local.compose(Method::GET, "/accounts", None).await?;
     assert_eq!(compose.status, StatusCode::BAD_GATEWAY);
     assert!(compose.body["error"].is_string(), "{}", compose.body);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -645,7 +680,7 @@ async fn fault_admin_paths_are_never_faulted_and_bad_bodies_name_the_field() -> 
         .await?;
     assert_eq!(cleared.body["faults"], json!([]));
     assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -731,7 +766,7 @@ async fn credential_create_replays_its_idempotency_key_with_the_same_password() 
         &local.keyed(&path, body, "user-1").await?,
         "has since been deleted",
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -778,7 +813,7 @@ async fn index_create_replays_its_idempotency_key_per_collection() -> Result<()>
         &local.keyed(&path, body, "index-1").await?,
         "has since been deleted",
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -828,7 +863,7 @@ async fn ip_restriction_create_replays_its_idempotency_key_while_the_database_is
         &local.keyed(&path, body, "net-1").await?,
         "has since been deleted",
     );
-    local.service.shutdown().await;
+    local.shutdown().await;
     Ok(())
 }
 
@@ -845,6 +880,613 @@ async fn child_idempotency_key_must_be_visible_ascii() -> Result<()> {
         .await?;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert_eq!(refused.body["error"]["field"], Value::Null);
-    local.service.shutdown().await;
+    local.shutdown().await;
+    Ok(())
+}
+
+impl Local {
+    /// Adds a lifecycle fault; returns the pending ones.
+    async fn lifecycle_fault(&self, rule: Value) -> Result<Value> {
+        let reply = self.post("/v1/_admin/lifecycle-faults", rule).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        Ok(reply.body["lifecycle_faults"].clone())
+    }
+
+    /// The OVH service of the store database `name`, as OVH shows it.
+    async fn ovh_service(&self, name: &str) -> Result<Value> {
+        let list = format!("/cloud/project/{OVH_PROJECT}/database/mongodb");
+        let ids = self.ovh(Method::GET, &list, None).await?;
+        for id in ids.body.as_array().context("service ids")? {
+            let id = id.as_str().unwrap();
+            let service = self.ovh(Method::GET, &format!("{list}/{id}"), None).await?;
+            if service.body["endpoints"][0]["path"] == format!("/{name}") {
+                return Ok(service.body);
+            }
+        }
+        bail!("OVH shows no service for {name}")
+    }
+
+    /// The OVH users of the service `service_id`, as OVH shows them.
+    async fn ovh_users(&self, service_id: &str) -> Result<Vec<Value>> {
+        let path = format!("/cloud/project/{OVH_PROJECT}/database/mongodb/{service_id}/user");
+        let ids = self.ovh(Method::GET, &path, None).await?;
+        let mut users = Vec::new();
+        for id in ids.body.as_array().context("user ids")? {
+            let id = id.as_str().unwrap();
+            users.push(
+                self.ovh(Method::GET, &format!("{path}/{id}"), None)
+                    .await?
+                    .body,
+            );
+        }
+        Ok(users)
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_fault_stuck_keeps_each_kind_transitional() -> Result<()> {
+    let local = start(Duration::from_millis(100)).await?;
+    let db = local.ready_database("base").await?;
+    for (kind, name) in [
+        ("database", "stuck-db"),
+        ("credential", "stuck-user"),
+        ("index", "stuck_index"),
+        ("ip_restriction", "10.9.0.0/16"),
+    ] {
+        local
+            .lifecycle_fault(json!({"kind": kind, "name": name, "outcome": "stuck"}))
+            .await?;
+    }
+    let stuck_db = id_of(
+        &local
+            .post("/v1/databases", json!({"name": "stuck-db"}))
+            .await?
+            .body,
+    );
+    let credentials = format!("/v1/databases/{db}/credentials");
+    local
+        .post(&credentials, json!({"username": "stuck-user"}))
+        .await?;
+    local
+        .post(&credentials, json!({"username": "fine-user"}))
+        .await?;
+    let indexes = format!("/v1/databases/{db}/collections/orders/indexes");
+    let keys = |field: &str| json!([{"field": field, "direction": 1}]);
+    local
+        .post(&indexes, json!({"name": "stuck_index", "keys": keys("a")}))
+        .await?;
+    local
+        .post(&indexes, json!({"name": "fine_index", "keys": keys("b")}))
+        .await?;
+    let restrictions = format!("/v1/databases/{db}/ip-restrictions");
+    let created = local
+        .post(&restrictions, json!({"cidr": "10.9.0.0/16"}))
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+
+    // Objects created after the stuck ones settle: the stuck ones are past due by then.
+    let fine_db = local.ready_database("fine-db").await?;
+    local
+        .wait_status(&format!("{credentials}/fine-user"), "READY")
+        .await?;
+    local
+        .wait_status(&format!("{indexes}/fine_index"), "READY")
+        .await?;
+    local
+        .wait_status(&format!("/v1/databases/{db}"), "READY")
+        .await?;
+    let restriction_path = format!("{restrictions}/10.9.0.0%2F16");
+    for (path, status) in [
+        (format!("/v1/databases/{stuck_db}"), "CREATING"),
+        (format!("{credentials}/stuck-user"), "CREATING"),
+        (format!("{indexes}/stuck_index"), "BUILDING"),
+        (restriction_path.clone(), "CREATING"),
+    ] {
+        let reply = local.get(&path).await?;
+        assert_eq!(reply.body["status"], status, "{path}: {}", reply.body);
+    }
+    assert!(!fine_db.is_empty());
+    assert_eq!(
+        local.get("/v1/_admin/lifecycle-faults").await?.body["lifecycle_faults"],
+        json!([]),
+        "each rule hit one object"
+    );
+    // A stuck object can still be deleted.
+    let deleted = local
+        .send(Method::DELETE, &format!("/v1/databases/{stuck_db}"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    local
+        .wait_for(&format!("/v1/databases/{stuck_db}"), "stuck db gone", |r| {
+            r.status == StatusCode::NOT_FOUND
+        })
+        .await?;
+    local.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_fault_failed_shows_error_natively_and_through_ovh() -> Result<()> {
+    let local = start(Duration::from_millis(100)).await?;
+    let db = local.ready_database("host").await?;
+    for (kind, name) in [
+        ("credential", "doomed-user"),
+        ("index", "doomed_index"),
+        ("ip_restriction", "10.8.0.0/16"),
+    ] {
+        local
+            .lifecycle_fault(json!({"kind": kind, "name": name, "outcome": "failed"}))
+            .await?;
+    }
+    let pending = local
+        .lifecycle_fault(
+            json!({"kind": "database", "outcome": "failed", "message": "no capacity left"}),
+        )
+        .await?;
+    assert_eq!(pending.as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        pending[3],
+        json!({"kind": "database", "name": null, "outcome": "failed",
+               "message": "no capacity left", "count": 1})
+    );
+
+    // The database is created through the OVH dialect: the rule sits below every API.
+    let create = json!({"description": "doomed-db", "version": "8.0", "plan": "essential",
+                        "nodesPattern": {"flavor": "db1-4", "number": 1, "region": "GRA"}});
+    let created = local
+        .ovh(
+            Method::POST,
+            &format!("/cloud/project/{OVH_PROJECT}/database/mongodb"),
+            Some(create),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let credentials = format!("/v1/databases/{db}/credentials");
+    local
+        .post(&credentials, json!({"username": "doomed-user"}))
+        .await?;
+    let indexes = format!("/v1/databases/{db}/collections/orders/indexes");
+    local
+        .post(
+            &indexes,
+            json!({"name": "doomed_index", "keys": [{"field": "a", "direction": 1}]}),
+        )
+        .await?;
+    let restrictions = format!("/v1/databases/{db}/ip-restrictions");
+    local
+        .post(&restrictions, json!({"cidr": "10.8.0.0/16"}))
+        .await?;
+
+    let doomed = local.get("/v1/databases").await?.body["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] != "host")
+        .cloned()
+        .context("the OVH-created database")?;
+    let doomed_id = id_of(&doomed);
+    let failed = local
+        .wait_status(&format!("/v1/databases/{doomed_id}"), "ERROR")
+        .await?;
+    assert_eq!(failed["status_message"], "no capacity left");
+    for path in [
+        format!("{credentials}/doomed-user"),
+        format!("{indexes}/doomed_index"),
+        format!("{restrictions}/10.8.0.0%2F16"),
+    ] {
+        local.wait_status(&path, "ERROR").await?;
+    }
+
+    // OVH's own words: ERROR for the service, its users and its IP restrictions.
+    let service = local.ovh_service(doomed["name"].as_str().unwrap()).await?;
+    assert_eq!(service["status"], "ERROR", "{service}");
+    local
+        .wait_status(&format!("/v1/databases/{db}"), "READY")
+        .await?;
+    let host = local.ovh_service("host").await?;
+    let restriction = host["ipRestrictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ip"] == "10.8.0.0/16")
+        .cloned()
+        .context("the restriction in OVH's service")?;
+    assert_eq!(restriction["status"], "ERROR");
+    let users = local.ovh_users(host["id"].as_str().unwrap()).await?;
+    let doomed_user = users
+        .iter()
+        .find(|u| u["username"] == "doomed-user@admin")
+        .context("the user in OVH")?;
+    assert_eq!(doomed_user["status"], "ERROR");
+    // The built-in admin user of the failed OVH service was not a target.
+    let admin = local.ovh_users(service["id"].as_str().unwrap()).await?;
+    assert_eq!(admin[0]["status"], "READY", "{admin:?}");
+
+    // Compose's word for it.
+    let compose = local
+        .compose(
+            Method::GET,
+            &format!("/deployments/{COMPOSE_ACCOUNT}/{COMPOSE_DEPLOYMENT}/databases"),
+            None,
+        )
+        .await?;
+    let listed = compose.body.to_string();
+    assert!(listed.contains("\"failed\""), "{listed}");
+
+    // A failed object cannot be changed (waiting never helps), only deleted.
+    let change = local
+        .send(
+            Method::PATCH,
+            &format!("/v1/databases/{doomed_id}"),
+            Some(json!({"plan": "business"})),
+        )
+        .await?;
+    assert_state_conflict(&change, "has failed");
+    let roles = local
+        .send(
+            Method::PATCH,
+            &format!("{credentials}/doomed-user"),
+            Some(json!({"roles": ["read@x"]})),
+        )
+        .await?;
+    assert_state_conflict(&roles, "has failed");
+    let deleted = local
+        .send(Method::DELETE, &format!("{credentials}/doomed-user"), None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    local.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_faults_are_listed_cleared_and_validated() -> Result<()> {
+    let local = start(Duration::ZERO).await?;
+    local
+        .lifecycle_fault(json!({"kind": "index", "outcome": "stuck", "count": 3}))
+        .await?;
+    let listed = local.get("/v1/_admin/lifecycle-faults").await?;
+    assert_eq!(listed.body["lifecycle_faults"][0]["count"], 3);
+    let cleared = local
+        .send(Method::DELETE, "/v1/_admin/lifecycle-faults", None)
+        .await?;
+    assert_eq!(cleared.status, StatusCode::OK);
+    assert_eq!(cleared.body["lifecycle_faults"], json!([]));
+    for (body, field) in [
+        (json!({"kind": "user", "outcome": "stuck"}), "kind"),
+        (json!({"kind": "database", "outcome": "slow"}), "outcome"),
+        (
+            json!({"kind": "ip_restriction", "name": "not-a-network", "outcome": "stuck"}),
+            "name",
+        ),
+    ] {
+        let refused = local.post("/v1/_admin/lifecycle-faults", body).await?;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(refused.body["error"]["field"], field);
+    }
+    // Request faults never hit the admin endpoints.
+    local
+        .inject(json!({"path_prefix": "/", "status": 503, "count": 10}))
+        .await?;
+    assert_eq!(
+        local.get("/v1/_admin/lifecycle-faults").await?.status,
+        StatusCode::OK
+    );
+    local.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_fault_failed_makes_globos_synchronous_create_answer_500() -> Result<()> {
+    let local = start(Duration::from_millis(50)).await?;
+    local
+        .lifecycle_fault(json!({"kind": "database", "name": "sync-db", "outcome": "failed", "message": "no host"}))
+        .await?;
+    let body =
+        json!({"name": "sync_db", "plan": "/api/plan/1/", "environment": "/api/environment/1/"});
+    let refused = local
+        .globo(Method::POST, "/api/database/", Some(body))
+        .await?;
+    assert_eq!(
+        refused.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        refused.body
+    );
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("no host"), "{detail}");
+    // What was made stays, failed, for the operators (and Terraform) to delete.
+    assert_eq!(local.names().await?, ["sync-db"]);
+    let listed = local.get("/v1/databases").await?;
+    assert_eq!(listed.body["databases"][0]["status"], "ERROR");
+    local.shutdown().await;
+    Ok(())
+}
+
+/// The real `dbaas-local` binary, killed when dropped.
+struct Process {
+    child: std::process::Child,
+    base: String,
+    stderr: std::path::PathBuf,
+}
+
+impl Process {
+    /// Starts the binary on a free port with `args` besides the usual ones; waits for its
+    /// listening line.
+    fn spawn(
+        data_dir: &Path,
+        delay: &str,
+        work: &Path,
+        label: &str,
+        args: &[&str],
+    ) -> Result<Self> {
+        let mut command = binary();
+        command.args(args);
+        Self::spawn_with(command, data_dir, delay, work, label)
+    }
+
+    /// [`Process::spawn`] of a prepared command (extra arguments, environment).
+    fn spawn_with(
+        mut command: std::process::Command,
+        data_dir: &Path,
+        delay: &str,
+        work: &Path,
+        label: &str,
+    ) -> Result<Self> {
+        let stderr = work.join(format!("{label}.stderr"));
+        let mut child = command
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--provision-delay",
+                delay,
+                "--token",
+                TOKEN,
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&stderr)?)
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let Some(base) = line.trim().strip_prefix("dbaas-local listening on ") else {
+            let _ = child.kill();
+            bail!(
+                "no listening line ({line:?}); stderr: {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        };
+        Ok(Self {
+            base: base.to_owned(),
+            child,
+            stderr,
+        })
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    fn kill_9(&mut self) -> Result<()> {
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()?;
+        assert!(status.success());
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary, without any `DBAAS_LOCAL_*` variable of the caller's environment.
+fn binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dbaas-local"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("DBAAS_LOCAL_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_file_installs_request_and_lifecycle_faults_at_start() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("faults.json");
+    std::fs::write(
+        &file,
+        json!({
+            "faults": [{"path_prefix": "/v1/capabilities", "status": 503, "count": 2}],
+            "lifecycle_faults": [{"kind": "database", "outcome": "failed", "message": "from the file"}]
+        })
+        .to_string(),
+    )?;
+    let data_dir = dir.path().join("data");
+    let file_arg = file.to_str().unwrap().to_owned();
+    let process = tokio::task::block_in_place(|| {
+        Process::spawn(
+            &data_dir,
+            "0s",
+            dir.path(),
+            "file",
+            &["--faults", &file_arg],
+        )
+    })?;
+    let local = Local::at(&process.base);
+    let pending = local.get("/v1/_admin/faults").await?;
+    assert_eq!(pending.body["faults"][0]["count"], 2, "{}", pending.body);
+    for _ in 0..2 {
+        let refused = local.get("/v1/capabilities").await?;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(local.get("/v1/capabilities").await?.status, StatusCode::OK);
+    let created = local
+        .post("/v1/databases", json!({"name": "filed"}))
+        .await?;
+    let failed = local
+        .wait_status(&format!("/v1/databases/{}", id_of(&created.body)), "ERROR")
+        .await?;
+    assert_eq!(failed["status_message"], "from the file");
+    let stderr = process.stderr();
+    assert!(stderr.contains("fault injected"), "{stderr}");
+    assert!(stderr.contains("lifecycle fault applied"), "{stderr}");
+    drop(process);
+
+    // The same through the environment variable.
+    std::fs::write(
+        &file,
+        json!({"faults": [{"path_prefix": "/v1/capabilities", "status": 502}]}).to_string(),
+    )?;
+    let process = tokio::task::block_in_place(|| {
+        let mut command = binary();
+        command.env("DBAAS_LOCAL_FAULTS", &file);
+        Process::spawn_with(command, &data_dir, "0s", dir.path(), "env")
+    })?;
+    let local = Local::at(&process.base);
+    assert_eq!(
+        local.get("/v1/capabilities").await?.status,
+        StatusCode::BAD_GATEWAY
+    );
+    Ok(())
+}
+
+#[test]
+fn faults_file_that_cannot_be_used_refuses_to_start() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("faults.json");
+    for (text, problem) in [
+        (
+            "{\"faults\": [{\"path_prefix\": \"/\", \"status\": 418}]}",
+            "faults[0].status",
+        ),
+        ("not json", "it is not JSON"),
+    ] {
+        std::fs::write(&file, text)?;
+        let output = binary()
+            .args(["--listen", "127.0.0.1:0", "--faults"])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()?;
+        assert!(!output.status.success());
+        assert!(output.stdout.is_empty(), "it never listened");
+        let stderr = String::from_utf8(output.stderr)?;
+        assert!(
+            stderr.contains(&format!("cannot load faults from {}", file.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(problem), "{stderr}");
+    }
+    let output = binary()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--faults",
+            "/nonexistent/faults.json",
+        ])
+        .output()?;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr)?;
+    assert!(
+        stderr.contains("/nonexistent/faults.json: cannot read it"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_after_kill_9_settles_every_provisioning_object_as_planned() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let mut first =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "2s", dir.path(), "first", &[]))?;
+    let local = Local::at(&first.base);
+    let host = local.ready_database("host").await?;
+    local
+        .lifecycle_fault(json!({"kind": "database", "name": "doomed", "outcome": "failed", "message": "lost a disk"}))
+        .await?;
+    local
+        .lifecycle_fault(json!({"kind": "index", "name": "stuck_index", "outcome": "stuck"}))
+        .await?;
+    let credential = format!("/v1/databases/{host}/credentials/app");
+    let created = local
+        .post(
+            &format!("/v1/databases/{host}/credentials"),
+            json!({"username": "app"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let indexes = format!("/v1/databases/{host}/collections/orders/indexes");
+    for (name, field) in [("by_customer", "customer"), ("stuck_index", "day")] {
+        let created = local
+            .post(
+                &indexes,
+                json!({"name": name, "keys": [{"field": field, "direction": 1}]}),
+            )
+            .await?;
+        assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    }
+    let restriction = format!("/v1/databases/{host}/ip-restrictions/10.4.0.0%2F16");
+    let created = local
+        .post(
+            &format!("/v1/databases/{host}/ip-restrictions"),
+            json!({"cidr": "10.4.0.0/16"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let fresh = id_of(
+        &local
+            .post("/v1/databases", json!({"name": "fresh"}))
+            .await?
+            .body,
+    );
+    let doomed = id_of(
+        &local
+            .post("/v1/databases", json!({"name": "doomed"}))
+            .await?
+            .body,
+    );
+    // SIGKILL while all of it is still provisioning.
+    assert_eq!(
+        local.get(&format!("/v1/databases/{fresh}")).await?.body["status"],
+        "CREATING"
+    );
+    first.kill_9()?;
+    drop(first);
+
+    // Restarted with a delay no test outlives: settling can only come from what the first
+    // process persisted.
+    let second =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "1h", dir.path(), "second", &[]))?;
+    let local = Local::at(&second.base);
+    for (path, status) in [
+        (format!("/v1/databases/{fresh}"), "READY"),
+        (format!("/v1/databases/{host}"), "READY"),
+        (credential, "READY"),
+        (format!("{indexes}/by_customer"), "READY"),
+        (restriction, "READY"),
+        (format!("/v1/databases/{doomed}"), "ERROR"),
+    ] {
+        let reached = local.wait_status(&path, status).await;
+        assert!(
+            reached.is_ok(),
+            "{path}: {reached:?}; stderr: {}",
+            second.stderr()
+        );
+    }
+    let doomed = local.get(&format!("/v1/databases/{doomed}")).await?;
+    assert_eq!(doomed.body["status_message"], "lost a disk");
+    let stuck = local.get(&format!("{indexes}/stuck_index")).await?;
+    assert_eq!(
+        stuck.body["status"], "BUILDING",
+        "still stuck after the restart"
+    );
     Ok(())
 }

@@ -9,6 +9,10 @@
 //! With `--goaddon-token` it speaks goaddon's project API under `/goaddon`.
 //! With `--databaselabs-api-key` and `--databaselabs-api-secret` it speaks databaselabs.io's
 //! API under `/databaselabs`.
+//!
+//! With `--faults FILE` (or `DBAAS_LOCAL_FAULTS`) it starts with request and lifecycle faults
+//! already pending, as if posted to its admin endpoints; a file it cannot use stops it before
+//! it listens, with the file and the problem named.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -18,7 +22,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use dbaas::local::{
-    self, ComposeDialect, Config, DatabaselabsDialect, GloboDialect, GoaddonDialect, OvhDialect,
+    self, ComposeDialect, Config, DatabaselabsDialect, FaultPlan, GloboDialect, GoaddonDialect,
+    OvhDialect,
 };
 use secrecy::SecretString;
 use tracing_subscriber::EnvFilter;
@@ -139,6 +144,12 @@ struct Args {
         value_parser = parse_ovh_secret
     )]
     goaddon_token: Option<SecretString>,
+
+    /// Test aid: a JSON file {"faults": [...], "lifecycle_faults": [...]} of faults pending from
+    /// the start; each entry is a body POST /v1/_admin/faults or POST
+    /// /v1/_admin/lifecycle-faults takes.
+    #[arg(long, env = "DBAAS_LOCAL_FAULTS", value_name = "FILE")]
+    faults: Option<PathBuf>,
 }
 
 impl Args {
@@ -336,6 +347,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let faults = match args.faults.as_deref().map(FaultPlan::from_file).transpose() {
+        Ok(plan) => plan.unwrap_or_default(),
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "dbaas-local: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = Config {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -347,7 +365,7 @@ async fn main() -> ExitCode {
         databaselabs,
         goaddon,
     };
-    let service = match local::start(config).await {
+    let service = match local::start_with_faults(config, faults).await {
         Ok(service) => service,
         Err(error) => {
             tracing::error!(%error, "dbaas-local could not start");
@@ -396,6 +414,10 @@ mod tests {
         assert_eq!(args.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(args.token.unwrap().expose_secret(), "t0k");
         assert_eq!(args.provision_delay, Duration::from_millis(250));
+        assert_eq!(args.faults, None);
+        let with_faults =
+            Args::try_parse_from(["dbaas-local", "--faults", "/tmp/faults.json"]).unwrap();
+        assert_eq!(with_faults.faults, Some(PathBuf::from("/tmp/faults.json")));
     }
 
     #[test]
@@ -421,6 +443,7 @@ mod tests {
             "--ovh-application-secret",
             "--ovh-consumer-key",
             "--ovh-service-name",
+            "--faults",
         ] {
             assert!(help.contains(flag), "{flag} missing from help");
         }
@@ -433,6 +456,7 @@ mod tests {
             "DBAAS_LOCAL_OVH_APPLICATION_SECRET",
             "DBAAS_LOCAL_OVH_CONSUMER_KEY",
             "DBAAS_LOCAL_OVH_SERVICE_NAME",
+            "DBAAS_LOCAL_FAULTS",
         ] {
             assert!(help.contains(env), "{env} missing from help");
         }

@@ -9,9 +9,10 @@
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::databases::{Databases, parent_for_change, parent_for_read};
+use super::databases::{Databases, not_ready, parent_for_change, parent_for_read};
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
+use super::lifecycle::{FaultedKind, Schedule};
 use super::model::{Credential, Status, StoredPassword, new_uuid, whole_seconds};
 use super::passwords;
 
@@ -48,8 +49,11 @@ pub(crate) struct CreateCredential {
 /// only as a fingerprint (salted with the key), so the store never keeps it recoverable.
 #[derive(Serialize)]
 struct KeyedRequest<'a> {
+    /// As requested.
     username: &'a str,
+    /// As requested, in the client's order.
     roles: &'a [String],
+    /// The chosen password's fingerprint; `None` when the service generates one.
     password: Option<String>,
 }
 
@@ -121,6 +125,7 @@ impl Credentials {
         let (stored, shown) = new_password(request.password).await?;
         let settles_at = self.databases.settles_at(now);
         let database_id = database_id.to_owned();
+        let faults = std::sync::Arc::clone(self.databases.lifecycle_faults());
         let created = self
             .databases
             .store()
@@ -136,6 +141,10 @@ impl Credentials {
                 if let Some(existing) = tx.credential(&database_id, &request.username)? {
                     return Err(taken(&existing));
                 }
+                let Schedule {
+                    transition_at,
+                    fails_with,
+                } = faults.schedule(FaultedKind::Credential, &request.username, settles_at);
                 let credential = Credential {
                     database_id,
                     uuid: new_uuid(),
@@ -145,7 +154,8 @@ impl Credentials {
                     password: stored,
                     created_at: whole_seconds(now),
                     updated_at: whole_seconds(now),
-                    transition_at: Some(settles_at),
+                    transition_at,
+                    fails_with,
                 };
                 tx.insert_credential(&credential)?;
                 if let Some(binding) = &binding {
@@ -431,15 +441,13 @@ fn taken(existing: &Credential) -> LocalError {
 
 fn require_ready(credential: &Credential) -> Result<(), LocalError> {
     if credential.status == Status::Ready {
-        Ok(())
-    } else {
-        Err(LocalError::Busy(format!(
-            "credential {:?} on database {} is busy ({}); retry when it is READY",
-            credential.username,
-            credential.database_id,
-            credential.status.as_str()
-        )))
+        return Ok(());
     }
+    let what = format!(
+        "credential {:?} on database {}",
+        credential.username, credential.database_id
+    );
+    Err(not_ready(&what, credential.status))
 }
 
 /// 1–63 characters of `[A-Za-z0-9_.-]`, starting with a letter.

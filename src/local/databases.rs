@@ -10,6 +10,7 @@
 //! plan does not say how many nodes, a count the new plan allows is kept and any other becomes
 //! the new plan's default.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -19,7 +20,7 @@ use super::catalog::{CATALOG, Plan};
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
 use super::ip_restrictions::{self, CreateIpRestriction, SetChange};
-use super::lifecycle::{Clock, Wake};
+use super::lifecycle::{Clock, FaultedKind, LifecycleFaults, Schedule, Wake};
 use super::model::{Credential, Database, Status, StoredPassword, new_id, new_uuid, whole_seconds};
 use super::passwords;
 use super::store::{Modified, Store, StoreTx};
@@ -107,6 +108,8 @@ pub(crate) struct Databases {
     clock: Clock,
     wake: Wake,
     provision_delay: Duration,
+    /// How the next created objects settle (a test aid); shared by every kind's operations.
+    lifecycle_faults: Arc<LifecycleFaults>,
 }
 
 impl Databases {
@@ -117,7 +120,13 @@ impl Databases {
             clock,
             wake,
             provision_delay,
+            lifecycle_faults: Arc::default(),
         }
+    }
+
+    /// The pending lifecycle faults, which every create consults.
+    pub(crate) fn lifecycle_faults(&self) -> &Arc<LifecycleFaults> {
+        &self.lifecycle_faults
     }
 
     /// The clock the operations use (the request log shares it).
@@ -236,6 +245,7 @@ impl Databases {
                 updated_at: stamp,
                 transition_at: Some(settles_at),
                 gone_at: None,
+                fails_with: None,
             };
             let users: Vec<Credential> = children
                 .built_in_users
@@ -250,14 +260,18 @@ impl Databases {
                     created_at: stamp,
                     updated_at: stamp,
                     transition_at: Some(settles_at),
+                    fails_with: None,
                 })
                 .collect();
             let restrictions =
                 ip_restrictions::new_rows(&database.id, &wanted_restrictions, stamp, settles_at);
             let binding = binding.clone();
+            let faults = Arc::clone(&self.lifecycle_faults);
             let outcome = self
                 .store
                 .transact(move |tx| {
+                    let (mut database, mut users, mut restrictions) =
+                        (database, users, restrictions);
                     if let Some(binding) = &binding
                         && let Some(earlier) =
                             binding.replayed(tx, "database", |tx, id| tx.database(id))?
@@ -273,11 +287,27 @@ impl Databases {
                     if tx.database_id_taken(&database.id)? {
                         return Ok(None);
                     }
+                    Schedule {
+                        transition_at: database.transition_at,
+                        fails_with: database.fails_with,
+                    } = faults.schedule(FaultedKind::Database, &database.name, settles_at);
                     tx.insert_database(&database)?;
-                    for user in &users {
+                    for user in &mut users {
+                        Schedule {
+                            transition_at: user.transition_at,
+                            fails_with: user.fails_with,
+                        } = faults.schedule(FaultedKind::Credential, &user.username, settles_at);
                         tx.insert_credential(user)?;
                     }
-                    for restriction in &restrictions {
+                    for restriction in &mut restrictions {
+                        Schedule {
+                            transition_at: restriction.transition_at,
+                            fails_with: restriction.fails_with,
+                        } = faults.schedule(
+                            FaultedKind::IpRestriction,
+                            &restriction.cidr,
+                            settles_at,
+                        );
                         tx.insert_ip_restriction(restriction)?;
                     }
                     if let Some(binding) = &binding {
@@ -345,6 +375,7 @@ impl Databases {
         let now = self.clock.now();
         let settles_at = self.settles_at(now);
         let owned_id = id.to_owned();
+        let faults = Arc::clone(&self.lifecycle_faults);
         let outcome = self
             .store
             .transact(move |tx| {
@@ -390,7 +421,10 @@ impl Databases {
                     return Err(locked(&current));
                 }
                 if current.status != Status::Ready {
-                    return Err(busy(&current));
+                    return Err(not_ready(
+                        &format!("database {}", current.id),
+                        current.status,
+                    ));
                 }
                 if let Some(version) = &request.version {
                     next.version = version.clone();
@@ -402,9 +436,14 @@ impl Databases {
                     next.flavor = flavor.clone();
                 }
                 let restrictions = match &wanted_restrictions {
-                    Some(wanted) => {
-                        ip_restrictions::replace_set(tx, &current.id, wanted, now, settles_at)?
-                    }
+                    Some(wanted) => ip_restrictions::replace_set(
+                        tx,
+                        &current.id,
+                        wanted,
+                        &faults,
+                        now,
+                        settles_at,
+                    )?,
                     None => SetChange::Nothing,
                 };
                 let fields_changed = next != current;
@@ -527,7 +566,7 @@ pub(crate) fn parent_for_change(tx: &StoreTx<'_>, id: &str) -> Result<Database, 
         ))),
         _ if database.locked => Err(locked(&database)),
         Status::Ready => Ok(database),
-        _ => Err(busy(&database)),
+        _ => Err(not_ready(&format!("database {id}"), database.status)),
     }
 }
 
@@ -540,13 +579,19 @@ fn not_found(id: &str) -> LocalError {
     LocalError::NotFound(format!("database {id} not found"))
 }
 
-/// The 409 busy answer for a database in a transitional status.
-pub(crate) fn busy(database: &Database) -> LocalError {
-    LocalError::Busy(format!(
-        "database {} is busy ({}); retry when it is READY",
-        database.id,
-        database.status.as_str()
-    ))
+/// The 409 for an object that is not `READY` (`what` names it: `database db-…`): busy while
+/// its status is transitional, as the same request works once it settles; a state conflict
+/// once it has failed, as it never will.
+pub(crate) fn not_ready(what: &str, status: Status) -> LocalError {
+    match status {
+        Status::Error => LocalError::Conflict(format!(
+            "{what} has failed (ERROR) and cannot be changed; delete it and create it again"
+        )),
+        _ => LocalError::Busy(format!(
+            "{what} is busy ({}); retry when it is READY",
+            status.as_str()
+        )),
+    }
 }
 
 /// The 409 answer for a database an administrator locked.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::databases::{Databases, parent_for_change, parent_for_read};
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
+use super::lifecycle::{FaultedKind, Schedule};
 use super::model::{Collection, Index, IndexKey, Status, new_uuid, whole_seconds};
 
 /// Name of the implicit index every collection has.
@@ -106,6 +107,7 @@ impl Indexes {
             .transpose()?;
         let settles_at = self.databases.settles_at(now);
         let (database_id, collection) = (database_id.to_owned(), collection.to_owned());
+        let faults = std::sync::Arc::clone(self.databases.lifecycle_faults());
         let created = self
             .databases
             .store()
@@ -129,6 +131,10 @@ impl Indexes {
                         return Err(taken(&existing, existing.name == name));
                     }
                 }
+                let Schedule {
+                    transition_at,
+                    fails_with,
+                } = faults.schedule(FaultedKind::Index, &name, settles_at);
                 let index = Index {
                     database_id,
                     uuid: new_uuid(),
@@ -139,7 +145,8 @@ impl Indexes {
                     sparse: request.sparse,
                     status: Status::Building,
                     created_at: whole_seconds(now),
-                    transition_at: Some(settles_at),
+                    transition_at,
+                    fails_with,
                 };
                 tx.insert_index(&index)?;
                 if let Some(binding) = &binding {
@@ -302,6 +309,7 @@ pub(crate) fn id_index(collection: &Collection) -> Index {
         status: Status::Ready,
         created_at: collection.created_at,
         transition_at: None,
+        fails_with: None,
     }
 }
 

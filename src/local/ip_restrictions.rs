@@ -10,16 +10,19 @@
 //! networks it lacks are deleted and the new ones created, by the same rule, in the database's
 //! own transaction ([`replace_set`]).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::cidr::Cidr;
 use super::databases::{
-    APPLYING_IP_RESTRICTIONS as APPLYING, Databases, parent_for_change, parent_for_read,
+    APPLYING_IP_RESTRICTIONS as APPLYING, Databases, not_ready, parent_for_change, parent_for_read,
     validate_description,
 };
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
+use super::lifecycle::{FaultedKind, LifecycleFaults, Schedule};
 use super::model::{IpRestriction, Status, new_uuid, whole_seconds};
 use super::store::StoreTx;
 
@@ -94,18 +97,20 @@ pub(crate) fn new_rows(
             status: Status::Creating,
             created_at: whole_seconds(now),
             transition_at: Some(settles_at),
+            fails_with: None,
         })
         .collect()
 }
 
 /// Makes the restrictions of a `READY` database exactly `wanted`, inside the caller's
 /// transaction: missing networks go `DELETING`, new ones are created `CREATING` (both settling
-/// at `settles_at`), kept ones get the new description. The caller makes the database
-/// `UPDATING` when this answers [`SetChange::Membership`].
+/// at `settles_at`, new ones as `faults` say), kept ones get the new description. The caller
+/// makes the database `UPDATING` when this answers [`SetChange::Membership`].
 pub(crate) fn replace_set(
     tx: &StoreTx<'_>,
     database_id: &str,
     wanted: &[WantedRestriction],
+    faults: &LifecycleFaults,
     now: DateTime<Utc>,
     settles_at: DateTime<Utc>,
 ) -> Result<SetChange, LocalError> {
@@ -136,6 +141,10 @@ pub(crate) fn replace_set(
                 }
             }
             None => {
+                let Schedule {
+                    transition_at,
+                    fails_with,
+                } = faults.schedule(FaultedKind::IpRestriction, &entry.cidr, settles_at);
                 tx.insert_ip_restriction(&IpRestriction {
                     database_id: database_id.to_owned(),
                     uuid: new_uuid(),
@@ -143,7 +152,8 @@ pub(crate) fn replace_set(
                     description: entry.description.clone(),
                     status: Status::Creating,
                     created_at: whole_seconds(now),
-                    transition_at: Some(settles_at),
+                    transition_at,
+                    fails_with,
                 })?;
                 change = SetChange::Membership;
             }
@@ -189,6 +199,7 @@ impl IpRestrictions {
             .transpose()?;
         let settles_at = self.databases.settles_at(now);
         let database_id = database_id.to_owned();
+        let faults = Arc::clone(self.databases.lifecycle_faults());
         let created = self
             .databases
             .store()
@@ -204,6 +215,10 @@ impl IpRestrictions {
                 if let Some(existing) = tx.ip_restriction(&database_id, &wanted.cidr)? {
                     return Err(taken(&existing));
                 }
+                let Schedule {
+                    transition_at,
+                    fails_with,
+                } = faults.schedule(FaultedKind::IpRestriction, &wanted.cidr, settles_at);
                 let restriction = IpRestriction {
                     database_id,
                     uuid: new_uuid(),
@@ -211,7 +226,8 @@ impl IpRestrictions {
                     description: wanted.description,
                     status: Status::Creating,
                     created_at: whole_seconds(now),
-                    transition_at: Some(settles_at),
+                    transition_at,
+                    fails_with,
                 };
                 tx.insert_ip_restriction(&restriction)?;
                 database.status = Status::Updating;
@@ -293,12 +309,11 @@ impl IpRestrictions {
                     .ip_restriction(&database_id, &canonical)?
                     .ok_or_else(|| not_found(&database_id, &cidr))?;
                 if restriction.status != Status::Ready {
-                    return Err(LocalError::Busy(format!(
-                        "IP restriction {} on database {} is busy ({}); retry when it is READY",
-                        restriction.cidr,
-                        restriction.database_id,
-                        restriction.status.as_str()
-                    )));
+                    let what = format!(
+                        "IP restriction {} on database {}",
+                        restriction.cidr, restriction.database_id
+                    );
+                    return Err(not_ready(&what, restriction.status));
                 }
                 if restriction.description != description {
                     restriction.description = description;

@@ -11,11 +11,20 @@
 //! become `READY`; children in `DELETING` are removed. Children settle before databases in
 //! each pass, so an IP restriction is `READY` no later than the database it made `UPDATING`.
 //! A database that is gone takes its remaining children with it, in the same transaction.
+//!
+//! Lifecycle faults ([`LifecycleFaults`], a test aid) change how the next created objects of a
+//! kind settle, whichever API creates them: the rules that create objects ask
+//! [`LifecycleFaults::schedule`] for each new object's first transition. A `stuck` object gets
+//! no transition instant, so it stays `CREATING`/`BUILDING` for good; a `failed` one carries
+//! the failure (`fails_with`) and settles in `ERROR` instead of `READY` (a database with the
+//! failure as its status message). Both are stored with the object, so a restart keeps them;
+//! the pending rules themselves live in memory.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use tokio::sync::{Notify, watch};
 
 use super::error::LocalError;
@@ -78,9 +87,16 @@ pub(crate) fn settle(database: &Database, now: DateTime<Utc>) -> Option<Database
     let mut next = database.clone();
     next.transition_at = None;
     next.status_message = None;
+    next.fails_with = None;
     next.updated_at = whole_seconds(now);
     match database.status {
-        Status::Creating | Status::Building | Status::Updating => next.status = Status::Ready,
+        Status::Creating | Status::Building | Status::Updating => match &database.fails_with {
+            Some(failure) => {
+                next.status = Status::Error;
+                next.status_message = Some(failure.clone());
+            }
+            None => next.status = Status::Ready,
+        },
         Status::Deleting => next.gone_at = Some(whole_seconds(now)),
         // Settled statuses have nothing to settle; a stray instant is just cleared.
         Status::Ready | Status::Error => {}
@@ -97,17 +113,21 @@ pub(crate) enum ChildSettled {
     Gone,
 }
 
-/// How a child in `status` with a transition due at `due` settles at `now`; `None` when not
-/// due (or nothing to settle).
+/// How a child in `status` with a transition due at `due` settles at `now` (in `ERROR` when
+/// it `fails`); `None` when not due (or nothing to settle).
 pub(crate) fn settle_child(
     status: Status,
     due: Option<DateTime<Utc>>,
+    fails: bool,
     now: DateTime<Utc>,
 ) -> Option<ChildSettled> {
     if due? > now {
         return None;
     }
     Some(match status {
+        Status::Creating | Status::Building | Status::Updating if fails => {
+            ChildSettled::Now(Status::Error)
+        }
         Status::Creating | Status::Building | Status::Updating => ChildSettled::Now(Status::Ready),
         Status::Deleting => ChildSettled::Gone,
         // A stray instant on a settled child is just cleared.
@@ -169,10 +189,15 @@ async fn settle_one_child(
                 let Some(mut credential) = tx.credential(&database_id, &username)? else {
                     return Ok(None);
                 };
-                let Some(settled) = settle_child(credential.status, credential.transition_at, now)
-                else {
+                let Some(settled) = settle_child(
+                    credential.status,
+                    credential.transition_at,
+                    credential.fails_with.is_some(),
+                    now,
+                ) else {
                     return Ok(None);
                 };
+                let failure = credential.fails_with.take();
                 match settled {
                     ChildSettled::Gone => tx.remove_credential(&database_id, &username)?,
                     ChildSettled::Now(status) => {
@@ -182,7 +207,7 @@ async fn settle_one_child(
                         tx.update_credential(&credential)?;
                     }
                 }
-                Ok(Some(settled))
+                Ok(Some((settled, failure)))
             }
             DueChild::Index {
                 database_id,
@@ -192,9 +217,15 @@ async fn settle_one_child(
                 let Some(mut index) = tx.index(&database_id, &collection, &name)? else {
                     return Ok(None);
                 };
-                let Some(settled) = settle_child(index.status, index.transition_at, now) else {
+                let Some(settled) = settle_child(
+                    index.status,
+                    index.transition_at,
+                    index.fails_with.is_some(),
+                    now,
+                ) else {
                     return Ok(None);
                 };
+                let failure = index.fails_with.take();
                 match settled {
                     ChildSettled::Gone => tx.remove_index(&database_id, &collection, &name)?,
                     ChildSettled::Now(status) => {
@@ -203,17 +234,21 @@ async fn settle_one_child(
                         tx.update_index(&index)?;
                     }
                 }
-                Ok(Some(settled))
+                Ok(Some((settled, failure)))
             }
             DueChild::IpRestriction { database_id, cidr } => {
                 let Some(mut restriction) = tx.ip_restriction(&database_id, &cidr)? else {
                     return Ok(None);
                 };
-                let Some(settled) =
-                    settle_child(restriction.status, restriction.transition_at, now)
-                else {
+                let Some(settled) = settle_child(
+                    restriction.status,
+                    restriction.transition_at,
+                    restriction.fails_with.is_some(),
+                    now,
+                ) else {
                     return Ok(None);
                 };
+                let failure = restriction.fails_with.take();
                 match settled {
                     ChildSettled::Gone => tx.remove_ip_restriction(&database_id, &cidr)?,
                     ChildSettled::Now(status) => {
@@ -222,16 +257,162 @@ async fn settle_one_child(
                         tx.update_ip_restriction(&restriction)?;
                     }
                 }
-                Ok(Some(settled))
+                Ok(Some((settled, failure)))
             }
         })
         .await?;
     match outcome {
-        Some(settled) => {
-            tracing::info!(child = %described, ?settled, "child transition settled");
+        Some((settled, failure)) => {
+            // Children show no status message on the wire: the log is where a failure says why.
+            let failure = failure.filter(|_| settled == ChildSettled::Now(Status::Error));
+            tracing::info!(
+                child = %described,
+                ?settled,
+                failure = failure.as_deref(),
+                "child transition settled"
+            );
             Ok(true)
         }
         None => Ok(false),
+    }
+}
+
+/// The kinds of object a lifecycle fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FaultedKind {
+    /// Databases, matched by name.
+    Database,
+    /// Credentials, matched by username.
+    Credential,
+    /// Indexes, matched by index name.
+    Index,
+    /// IP restrictions, matched by canonical CIDR.
+    IpRestriction,
+}
+
+impl FaultedKind {
+    /// The wire spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Database => "database",
+            Self::Credential => "credential",
+            Self::Index => "index",
+            Self::IpRestriction => "ip_restriction",
+        }
+    }
+}
+
+/// How an object a lifecycle fault hits ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FaultOutcome {
+    /// Stays in its transitional status (`CREATING`, `BUILDING`) for good.
+    Stuck,
+    /// Ends in `ERROR` instead of `READY`.
+    Failed,
+}
+
+/// A rule for the next objects of one kind to be created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct LifecycleFault {
+    /// Which kind of object it hits.
+    pub(crate) kind: FaultedKind,
+    /// Only objects of this name (store spelling; canonical for CIDRs), or any when `None`.
+    pub(crate) name: Option<String>,
+    /// How they end.
+    pub(crate) outcome: FaultOutcome,
+    /// Why a failed object failed; a default names the fault when `None`.
+    pub(crate) message: Option<String>,
+    /// Objects still to hit.
+    pub(crate) count: u64,
+}
+
+impl LifecycleFault {
+    fn matches(&self, kind: FaultedKind, name: &str) -> bool {
+        self.kind == kind && self.name.as_deref().is_none_or(|wanted| wanted == name)
+    }
+}
+
+/// When and how the first transition of a new object settles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Schedule {
+    /// When it settles; `None` when it never does (stuck).
+    pub(crate) transition_at: Option<DateTime<Utc>>,
+    /// Set when it must settle in `ERROR`, with this message.
+    pub(crate) fails_with: Option<String>,
+}
+
+/// The pending lifecycle faults, first added first used.
+#[derive(Debug, Default)]
+pub(crate) struct LifecycleFaults {
+    rules: Mutex<Vec<LifecycleFault>>,
+}
+
+impl LifecycleFaults {
+    /// Adds a rule after the existing ones.
+    pub(crate) fn add(&self, rule: LifecycleFault) {
+        if rule.count > 0 {
+            self.lock().push(rule);
+        }
+    }
+
+    /// The rules still pending.
+    pub(crate) fn list(&self) -> Vec<LifecycleFault> {
+        self.lock().clone()
+    }
+
+    /// Forgets every rule.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The first transition of a new `kind` object named `name`, which would settle at
+    /// `settles_at`: the first pending rule that matches is used up. Call it when the object is
+    /// about to be written, inside the creating transaction, so a refused create uses nothing.
+    pub(crate) fn schedule(
+        &self,
+        kind: FaultedKind,
+        name: &str,
+        settles_at: DateTime<Utc>,
+    ) -> Schedule {
+        let normal = Schedule {
+            transition_at: Some(settles_at),
+            fails_with: None,
+        };
+        let mut rules = self.lock();
+        let Some(index) = rules.iter().position(|rule| rule.matches(kind, name)) else {
+            return normal;
+        };
+        let rule = rules[index].clone();
+        rules[index].count -= 1;
+        if rules[index].count == 0 {
+            rules.remove(index);
+        }
+        tracing::info!(
+            kind = kind.as_str(),
+            name,
+            outcome = ?rule.outcome,
+            "lifecycle fault applied"
+        );
+        match rule.outcome {
+            FaultOutcome::Stuck => Schedule {
+                transition_at: None,
+                fails_with: None,
+            },
+            FaultOutcome::Failed => Schedule {
+                fails_with: Some(rule.message.unwrap_or_else(|| {
+                    format!("{} failed (injected lifecycle fault)", kind.as_str())
+                })),
+                ..normal
+            },
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LifecycleFault>> {
+        self.rules
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -315,6 +496,7 @@ mod tests {
             updated_at: at(0),
             transition_at: due,
             gone_at: None,
+            fails_with: None,
         }
     }
 
@@ -343,21 +525,102 @@ mod tests {
     #[test]
     fn settle_child_maps_every_status() {
         let due = Some(at(1));
-        assert_eq!(settle_child(Status::Building, due, at(0)), None);
-        assert_eq!(settle_child(Status::Building, None, at(9)), None);
+        assert_eq!(settle_child(Status::Building, due, false, at(0)), None);
+        assert_eq!(settle_child(Status::Building, None, false, at(9)), None);
         for status in [Status::Creating, Status::Building, Status::Updating] {
             assert_eq!(
-                settle_child(status, due, at(1)),
+                settle_child(status, due, false, at(1)),
                 Some(ChildSettled::Now(Status::Ready))
+            );
+            assert_eq!(
+                settle_child(status, due, true, at(1)),
+                Some(ChildSettled::Now(Status::Error))
             );
         }
         assert_eq!(
-            settle_child(Status::Deleting, due, at(2)),
-            Some(ChildSettled::Gone)
+            settle_child(Status::Deleting, due, true, at(2)),
+            Some(ChildSettled::Gone),
+            "a planned failure never stops a deletion"
         );
         assert_eq!(
-            settle_child(Status::Ready, due, at(2)),
+            settle_child(Status::Ready, due, false, at(2)),
             Some(ChildSettled::Now(Status::Ready))
+        );
+    }
+
+    #[test]
+    fn settle_fails_a_database_with_its_message() {
+        let mut db = database(Status::Creating, Some(at(5)));
+        db.fails_with = Some("disk full".into());
+        let failed = settle(&db, at(5)).unwrap();
+        assert_eq!(failed.status, Status::Error);
+        assert_eq!(failed.status_message.as_deref(), Some("disk full"));
+        assert_eq!(failed.fails_with, None);
+        db.status = Status::Deleting;
+        assert!(settle(&db, at(5)).unwrap().is_gone());
+    }
+
+    fn rule(kind: FaultedKind, name: Option<&str>, outcome: FaultOutcome) -> LifecycleFault {
+        LifecycleFault {
+            kind,
+            name: name.map(str::to_owned),
+            outcome,
+            message: None,
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn lifecycle_faults_hit_the_next_matching_objects_only() {
+        let faults = LifecycleFaults::default();
+        faults.add(LifecycleFault {
+            count: 2,
+            ..rule(FaultedKind::Index, Some("by_day"), FaultOutcome::Stuck)
+        });
+        faults.add(LifecycleFault {
+            message: Some("quota".into()),
+            ..rule(FaultedKind::Credential, None, FaultOutcome::Failed)
+        });
+        let normal = Schedule {
+            transition_at: Some(at(5)),
+            fails_with: None,
+        };
+        assert_eq!(faults.schedule(FaultedKind::Index, "other", at(5)), normal);
+        assert_eq!(
+            faults.schedule(FaultedKind::Database, "by_day", at(5)),
+            normal
+        );
+        let stuck = Schedule {
+            transition_at: None,
+            fails_with: None,
+        };
+        assert_eq!(faults.schedule(FaultedKind::Index, "by_day", at(5)), stuck);
+        assert_eq!(faults.list()[0].count, 1);
+        assert_eq!(faults.schedule(FaultedKind::Index, "by_day", at(5)), stuck);
+        assert_eq!(
+            faults.schedule(FaultedKind::Credential, "anyone", at(5)),
+            Schedule {
+                transition_at: Some(at(5)),
+                fails_with: Some("quota".into()),
+            }
+        );
+        assert!(faults.list().is_empty());
+        assert_eq!(
+            faults.schedule(FaultedKind::Credential, "app", at(5)),
+            normal
+        );
+
+        faults.add(rule(FaultedKind::Database, None, FaultOutcome::Failed));
+        let failed = faults.schedule(FaultedKind::Database, "alpha", at(5));
+        assert_eq!(
+            failed.fails_with.as_deref(),
+            Some("database failed (injected lifecycle fault)")
+        );
+        faults.add(rule(FaultedKind::IpRestriction, None, FaultOutcome::Stuck));
+        faults.clear();
+        assert_eq!(
+            faults.schedule(FaultedKind::IpRestriction, "10.0.0.0/8", at(5)),
+            normal
         );
     }
 

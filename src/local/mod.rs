@@ -58,6 +58,12 @@
 //!   `GET`/`POST`/`DELETE /v1/_admin/faults` answer 200 with `{"faults": [...]}` (the pending
 //!   faults); `DELETE /v1/_admin/requests` answers 200 with `{"requests": []}`. A `drop` fault
 //!   cuts the connection, so no status line reaches the client (see `faults`).
+//! - Lifecycle faults (`GET`/`POST`/`DELETE /v1/_admin/lifecycle-faults`, answering
+//!   `{"lifecycle_faults": [...]}`) make the next created objects of a kind stay transitional
+//!   or end `ERROR`, whichever API creates them (see `lifecycle`). `ERROR` is shown in each
+//!   API's words: native and OVH `ERROR`, Compose and databaselabs `failed`; globo, whose
+//!   creates are synchronous, answers them 500; goaddon shows no statuses. An `ERROR` object
+//!   can only be deleted: a change is a 409 reason `state`, since waiting never helps.
 //! - Request log entries carry `at` with millisecond precision, and the path without its query.
 //! - Gone databases stay in the store (invisible to the API) so idempotency keys can refer to
 //!   them. Gone children are removed for good (no idempotency keys refer to them).
@@ -142,6 +148,7 @@ pub use dialects::globo::GloboDialect;
 pub use dialects::goaddon::GoaddonDialect;
 pub use dialects::ovh::OvhDialect;
 pub use error::LocalError;
+pub use faults::{FaultPlan, FaultPlanError};
 
 use credentials::Credentials;
 use databases::Databases;
@@ -389,13 +396,22 @@ impl RunningService {
 
 /// Binds, opens the store, starts the lifecycle worker and serves in the background.
 pub async fn start(config: Config) -> Result<RunningService, LocalError> {
-    start_with_clock(config, Clock::System).await
+    start_with_faults(config, FaultPlan::default()).await
 }
 
-/// [`start`] with a chosen clock (tests use one that follows paused tokio time).
+/// [`start`] with faults installed before the first request is served (`--faults FILE`).
+pub async fn start_with_faults(
+    config: Config,
+    faults: FaultPlan,
+) -> Result<RunningService, LocalError> {
+    start_with_clock(config, Clock::System, faults).await
+}
+
+/// [`start_with_faults`] with a chosen clock (tests use one that follows paused tokio time).
 pub(crate) async fn start_with_clock(
     config: Config,
     clock: Clock,
+    faults: FaultPlan,
 ) -> Result<RunningService, LocalError> {
     let store = Store::open(&config.data_dir).await?;
     let listener = TcpListener::bind(config.listen)
@@ -436,6 +452,13 @@ pub(crate) async fn start_with_clock(
     if let Some(databaselabs) = config.databaselabs {
         state = state.with_databaselabs(databaselabs);
     }
+    let (request_faults, lifecycle_faults) = faults.counts();
+    for fault in faults.faults {
+        state.faults.add(fault);
+    }
+    for rule in faults.lifecycle_faults {
+        state.databases.lifecycle_faults().add(rule);
+    }
     // Through a listener whose connections a `drop` fault can cut, each request knowing its own.
     let server = tokio::spawn(
         axum::serve(
@@ -450,6 +473,8 @@ pub(crate) async fn start_with_clock(
         data_dir = %config.data_dir.display(),
         provision_delay_ms = config.provision_delay.as_millis() as u64,
         ovh_dialect_project = ovh_served.as_deref().unwrap_or("(off)"),
+        request_faults,
+        lifecycle_faults,
         "dbaas-local started"
     );
     Ok(RunningService {

@@ -22,7 +22,7 @@ pub(crate) enum Status {
     Ready,
     /// Being removed; becomes gone.
     Deleting,
-    /// Failed; stays until deleted.
+    /// Failed (a lifecycle fault made its creation fail); stays until deleted.
     Error,
 }
 
@@ -93,6 +93,9 @@ pub(crate) struct Database {
     /// When deletion finished; gone databases are invisible to the APIs but kept so that
     /// idempotency keys can still explain themselves.
     pub(crate) gone_at: Option<DateTime<Utc>>,
+    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
+    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    pub(crate) fails_with: Option<String>,
 }
 
 impl Database {
@@ -140,7 +143,7 @@ pub(crate) struct Credential {
     pub(crate) username: String,
     /// `<role>@<database>` grants, in the order the client gave them.
     pub(crate) roles: Vec<String>,
-    /// `CREATING`, `UPDATING`, `READY` or `DELETING`.
+    /// `CREATING`, `UPDATING`, `READY`, `ERROR` or `DELETING`.
     pub(crate) status: Status,
     /// The password, revealable or hashed.
     pub(crate) password: StoredPassword,
@@ -150,6 +153,9 @@ pub(crate) struct Credential {
     pub(crate) updated_at: DateTime<Utc>,
     /// When the current transitional status settles; persisted like a database's.
     pub(crate) transition_at: Option<DateTime<Utc>>,
+    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
+    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    pub(crate) fails_with: Option<String>,
 }
 
 /// A collection: created implicitly by its first index and kept (with `_id_`) after its last
@@ -191,12 +197,15 @@ pub(crate) struct Index {
     pub(crate) unique: bool,
     /// Whether documents lacking the fields are left out.
     pub(crate) sparse: bool,
-    /// `BUILDING`, `READY` or `DELETING`.
+    /// `BUILDING`, `READY`, `ERROR` or `DELETING`.
     pub(crate) status: Status,
     /// When it was created (whole seconds).
     pub(crate) created_at: DateTime<Utc>,
     /// When the current transitional status settles.
     pub(crate) transition_at: Option<DateTime<Utc>>,
+    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
+    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    pub(crate) fails_with: Option<String>,
 }
 
 /// A network allowed to reach a database.
@@ -211,12 +220,15 @@ pub(crate) struct IpRestriction {
     pub(crate) cidr: String,
     /// Free text from the user.
     pub(crate) description: Option<String>,
-    /// `CREATING`, `READY` or `DELETING`.
+    /// `CREATING`, `READY`, `ERROR` or `DELETING`.
     pub(crate) status: Status,
     /// When it was created (whole seconds).
     pub(crate) created_at: DateTime<Utc>,
     /// When the current transitional status settles.
     pub(crate) transition_at: Option<DateTime<Utc>>,
+    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
+    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    pub(crate) fails_with: Option<String>,
 }
 
 /// Timestamps shown to clients have whole-second precision; stored ones are truncated the same

@@ -472,6 +472,7 @@ mod tests {
             updated_at: at,
             transition_at: None,
             gone_at: None,
+            fails_with: None,
         };
         assert_eq!(
             endpoint(&database),

@@ -733,13 +733,16 @@ fn schemas() -> Value {
         },
         "Status": {
             "type": "string",
-            "enum": ["CREATING", "UPDATING", "READY", "DELETING", "ERROR"]
+            "enum": ["CREATING", "UPDATING", "READY", "DELETING", "ERROR"],
+            "description": "ERROR: provisioning failed (status_message says why); the \
+                database can only be deleted (a change is a 409 reason state)."
         },
         "ChildStatus": {
             "type": "string",
-            "enum": ["CREATING", "BUILDING", "UPDATING", "READY", "DELETING"],
+            "enum": ["CREATING", "BUILDING", "UPDATING", "READY", "DELETING", "ERROR"],
             "description": "Credentials: CREATING, UPDATING, READY, DELETING. Indexes: \
-                BUILDING, READY, DELETING. IP restrictions: CREATING, READY, DELETING."
+                BUILDING, READY, DELETING. IP restrictions: CREATING, READY, DELETING. Any of \
+                them: ERROR when its creation failed; it can then only be deleted."
         },
         "Database": {
             "type": "object",

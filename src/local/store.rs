@@ -140,6 +140,12 @@ const MIGRATIONS: &[&str] = &[
         || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2)
         || '-' || hex(randomblob(6)));
     CREATE UNIQUE INDEX ip_restrictions_uuid ON ip_restrictions(database_id, uuid);",
+    // 5: the failure a lifecycle fault planned for an object's current transition, so it still
+    // ends in ERROR after a restart.
+    "ALTER TABLE databases ADD COLUMN fails_with TEXT;
+    ALTER TABLE credentials ADD COLUMN fails_with TEXT;
+    ALTER TABLE indexes ADD COLUMN fails_with TEXT;
+    ALTER TABLE ip_restrictions ADD COLUMN fails_with TEXT;",
 ];
 
 /// Newest schema version this build knows.
@@ -149,26 +155,29 @@ pub(crate) fn supported_schema_version() -> i64 {
 
 const DATABASE_COLUMNS: &str = "id, name, engine, version, plan, region, description, status, \
      status_message, created_at, updated_at, transition_at_ms, gone_at, uuid, flavor, node_count, \
-     locked";
+     locked, fails_with";
 
 /// One placeholder per column of `DATABASE_COLUMNS`.
 const DATABASE_VALUES: &str =
-    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17";
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18";
 
 const CREDENTIAL_COLUMNS: &str = "database_id, username, roles, status, password_secret, \
-     password_hash, created_at, updated_at, transition_at_ms, uuid";
+     password_hash, created_at, updated_at, transition_at_ms, uuid, fails_with";
+
+/// One placeholder per column of `CREDENTIAL_COLUMNS`.
+const CREDENTIAL_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11";
 
 const INDEX_COLUMNS: &str = "database_id, collection, name, keys, is_unique, is_sparse, status, \
-     created_at, transition_at_ms, uuid";
+     created_at, transition_at_ms, uuid, fails_with";
 
 /// One placeholder per column of `INDEX_COLUMNS`.
-const INDEX_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
+const INDEX_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11";
 
 const IP_RESTRICTION_COLUMNS: &str =
-    "database_id, cidr, description, status, created_at, transition_at_ms, uuid";
+    "database_id, cidr, description, status, created_at, transition_at_ms, uuid, fails_with";
 
 /// One placeholder per column of `IP_RESTRICTION_COLUMNS`.
-const IP_RESTRICTION_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7";
+const IP_RESTRICTION_VALUES: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8";
 
 /// A child object whose transition is due, as returned to the lifecycle worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -673,7 +682,7 @@ impl StoreTx<'_> {
         self.0.execute(
             &format!(
                 "UPDATE credentials SET ({CREDENTIAL_COLUMNS}) = \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) WHERE database_id = ?1 AND username = ?2"
+                 ({CREDENTIAL_VALUES}) WHERE database_id = ?1 AND username = ?2"
             ),
             credential_params(credential)?,
         )?;
@@ -922,7 +931,7 @@ fn insert_credential_row(tx: &Transaction<'_>, credential: &Credential) -> Resul
     tx.execute(
         &format!(
             "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+             VALUES ({CREDENTIAL_VALUES})"
         ),
         credential_params(credential)?,
     )?;
@@ -953,6 +962,7 @@ fn read_credential_row(row: &Row<'_>) -> rusqlite::Result<Result<Credential, Loc
     let updated_at: String = row.get(7)?;
     let transition_at_ms: Option<i64> = row.get(8)?;
     let uuid: String = row.get(9)?;
+    let fails_with: Option<String> = row.get(10)?;
     Ok((|| {
         let password = match (secret, hash) {
             (Some(secret), None) => StoredPassword::Generated(SecretString::from(secret)),
@@ -974,6 +984,7 @@ fn read_credential_row(row: &Row<'_>) -> rusqlite::Result<Result<Credential, Loc
             database_id,
             uuid,
             username,
+            fails_with,
         })
     })())
 }
@@ -986,7 +997,7 @@ fn credential_params(credential: &Credential) -> Result<impl rusqlite::Params, L
     };
     let roles = serde_json::to_string(&credential.roles)
         .map_err(|error| LocalError::Internal(format!("cannot encode roles: {error}")))?;
-    let values: [Sql; 10] = [
+    let values: [Sql; 11] = [
         Sql::from(credential.database_id.clone()),
         Sql::from(credential.username.clone()),
         Sql::from(roles),
@@ -997,6 +1008,7 @@ fn credential_params(credential: &Credential) -> Result<impl rusqlite::Params, L
         Sql::from(format_timestamp(credential.updated_at)),
         Sql::from(credential.transition_at.map(|at| at.timestamp_millis())),
         Sql::from(credential.uuid.clone()),
+        Sql::from(credential.fails_with.clone()),
     ];
     Ok(rusqlite::params_from_iter(values))
 }
@@ -1023,6 +1035,7 @@ fn read_index_row(row: &Row<'_>) -> rusqlite::Result<Result<Index, LocalError>> 
     let created_at: String = row.get(7)?;
     let transition_at_ms: Option<i64> = row.get(8)?;
     let uuid: String = row.get(9)?;
+    let fails_with: Option<String> = row.get(10)?;
     Ok((|| {
         let keys: Vec<IndexKey> = serde_json::from_str(&keys)
             .map_err(|error| LocalError::Corrupt(format!("bad index keys {keys:?}: {error}")))?;
@@ -1037,6 +1050,7 @@ fn read_index_row(row: &Row<'_>) -> rusqlite::Result<Result<Index, LocalError>> 
             status: Status::parse(&status)?,
             created_at: parse_time(&created_at)?,
             transition_at: transition_at_ms.map(millis_to_time).transpose()?,
+            fails_with,
         })
     })())
 }
@@ -1045,7 +1059,7 @@ fn index_params(index: &Index) -> Result<impl rusqlite::Params, LocalError> {
     use rusqlite::types::Value as Sql;
     let keys = serde_json::to_string(&index.keys)
         .map_err(|error| LocalError::Internal(format!("cannot encode index keys: {error}")))?;
-    let values: [Sql; 10] = [
+    let values: [Sql; 11] = [
         Sql::from(index.database_id.clone()),
         Sql::from(index.collection.clone()),
         Sql::from(index.name.clone()),
@@ -1056,6 +1070,7 @@ fn index_params(index: &Index) -> Result<impl rusqlite::Params, LocalError> {
         Sql::from(format_timestamp(index.created_at)),
         Sql::from(index.transition_at.map(|at| at.timestamp_millis())),
         Sql::from(index.uuid.clone()),
+        Sql::from(index.fails_with.clone()),
     ];
     Ok(rusqlite::params_from_iter(values))
 }
@@ -1068,6 +1083,7 @@ fn read_ip_restriction_row(row: &Row<'_>) -> rusqlite::Result<Result<IpRestricti
     let created_at: String = row.get(4)?;
     let transition_at_ms: Option<i64> = row.get(5)?;
     let uuid: String = row.get(6)?;
+    let fails_with: Option<String> = row.get(7)?;
     Ok((|| {
         Ok(IpRestriction {
             database_id,
@@ -1077,13 +1093,14 @@ fn read_ip_restriction_row(row: &Row<'_>) -> rusqlite::Result<Result<IpRestricti
             status: Status::parse(&status)?,
             created_at: parse_time(&created_at)?,
             transition_at: transition_at_ms.map(millis_to_time).transpose()?,
+            fails_with,
         })
     })())
 }
 
 fn ip_restriction_params(restriction: &IpRestriction) -> impl rusqlite::Params {
     use rusqlite::types::Value as Sql;
-    let values: [Sql; 7] = [
+    let values: [Sql; 8] = [
         Sql::from(restriction.database_id.clone()),
         Sql::from(restriction.cidr.clone()),
         Sql::from(restriction.description.clone()),
@@ -1091,6 +1108,7 @@ fn ip_restriction_params(restriction: &IpRestriction) -> impl rusqlite::Params {
         Sql::from(format_timestamp(restriction.created_at)),
         Sql::from(restriction.transition_at.map(|at| at.timestamp_millis())),
         Sql::from(restriction.uuid.clone()),
+        Sql::from(restriction.fails_with.clone()),
     ];
     rusqlite::params_from_iter(values)
 }
@@ -1180,6 +1198,7 @@ fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalEr
     let flavor: String = row.get(14)?;
     let node_count: i64 = row.get(15)?;
     let locked: bool = row.get(16)?;
+    let fails_with: Option<String> = row.get(17)?;
     Ok((|| {
         Ok(Database {
             id,
@@ -1200,14 +1219,15 @@ fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalEr
             updated_at: parse_time(&updated_at)?,
             transition_at: transition_at_ms.map(millis_to_time).transpose()?,
             gone_at: gone_at.as_deref().map(parse_time).transpose()?,
+            fails_with,
         })
     })())
 }
 
-/// The 17 column values of a row, in `DATABASE_COLUMNS` order.
+/// The 18 column values of a row, in `DATABASE_COLUMNS` order.
 fn database_params(database: &Database) -> impl rusqlite::Params {
     use rusqlite::types::Value as Sql;
-    let values: [Sql; 17] = [
+    let values: [Sql; 18] = [
         Sql::from(database.id.clone()),
         Sql::from(database.name.clone()),
         Sql::from(database.engine.clone()),
@@ -1225,6 +1245,7 @@ fn database_params(database: &Database) -> impl rusqlite::Params {
         Sql::from(database.flavor.clone()),
         Sql::from(i64::from(database.node_count)),
         Sql::from(database.locked),
+        Sql::from(database.fails_with.clone()),
     ];
     rusqlite::params_from_iter(values)
 }
@@ -1269,6 +1290,7 @@ mod tests {
             updated_at: at(0),
             transition_at: Some(at(5) + chrono::Duration::milliseconds(250)),
             gone_at: None,
+            fails_with: None,
         }
     }
 
@@ -1514,7 +1536,7 @@ mod tests {
             }
         }
         let store = Store::open(dir.path()).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 4);
+        assert_eq!(store.schema_version().await.unwrap(), 5);
         let old = store.database("db-000000000001").await.unwrap().unwrap();
         assert_eq!(old.name, "old");
         assert_eq!((old.flavor.as_str(), old.node_count), ("db1-4", 1));
@@ -1645,6 +1667,7 @@ mod tests {
             created_at: at(0),
             updated_at: at(0),
             transition_at: Some(at(7)),
+            fails_with: None,
         }
     }
 
@@ -1663,6 +1686,7 @@ mod tests {
             status: Status::Building,
             created_at: at(0),
             transition_at: due,
+            fails_with: None,
         }
     }
 
@@ -1700,6 +1724,7 @@ mod tests {
                     status: Status::Creating,
                     created_at: at(0),
                     transition_at: Some(at(5)),
+                    fails_with: None,
                 })?;
                 Ok(())
             })

@@ -42,6 +42,9 @@
 //!   is visible here.
 //! - `total_size_in_bytes` is 0 and `used_size_in_bytes` a fixed 16384 (no data is stored).
 //! - A store conflict (busy, locked) answers 409 `{"detail": …}`; anything else 500.
+//! - A create whose database or credential settles in `ERROR` (a lifecycle fault) answers 500
+//!   `{"detail": "… could not be created: <why>"}`; what was made stays, failed, so it can be
+//!   deleted. A stuck one makes the create wait (up to ten minutes), as a hung 2013 create did.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -778,6 +781,43 @@ async fn settle(
     Ok(())
 }
 
+/// The 500 a synchronous 2013 create answers when what it made failed to provision (a
+/// lifecycle fault): the database, or its credential `username`, settled in `ERROR`. What was
+/// made stays, as globo kept failed databases for its operators.
+async fn refuse_failed(
+    state: &AppState,
+    database: &Database,
+    username: Option<&str>,
+) -> Result<(), GloboError> {
+    let failed = |what: String, reason: Option<&str>| {
+        let reason = reason.unwrap_or("provisioning failed");
+        Err(GloboError::detail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{what} could not be created: {reason}"),
+        ))
+    };
+    let database = state
+        .databases
+        .get(&database.id)
+        .await
+        .map_err(from_local)?;
+    if database.status == Status::Error {
+        let what = format!("database {}", database.name.replace('-', "_"));
+        return failed(what, database.status_message.as_deref());
+    }
+    if let Some(username) = username {
+        let credential = state
+            .credentials
+            .get(&database.id, username)
+            .await
+            .map_err(from_local)?;
+        if credential.status == Status::Error {
+            return failed(format!("credential {username}"), None);
+        }
+    }
+    Ok(())
+}
+
 /// Waits until the store has removed the database: 2013's second `DELETE` drops it before it
 /// answers, so its name is free for a new database as soon as the 204 arrives.
 async fn settle_gone(state: &AppState, database_id: &str) -> Result<(), GloboError> {
@@ -979,6 +1019,7 @@ async fn create_database(
         .get(&database.id)
         .await
         .map_err(from_local)?;
+    refuse_failed(&state, &database, Some(&username)).await?;
     created(render_database(&state, &base_url(&headers), &database).await?)
 }
 
@@ -1126,6 +1167,7 @@ async fn create_credential(
         Err(error) => return Err(from_local(error)),
     };
     settle(&state, &database.id, Some(&user)).await?;
+    refuse_failed(&state, &database, Some(&user)).await?;
     created(credential_body(
         &base_url(&headers),
         &created_credential.credential,

@@ -46,6 +46,8 @@
 //!   generated and shown in the create reply only; every other reply has `"password": null`
 //!   (a chosen password is kept hashed). An update may set `roles` and/or `password` (a new
 //!   chosen password); `username` cannot change. Users being deleted are not listed.
+//! - Goaddon shows no statuses, so indexes and users whose creation is stuck or failed (lifecycle
+//!   faults) are listed like the others.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -25,31 +25,30 @@
 //! handler answered, and a `before` drop (nothing handled, nothing answered) with status 0.
 //!
 //! Paths under `/v1/_admin/` are never faulted, so a test can always clear what it injected.
-//! Everything here lives in memory only.
+//! The log and the pending faults live in memory only; `plan` reads the faults a
+//! `--faults FILE` installs at start, `admin` serves the endpoints.
 
+mod admin;
 mod connection;
+mod plan;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
+pub(crate) use admin::admin_routes;
 pub(crate) use connection::{Connection, CuttableListener};
+pub use plan::{FaultPlan, FaultPlanError};
 
 use super::AppState;
 use super::dialects;
 use super::error::LocalError;
-use super::native::{parse_object, reject_unknown};
 
 /// Most requests the log keeps.
 pub(crate) const REQUEST_LOG_CAPACITY: usize = 10_000;
@@ -487,179 +486,6 @@ fn withheld(connection: Option<Connection>) -> Response {
     Response::new(Body::from_stream(failing))
 }
 
-/// The admin endpoints.
-pub(crate) fn admin_routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/_admin/requests",
-            get(list_requests).delete(clear_requests),
-        )
-        .route(
-            "/v1/_admin/faults",
-            get(list_faults).post(add_fault).delete(clear_faults),
-        )
-}
-
-async fn list_requests(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"requests": state.requests.snapshot()}))
-}
-
-async fn clear_requests(State(state): State<AppState>) -> Json<Value> {
-    state.requests.clear();
-    Json(json!({"requests": []}))
-}
-
-async fn list_faults(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"faults": state.faults.list()}))
-}
-
-async fn add_fault(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, LocalError> {
-    let object = parse_object(body)?;
-    let fault = parse_fault(&object)?;
-    state.faults.add(fault);
-    Ok(Json(json!({"faults": state.faults.list()})))
-}
-
-async fn clear_faults(State(state): State<AppState>) -> Json<Value> {
-    state.faults.clear();
-    Json(json!({"faults": []}))
-}
-
-/// Decodes a request fault (the body of `POST /v1/_admin/faults`, or an entry of a faults
-/// file); every problem names its field.
-pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalError> {
-    reject_unknown(
-        object,
-        &[
-            "path_prefix",
-            "method",
-            "when",
-            "action",
-            "status",
-            "delay_ms",
-            "retry_after",
-            "skip",
-            "count",
-        ],
-        &[],
-    )?;
-    let path_prefix = match object.get("path_prefix") {
-        Some(Value::String(prefix)) if prefix.starts_with('/') => prefix.clone(),
-        _ => {
-            return Err(LocalError::invalid(
-                "path_prefix",
-                "path_prefix is required: a string starting with '/'",
-            ));
-        }
-    };
-    let method = match object.get("method") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(method)) if !method.is_empty() => Some(method.to_ascii_uppercase()),
-        Some(_) => {
-            return Err(LocalError::invalid(
-                "method",
-                "method must be an HTTP method name or null",
-            ));
-        }
-    };
-    let when = match object.get("when") {
-        None | Some(Value::Null) => When::Before,
-        Some(Value::String(when)) if when == "before" => When::Before,
-        Some(Value::String(when)) if when == "after" => When::After,
-        Some(_) => {
-            return Err(LocalError::invalid(
-                "when",
-                "when must be \"before\" (the default) or \"after\"",
-            ));
-        }
-    };
-    let action_name = match object.get("action") {
-        None | Some(Value::Null) => "status",
-        Some(Value::String(action)) if matches!(action.as_str(), "status" | "drop" | "delay") => {
-            action.as_str()
-        }
-        Some(_) => {
-            return Err(LocalError::invalid(
-                "action",
-                "action must be \"status\" (the default), \"drop\" or \"delay\"",
-            ));
-        }
-    };
-    let present = |field: &str| object.get(field).is_some_and(|value| !value.is_null());
-    let refuse_unless = |field: &str, needed_by: &str| {
-        if present(field) && action_name != needed_by {
-            Err(LocalError::invalid(
-                field,
-                format!("{field} only applies to action \"{needed_by}\""),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    refuse_unless("status", "status")?;
-    refuse_unless("retry_after", "status")?;
-    refuse_unless("delay_ms", "delay")?;
-    let action = match action_name {
-        "status" => match object.get("status").and_then(Value::as_u64) {
-            Some(status @ (429 | 500 | 502 | 503 | 504)) => Action::Status(status as u16),
-            _ => {
-                return Err(LocalError::invalid(
-                    "status",
-                    "status is required: 429, 500, 502, 503 or 504",
-                ));
-            }
-        },
-        "drop" => Action::Drop,
-        _ => match object.get("delay_ms").and_then(Value::as_u64) {
-            Some(millis) if millis <= MAX_DELAY_MS => Action::Delay(Duration::from_millis(millis)),
-            _ => {
-                return Err(LocalError::invalid(
-                    "delay_ms",
-                    format!(
-                        "delay_ms is required with action \"delay\": a whole number of \
-                         milliseconds, at most {MAX_DELAY_MS}"
-                    ),
-                ));
-            }
-        },
-    };
-    let whole = |field: &str, default: u64, minimum: u64| match object.get(field) {
-        None | Some(Value::Null) => Ok(default),
-        Some(value) => value
-            .as_u64()
-            .filter(|number| *number >= minimum)
-            .ok_or_else(|| {
-                LocalError::invalid(
-                    field,
-                    format!("{field} must be a whole number of at least {minimum}"),
-                )
-            }),
-    };
-    let skip = whole("skip", 0, 0)?;
-    let count = whole("count", 1, 1)?;
-    let retry_after = match object.get("retry_after") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(value.as_u64().ok_or_else(|| {
-            LocalError::invalid(
-                "retry_after",
-                "retry_after must be a whole number of seconds or null",
-            )
-        })?),
-    };
-    Ok(Fault {
-        path_prefix,
-        method,
-        when,
-        action,
-        retry_after,
-        skip,
-        count,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,110 +574,6 @@ mod tests {
         faults.add(fault("/", None, 503, 5));
         assert!(faults.take("DELETE", "/v1/_admin/faults").is_none());
         assert_eq!(faults.list()[0].count, 5);
-    }
-
-    #[test]
-    fn parse_fault_reads_defaults_and_actions() {
-        let parse = |value: Value| parse_fault(value.as_object().unwrap());
-        let ok = parse(json!({"path_prefix": "/v1", "method": "get", "status": 429, "count": 2, "retry_after": 3}))
-            .unwrap();
-        assert_eq!(ok.method.as_deref(), Some("GET"));
-        assert_eq!(ok.retry_after, Some(3));
-        assert_eq!(
-            (ok.when, ok.action, ok.skip),
-            (When::Before, Action::Status(429), 0)
-        );
-        let dropped =
-            parse(json!({"path_prefix": "/v1", "when": "after", "action": "drop"})).unwrap();
-        assert_eq!(
-            (dropped.when, dropped.action, dropped.count),
-            (When::After, Action::Drop, 1),
-            "count defaults to 1"
-        );
-        assert_eq!(dropped.label(), "after:drop");
-        let delayed =
-            parse(json!({"path_prefix": "/", "action": "delay", "delay_ms": 1500, "skip": 3}))
-                .unwrap();
-        assert_eq!(delayed.action, Action::Delay(Duration::from_millis(1500)));
-        assert_eq!(delayed.skip, 3);
-        assert_eq!(
-            serde_json::to_value(&delayed).unwrap(),
-            json!({"path_prefix": "/", "method": null, "when": "before", "action": "delay",
-                   "status": null, "delay_ms": 1500, "retry_after": null, "skip": 3, "count": 1})
-        );
-        for status in [502, 504] {
-            assert_eq!(
-                parse(json!({"path_prefix": "/", "status": status}))
-                    .unwrap()
-                    .action,
-                Action::Status(status as u16)
-            );
-        }
-    }
-
-    #[test]
-    fn parse_fault_validates_fields() {
-        let parse = |value: Value| parse_fault(value.as_object().unwrap());
-        for (body, field) in [
-            (json!({"status": 503, "count": 1}), "path_prefix"),
-            (
-                json!({"path_prefix": "v1", "status": 503, "count": 1}),
-                "path_prefix",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 404, "count": 1}),
-                "status",
-            ),
-            (json!({"path_prefix": "/"}), "status"),
-            (
-                json!({"path_prefix": "/", "status": 503, "count": 0}),
-                "count",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 503, "count": 1, "method": 3}),
-                "method",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 503, "count": 1, "retry_after": -1}),
-                "retry_after",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 503, "count": 1, "extra": 1}),
-                "extra",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 503, "when": "later"}),
-                "when",
-            ),
-            (json!({"path_prefix": "/", "action": "explode"}), "action"),
-            (
-                json!({"path_prefix": "/", "action": "drop", "status": 503}),
-                "status",
-            ),
-            (json!({"path_prefix": "/", "action": "delay"}), "delay_ms"),
-            (
-                json!({"path_prefix": "/", "action": "delay", "delay_ms": MAX_DELAY_MS + 1}),
-                "delay_ms",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 503, "delay_ms": 5}),
-                "delay_ms",
-            ),
-            (
-                json!({"path_prefix": "/", "action": "drop", "retry_after": 5}),
-                "retry_after",
-            ),
-            (
-                json!({"path_prefix": "/", "status": 503, "skip": -1}),
-                "skip",
-            ),
-        ] {
-            let error = parse(body.clone()).unwrap_err();
-            assert!(
-                matches!(&error, LocalError::Invalid { field: Some(f), .. } if f == field),
-                "{body}: {error:?}"
-            );
-        }
     }
 
     #[test]

@@ -233,6 +233,7 @@ mod tests {
             updated_at: chrono::Utc::now(),
             transition_at: None,
             gone_at: None,
+            fails_with: None,
         };
         let (size, region) = size_and_region(&database);
         assert_eq!((size.name, region.name), ("1gb", "nyc2"));

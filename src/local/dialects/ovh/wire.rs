@@ -11,7 +11,8 @@
 //!   description as their name when it is a valid, free native name (`ovh-` and random hex
 //!   otherwise), so both APIs show the same thing.
 //! - Status: the store's status, with the administrator's lock shown OVH's way: `LOCKED`
-//!   (ready), `LOCKED_UPDATING` (updating), `LOCKED_PENDING` (creating).
+//!   (ready), `LOCKED_UPDATING` (updating), `LOCKED_PENDING` (creating). A failed service,
+//!   user or IP restriction (a lifecycle fault) is `ERROR`, locked or not.
 //! - Nodes are the database's `node_count`, with ids derived from its UUID (UUIDv5 of
 //!   `node-<n>`), so they are stable without being stored.
 //! - Endpoints: one `mongodb` endpoint whose `uri` is the native endpoint (no credentials, no
@@ -462,6 +463,7 @@ mod tests {
             updated_at: at,
             transition_at: None,
             gone_at: None,
+            fails_with: None,
         };
         let ids: Vec<String> = (1..=3).map(|index| node_id(&database, index)).collect();
         assert_eq!(ids[0], node_id(&database, 1));
