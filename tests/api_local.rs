@@ -1248,3 +1248,25 @@ async fn child_operations_default_to_unsupported_naming_the_api() {
     assert_unsupported(api.update_ip_restriction(db, cidr, Some("x")).await);
     assert_unsupported(api.delete_ip_restriction(db, cidr).await);
 }
+
+#[tokio::test]
+async fn local_api_same_spec_after_delete_creates_a_new_database() -> Result<()> {
+    // The derived idempotency key of a deleted database's spec is used up: the client moves to
+    // the key's next generation, so destroy-then-apply of one configuration creates again.
+    let harness = Harness::start().await?;
+    let api = harness.api()?;
+    let first = api.create_database(&spec("again")).await?;
+    api.delete_database(&first.id).await?;
+    for _ in 0..200 {
+        match api.get_database(&first.id).await {
+            Err(error) if error.is_not_found() => break,
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    let second = api.create_database(&spec("again")).await?;
+    assert_ne!(second.id, first.id);
+    // And a repeat of that create replays the new generation.
+    assert_eq!(api.create_database(&spec("again")).await?.id, second.id);
+    harness.stop().await;
+    Ok(())
+}

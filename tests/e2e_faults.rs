@@ -12,7 +12,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};
@@ -557,7 +557,13 @@ fn print_table(title: &str, rows: &[Row], clients: usize) {
         clients * 4
     )
     .unwrap();
-    println!("{table}");
+    // The table goes to stderr (shown by `make faults`, which runs with --nocapture) and to
+    // target/faults/, so a run leaves its report behind.
+    eprintln!("{table}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/faults");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = title.to_lowercase().replace([' ', ','], "-");
+    std::fs::write(dir.join(format!("{file}.md")), &table).unwrap();
 }
 
 fn matrix(api: Api, reduced_faults: usize) {

@@ -785,7 +785,8 @@ async fn openapi_document_covers_every_route() -> Result<()> {
             &["get", "patch", "delete"],
         ),
         ("/v1/_admin/requests", &["get", "delete"]),
-        ("/v1/_admin/faults", &["post", "delete"]),
+        ("/v1/_admin/faults", &["get", "post", "delete"]),
+        ("/v1/_admin/lifecycle-faults", &["get", "post", "delete"]),
         ("/v1/_admin/databases/{id}/lock", &["post", "delete"]),
     ];
     let paths = document["paths"].as_object().context("paths")?;

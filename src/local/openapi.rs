@@ -269,6 +269,23 @@ fn paths() -> Value {
                 json!({"requestBody": {"required": true, "content": json_content("Fault")}})),
             "delete": operation("clearFaults", "Forget every pending fault.",
                 json!({"200": ok("The (now empty) pending faults.", "FaultList")}), json!({}))
+        },
+        "/v1/_admin/lifecycle-faults": {
+            "get": operation("listLifecycleFaults", "The pending lifecycle faults.",
+                json!({"200": ok("The pending lifecycle faults.", "LifecycleFaultList")}),
+                json!({})),
+            "post": operation("addLifecycleFault",
+                "Make the next `count` created objects of `kind` (named `name`, when given), \
+                 through any API, stay in their transitional status (`stuck`) or end in the \
+                 failed status ERROR with `message` (`failed`) instead of becoming READY.",
+                json!({
+                    "200": ok("The pending lifecycle faults.", "LifecycleFaultList"),
+                    "400": error_ref("Invalid")
+                }),
+                json!({"requestBody": {"required": true, "content": json_content("LifecycleFault")}})),
+            "delete": operation("clearLifecycleFaults", "Forget every pending lifecycle fault.",
+                json!({"200": ok("The (now empty) pending lifecycle faults.", "LifecycleFaultList")}),
+                json!({}))
         }
     })
 }
@@ -872,6 +889,26 @@ fn schemas() -> Value {
             "type": "object", "required": ["faults"],
             "properties": {
                 "faults": {"type": "array", "items": {"$ref": "#/components/schemas/Fault"}}
+            }
+        },
+        "LifecycleFault": {
+            "type": "object", "required": ["kind", "outcome"], "additionalProperties": false,
+            "properties": {
+                "kind": {"type": "string",
+                         "enum": ["database", "credential", "index", "ip_restriction"]},
+                "name": {"type": ["string", "null"],
+                         "description": "Database name, username, index name or CIDR; any when absent."},
+                "outcome": {"type": "string", "enum": ["stuck", "failed"]},
+                "message": {"type": ["string", "null"],
+                            "description": "Why it failed (`failed` only)."},
+                "count": {"type": "integer", "minimum": 1, "default": 1}
+            }
+        },
+        "LifecycleFaultList": {
+            "type": "object", "required": ["lifecycle_faults"],
+            "properties": {
+                "lifecycle_faults": {"type": "array",
+                                     "items": {"$ref": "#/components/schemas/LifecycleFault"}}
             }
         }
     })

@@ -26,6 +26,9 @@ const AWAITING_READY: &[u8] = br#"{"awaiting":"ready"}"#;
 /// How many times a create is sent again after a lookup proved it had not been carried out.
 const MAX_RESENDS: u32 = 3;
 
+/// Builds the "already exists" diagnostic from the API's error and how the object differs.
+pub(super) type ConflictDiagnostic<'a> = dyn Fn(&api::Error, &str) -> Diagnostics + Sync + 'a;
+
 /// How one resource type creates its objects.
 pub(super) struct Creation<'a> {
     /// The object, for messages ("database \"acme\"").
@@ -45,7 +48,7 @@ pub(super) struct Creation<'a> {
     pub attributes: &'a [&'a str],
     /// The diagnostic for "already exists" when the existing object is not one to adopt, given
     /// the API's error and how the object differs; `None` for the generic one.
-    pub on_conflict: Option<&'a (dyn Fn(&api::Error, &str) -> Diagnostics + Sync)>,
+    pub on_conflict: Option<&'a ConflictDiagnostic<'a>>,
 }
 
 /// A created (or adopted) object, with the warnings the apply should show.

@@ -709,7 +709,7 @@ async fn adopted_password(
     if chosen.is_none() {
         match api.reveal_credential_password(database_id, username).await {
             Ok(password) => return Ok(Some(password)),
-            Err(err) if matches!(err, api::Error::Unsupported { .. }) => {}
+            Err(api::Error::Unsupported { .. }) => {}
             Err(err) => return Err(err.into()),
         }
     }
