@@ -164,9 +164,21 @@ impl Resource<Client> for IpRestrictionResource {
             description: planned.attr("description").as_str().map(str::to_string),
         };
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let policy = ctx.client.wait_policy(timeout);
-
-        let _turn = ctx.client.lock_database(&database_id).await;
+        let (_turn, left) = match ctx.client.lock_database(&database_id, timeout).await {
+            Ok(turn) => turn,
+            Err(err) => {
+                let diags = wait_error(
+                    "Error Creating IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    false,
+                    &[],
+                );
+                return ApplyResult::failed(Value::Null, diags);
+            }
+        };
+        let policy = ctx.client.wait_policy(left);
         let on_conflict = |err: &api::Error, _: &str| duplicate(&database_id, &cidr, err);
         let creation = Creation {
             what: &object,
@@ -249,7 +261,6 @@ impl Resource<Client> for IpRestrictionResource {
         let object = format!("IP restriction {cidr} of database {database_id}");
         let api = &ctx.client.api;
         let timeout = timeouts::get(planned, "update", UPDATE_TIMEOUT);
-        let policy = ctx.client.wait_policy(timeout);
         let description = planned.attr("description").as_str().map(str::to_string);
         let unchanged = planned.attr("description") == prior.attr("description");
         if unchanged && !awaiting_ready(ctx) {
@@ -257,7 +268,21 @@ impl Resource<Client> for IpRestrictionResource {
             state.set_attr(TIMEOUTS_BLOCK, planned.attr(TIMEOUTS_BLOCK).clone());
             return ApplyResult::ok(state);
         }
-        let _turn = ctx.client.lock_database(&database_id).await;
+        let (_turn, left) = match ctx.client.lock_database(&database_id, timeout).await {
+            Ok(turn) => turn,
+            Err(err) => {
+                let diags = wait_error(
+                    "Error Updating IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                    &[],
+                );
+                return ApplyResult::failed(prior.clone(), diags);
+            }
+        };
+        let policy = ctx.client.wait_policy(left);
         // Unchanged but awaiting: the last run stopped before it was ready; only wait.
         let updated = if unchanged {
             Ok(())
@@ -299,12 +324,26 @@ impl Resource<Client> for IpRestrictionResource {
         let written = attr_string(prior, "cidr");
         let cidr = canonical_cidr(&written).unwrap_or(written);
         let api = &ctx.client.api;
-        let _turn = ctx.client.lock_database(&database_id).await;
+        let object = format!("IP restriction {cidr} of database {database_id}");
+        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
+        let (_turn, left) = match ctx.client.lock_database(&database_id, timeout).await {
+            Ok(turn) => turn,
+            Err(err) => {
+                return wait_error(
+                    "Error Deleting IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                    &[],
+                );
+            }
+        };
         delete_and_wait(
             ctx,
             "Error Deleting IP Restriction",
-            &format!("IP restriction {cidr} of database {database_id}"),
-            timeouts::get(prior, "delete", DELETE_TIMEOUT),
+            &object,
+            left,
             DeleteEnd::Gone,
             restriction_status,
             || api.delete_ip_restriction(&database_id, &cidr),

@@ -98,8 +98,14 @@ impl Client {
         }
     }
 
-    /// Waits for this process's turn to change `database_id`; the turn ends when the guard drops.
-    pub async fn lock_database(&self, database_id: &str) -> OwnedMutexGuard<()> {
+    /// Waits for this process's turn to change `database_id`, at most `within` (the
+    /// operation's timeout: waiting for a turn counts against it); the turn ends when the guard
+    /// drops. Returns the guard and the time left of `within`.
+    pub async fn lock_database(
+        &self,
+        database_id: &str,
+        within: Duration,
+    ) -> Result<(OwnedMutexGuard<()>, Duration), wait::WaitError> {
         let lock = {
             let mut locks = self
                 .database_locks
@@ -107,7 +113,15 @@ impl Client {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             locks.entry(database_id.to_string()).or_default().clone()
         };
-        lock.lock_owned().await
+        let started = tokio::time::Instant::now();
+        match tokio::time::timeout(within, lock.lock_owned()).await {
+            Ok(turn) => Ok((turn, within.saturating_sub(started.elapsed()))),
+            Err(_) => Err(wait::WaitError::TimedOut {
+                what: format!("a turn to change database {database_id}"),
+                waited: started.elapsed(),
+                last_status: "other changes of the database still running".to_owned(),
+            }),
+        }
     }
 
     /// The API's capabilities, fetched at most once per provider process.

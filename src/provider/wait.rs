@@ -309,7 +309,19 @@ where
     let mut tries: u32 = 0;
     loop {
         tries += 1;
-        let error = match attempt().await {
+        // An attempt still running one request timeout past the deadline is given up on; what
+        // it did is unknown, so it ends like a lost reply (a create is then looked up).
+        let cut_off = later(deadline.max(Instant::now()), policy.check_grace);
+        let outcome = match tokio::time::timeout_at(cut_off, attempt()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(api::Error::Transport {
+                message: format!(
+                    "{what}: the request was still running at the deadline ({})",
+                    human_duration(policy.timeout)
+                ),
+            }),
+        };
+        let error = match outcome {
             Ok(value) => return Ok(value),
             Err(error) if error.proves_nothing_done() => error,
             Err(error) => return Err(WaitError::Api(error)),
@@ -935,6 +947,27 @@ mod tests {
         })
         .await;
         assert_eq!(result.unwrap(), "db-1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_while_busy_gives_up_on_an_attempt_past_the_deadline() {
+        let started = Instant::now();
+        let result = retry_while_busy(
+            "database \"a\"",
+            &policy(10),
+            &CancellationToken::new(),
+            || async {
+                tokio::time::sleep(Duration::from_secs(10_000)).await;
+                Ok::<_, api::Error>("db-1")
+            },
+        )
+        .await;
+        // Cut one check grace (30 s) past the 10 s deadline, and reported like a lost reply.
+        assert_eq!(started.elapsed(), Duration::from_secs(40));
+        assert!(
+            matches!(&result, Err(WaitError::Api(err)) if err.may_have_been_applied()),
+            "{result:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
