@@ -1020,7 +1020,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "operation ids are unique");
-        assert_eq!(count, 33);
+        assert_eq!(count, 36);
     }
 
     #[test]

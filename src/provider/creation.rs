@@ -161,6 +161,22 @@ where
     }
 }
 
+/// A lookup by natural key (username, index name, CIDR): the object read is adopted unless
+/// `difference` names how it differs from what was asked; not found is absent.
+pub(super) fn found_by_key<T>(
+    read: Result<T, api::Error>,
+    difference: impl FnOnce(&T) -> Option<String>,
+) -> Result<Found<T>, api::Error> {
+    match read {
+        Ok(existing) => Ok(match difference(&existing) {
+            None => Found::Matching(existing),
+            Some(difference) => Found::Different(difference),
+        }),
+        Err(err) if err.is_not_found() => Ok(Found::Absent),
+        Err(err) => Err(err),
+    }
+}
+
 fn adopted<T>(
     api_name: &str,
     creation: &Creation<'_>,

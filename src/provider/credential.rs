@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Client;
-use super::creation::{Created, Creation, after_wait, create_once, plan_wait_if_awaiting};
+use super::creation::{
+    Created, Creation, after_wait, create_once, found_by_key, plan_wait_if_awaiting,
+};
 use super::errors::{api_error, wait_error};
 use super::ids;
 use super::refresh::refreshed;
@@ -19,7 +21,7 @@ use super::removal::delete_and_wait;
 use super::support::{refuse_unsupported, require};
 use super::wait::DeleteEnd;
 use super::wait::{retry_while_busy, until_ready};
-use crate::api::{self, Credential, CredentialSpec, Feature, Found};
+use crate::api::{self, Credential, CredentialSpec, Feature};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -307,18 +309,18 @@ impl Resource<Client> for CredentialResource {
             &policy,
             || api.create_credential(&database_id, &spec),
             || async {
-                Ok(match api.get_credential(&database_id, &username).await {
-                    Ok(existing) if same_roles(&existing.roles, &spec.roles) => {
-                        Found::Matching(existing)
-                    }
-                    Ok(existing) => Found::Different(format!(
-                        "its roles are [{}], not [{}]",
-                        existing.roles.join(", "),
-                        spec.roles.join(", ")
-                    )),
-                    Err(err) if err.is_not_found() => Found::Absent,
-                    Err(err) => return Err(err),
-                })
+                found_by_key(
+                    api.get_credential(&database_id, &username).await,
+                    |existing| {
+                        (!same_roles(&existing.roles, &spec.roles)).then(|| {
+                            format!(
+                                "its roles are [{}], not [{}]",
+                                existing.roles.join(", "),
+                                spec.roles.join(", ")
+                            )
+                        })
+                    },
+                )
             },
         )
         .await;

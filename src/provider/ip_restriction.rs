@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::Client;
 use super::creation::{
-    Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
+    Created, Creation, after_wait, awaiting_ready, create_once, found_by_key, plan_wait_if_awaiting,
 };
 use super::errors::wait_error;
 use super::ids;
@@ -19,7 +19,7 @@ use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
 use super::wait::DeleteEnd;
 use super::wait::{retry_while_busy, until_ready};
-use crate::api::{self, Feature, Found, IpRestriction, IpRestrictionSpec};
+use crate::api::{self, Feature, IpRestriction, IpRestrictionSpec};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -197,20 +197,14 @@ impl Resource<Client> for IpRestrictionResource {
             &policy,
             || api.create_ip_restriction(&database_id, &spec),
             || async {
-                Ok(match api.get_ip_restriction(&database_id, &cidr).await {
-                    Ok(existing)
-                        if existing.description.as_deref().unwrap_or_default()
-                            == spec.description.as_deref().unwrap_or_default() =>
-                    {
-                        Found::Matching(existing)
-                    }
-                    Ok(existing) => Found::Different(format!(
-                        "its description is {:?}",
-                        existing.description.unwrap_or_default()
-                    )),
-                    Err(err) if err.is_not_found() => Found::Absent,
-                    Err(err) => return Err(err),
-                })
+                found_by_key(
+                    api.get_ip_restriction(&database_id, &cidr).await,
+                    |existing| {
+                        let has = existing.description.as_deref().unwrap_or_default();
+                        (has != spec.description.as_deref().unwrap_or_default())
+                            .then(|| format!("its description is {has:?}"))
+                    },
+                )
             },
         )
         .await;
