@@ -4,7 +4,8 @@
 //! converge to a service that holds exactly what the state holds: no orphan, no duplicate, no
 //! lost state entry, nothing replaced, no secret in the trace log. The same over the native API,
 //! the OVH dialect and the Compose dialect. Also: Ctrl-C and SIGTERM while databases are still
-//! provisioning, a provider killed mid-apply, and dbaas-local killed and restarted mid-apply.
+//! provisioning, a provider killed mid-apply, dbaas-local killed and restarted mid-apply, and
+//! databases the API leaves failed or stuck.
 //!
 //! `make test` runs a reduced matrix (3 clients; lost reply, 5xx after the work and reset on every
 //! create, one fault per apply); `make faults` sets `DBAAS_FAULTS_FULL=1`: 13 clients (52 resources per
@@ -830,4 +831,52 @@ fn faults_service_killed_and_restarted_mid_apply_loses_nothing() {
     }
     assert_nothing_lost(Api::Native, "dbaas-local killed", &call, &work, 3, &[]);
     work.destroy();
+}
+
+/// A database the API reports failed ends the apply at once with the API's message, and is
+/// recorded (tainted) rather than orphaned; one stuck provisioning ends at its timeout, recorded.
+#[test]
+fn faults_failed_and_stuck_databases_end_the_wait_and_stay_recorded() {
+    let service = LocalService::start(DELAY);
+    let work = Workspace::new(&service);
+    for rule in [
+        json!({"kind": "database", "name": "client-0", "outcome": "failed",
+               "message": "no capacity left in eu-west-1"}),
+        json!({"kind": "database", "name": "client-1", "outcome": "stuck"}),
+    ] {
+        let (status, body) = service.call("POST", "/v1/_admin/lifecycle-faults", Some(rule));
+        assert_eq!(status, 200, "{body}");
+    }
+    work.write(
+        r#"
+provider "dbaas" {
+  poll_interval = "200ms"
+}
+
+resource "dbaas_database" "c0" {
+  name = "client-0"
+}
+
+resource "dbaas_database" "c1" {
+  name = "client-1"
+  timeouts {
+    create = "4s"
+  }
+}
+"#,
+    );
+    // Were a failed status waited on, this apply would wait out the 40 minute default.
+    let output = work.apply_fails();
+    let said = support::fold_whitespace(&text(&output));
+    assert!(
+        said.contains("no capacity left in eu-west-1") && said.contains("ERROR"),
+        "{said}"
+    );
+    assert!(said.contains("was still CREATING after"), "{said}");
+    let state = work.state_file();
+    for database in service.databases() {
+        let id = database["id"].as_str().unwrap();
+        assert!(state.contains(id), "{id} is recorded:\n{state}");
+    }
+    assert_eq!(state.matches("\"tainted\"").count(), 2, "{state}");
 }
