@@ -14,11 +14,14 @@
 //!   HTTP client (retries, rate limit, redaction).
 //! - [`local`]: the `dbaas-local` service: SQLite store, lifecycle, native REST API. It never
 //!   imports the clients.
+//! - [`duration`]: Go-style durations, the one parser every layer uses (`timeouts`, provider
+//!   settings, dbaas-local flags); it imports nothing of the crate.
 //! - [`docs`]: the registry documentation (`docs/`), generated from the provider's own schemas
 //!   and the examples under `examples/` by the `dbaas-docs` binary (`make docs`).
 
 pub mod api;
 pub mod docs;
+pub mod duration;
 pub mod local;
 pub mod provider;
 pub mod tfplugin;

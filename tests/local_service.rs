@@ -1105,7 +1105,7 @@ fn binary_help_describes_flags_and_hides_token() -> Result<()> {
     let bad = binary().args(["--provision-delay", "5"]).output()?;
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(stderr.contains("unit is missing"), "{stderr}");
+    assert!(stderr.contains("has no unit"), "{stderr}");
     Ok(())
 }
 

@@ -688,7 +688,8 @@ impl RateLimiter {
             Some(slot) if slot > now => slot,
             _ => now,
         };
-        *next = Some(slot + self.spacing);
+        // A tiny rate makes a huge spacing: saturate instead of overflowing the clock.
+        *next = Some(slot.checked_add(self.spacing).unwrap_or(slot));
         slot - now
     }
 }

@@ -426,7 +426,7 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(error.contains("unit is missing"), "{error}");
+        assert!(error.contains("has no unit"), "{error}");
         assert!(Args::try_parse_from(["dbaas-local", "--token", ""]).is_err());
     }
 

@@ -54,50 +54,21 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
                 "Invalid Timeout",
                 format!(
                     "timeouts.{operation} = \"{text}\" is not a duration: {problem}. Use a number \
-                     with a unit, such as \"30s\", \"10m\", \"1h30m\" (units: ms, s, m, h)."
+                     with a unit, such as \"30s\", \"10m\", \"1h30m\" (units: {}).",
+                    crate::duration::UNITS
                 ),
             );
         }
     }
 }
 
-/// Parses a Go-style duration (`1h30m`, `45s`, `1.5h`, `500ms`). Zero and negative are refused:
-/// a wait needs time.
+/// Parses a Go-style duration (`1h30m`, `45s`, `1.5h`, `500ms`; see [`crate::duration`]).
+/// Zero is refused: a wait needs time.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("it is empty".into());
+    match crate::duration::parse(text)? {
+        Duration::ZERO => Err("it must be greater than zero".into()),
+        duration => Ok(duration),
     }
-    let mut total = 0f64;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("\"{rest}\" has no unit"))?;
-        if number_len == 0 {
-            return Err(format!("expected a number at \"{rest}\""));
-        }
-        let number: f64 = rest[..number_len]
-            .parse()
-            .map_err(|_| format!("\"{}\" is not a number", &rest[..number_len]))?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds_per_unit = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            other => return Err(format!("unknown unit \"{other}\"")),
-        };
-        total += number * seconds_per_unit;
-        rest = &rest[unit_len..];
-    }
-    if total <= 0.0 {
-        return Err("it must be greater than zero".into());
-    }
-    Ok(Duration::from_secs_f64(total))
 }
 
 /// Formats a duration the way users write it (`20m`, `1h30m`, `45s`).
@@ -154,5 +125,28 @@ mod tests {
         let diag = diags.iter().next().expect("one diagnostic");
         assert_eq!(diag.path.as_ref().unwrap().to_string(), "timeouts.create");
         assert!(diag.detail.contains("\"soon\""));
+    }
+
+    #[test]
+    fn validate_refuses_huge_timeouts_with_a_diagnostic() {
+        // Both once panicked the provider ("cannot convert float seconds to Duration").
+        for huge in [
+            "9999999999999999h".to_owned(),
+            format!("{}s", "9".repeat(400)),
+        ] {
+            let config = Value::object([(
+                TIMEOUTS_BLOCK,
+                Value::object([("create", Value::string(&huge))]),
+            )]);
+            let mut diags = Diagnostics::default();
+            validate(&config, &mut diags);
+            let diag = diags.iter().next().expect("one diagnostic");
+            assert_eq!(diag.path.as_ref().unwrap().to_string(), "timeouts.create");
+            assert!(diag.detail.contains("longer than"), "{}", diag.detail);
+            assert_eq!(
+                get(&config, "create", Duration::from_secs(60)),
+                Duration::from_secs(60)
+            );
+        }
     }
 }
