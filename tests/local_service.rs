@@ -1223,3 +1223,49 @@ async fn flavor_node_count_and_lock_follow_the_plan_rules() -> Result<()> {
     local.service.shutdown().await;
     Ok(())
 }
+
+#[test]
+fn binary_refuses_a_data_dir_another_process_uses_and_keeps_its_files_private() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let first = Process::spawn(&data_dir, "1s", dir.path(), "first")?;
+    let mut second = binary()
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // It must stop by itself; a second service running on would hang here, so it is killed
+    // after a generous bound and the test fails.
+    let mut exited = None;
+    for _ in 0..200 {
+        if let Some(status) = second.try_wait()? {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(status) = exited else {
+        second.kill()?;
+        bail!("a second dbaas-local on the same data dir kept running");
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().context("stderr")?, &mut stderr)?;
+    assert!(
+        stderr.contains("another dbaas-local is using the data dir")
+            && stderr.contains(&data_dir.display().to_string()),
+        "{stderr}"
+    );
+    let mode =
+        |path: &Path| -> Result<u32> { Ok(std::fs::metadata(path)?.permissions().mode() & 0o777) };
+    assert_eq!(mode(&data_dir)?, 0o700);
+    for entry in std::fs::read_dir(&data_dir)? {
+        let path = entry?.path();
+        assert_eq!(mode(&path)?, 0o600, "{}", path.display());
+    }
+    drop(first);
+    Ok(())
+}

@@ -232,6 +232,62 @@ pub(crate) enum Modified {
 pub(crate) struct Store {
     connection: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// The data dir's lock, held while any clone lives: a second process on the same data dir
+    /// would run a second lifecycle worker and meet SQLITE_BUSY, so it is refused at start.
+    _data_dir_lock: Arc<std::fs::File>,
+}
+
+/// The lock file in the data dir.
+const LOCK_FILE: &str = "dbaas-local.lock";
+
+/// Takes the data dir's lock (an OS file lock, released when the process ends, even by
+/// `kill -9`), or says which directory another process holds.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, LocalError> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = private_file(&path).map_err(|source| LocalError::Io {
+        context: format!("cannot create {}", path.display()),
+        source,
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LocalError::Io {
+            context: format!(
+                "another dbaas-local is using the data dir {}: stop it, or give this one \
+                 another --data-dir",
+                data_dir.display()
+            ),
+            source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(LocalError::Io {
+            context: format!("cannot lock {}", path.display()),
+            source,
+        }),
+    }
+}
+
+/// Creates `dir` (and its parents) readable by its owner only, if it does not exist.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Opens `path` for writing, creating it readable by its owner only; an existing file is made
+/// so too. SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 impl std::fmt::Debug for Store {
@@ -248,11 +304,13 @@ impl Store {
     }
 
     fn open_blocking(data_dir: &Path) -> Result<Self, LocalError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| LocalError::Io {
-            context: format!("cannot create data dir {}", data_dir.display()),
-            source,
-        })?;
+        let io = |context: String| move |source| LocalError::Io { context, source };
+        // The store holds revealable generated passwords: only its owner may read it.
+        private_dir(data_dir)
+            .map_err(io(format!("cannot create data dir {}", data_dir.display())))?;
+        let data_dir_lock = lock_data_dir(data_dir)?;
         let path = data_dir.join(STORE_FILE);
+        private_file(&path).map_err(io(format!("cannot create {}", path.display())))?;
         let mut connection = Connection::open(&path)?;
         let journal_mode: String =
             connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -269,6 +327,7 @@ impl Store {
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             path,
+            _data_dir_lock: Arc::new(data_dir_lock),
         })
     }
 
