@@ -486,25 +486,25 @@ async fn fake_handler(
     });
     {
         let mut stateful = state.stateful_service.lock().unwrap();
-        if let Some((service_path, service)) = stateful.as_mut() {
-            if *service_path == path {
-                match parts.method.as_str() {
-                    "GET" => return respond(200, service.to_string(), None),
-                    "PUT" => {
-                        if let Some(list) = body_json.get("ipRestrictions") {
-                            let mut list = list.clone();
-                            for entry in list.as_array_mut().into_iter().flatten() {
-                                entry["status"] = json!("READY");
-                                if entry.get("description").is_none() {
-                                    entry["description"] = json!("");
-                                }
+        if let Some((service_path, service)) = stateful.as_mut()
+            && *service_path == path
+        {
+            match parts.method.as_str() {
+                "GET" => return respond(200, service.to_string(), None),
+                "PUT" => {
+                    if let Some(list) = body_json.get("ipRestrictions") {
+                        let mut list = list.clone();
+                        for entry in list.as_array_mut().into_iter().flatten() {
+                            entry["status"] = json!("READY");
+                            if entry.get("description").is_none() {
+                                entry["description"] = json!("");
                             }
-                            service["ipRestrictions"] = list;
                         }
-                        return respond(200, service.to_string(), None);
+                        service["ipRestrictions"] = list;
                     }
-                    _ => {}
+                    return respond(200, service.to_string(), None);
                 }
+                _ => {}
             }
         }
     }

@@ -26,10 +26,11 @@ pub(crate) async fn require_token(
     if let Some(dialect) = super::dialects::dialect_of(request.uri().path()) {
         return super::dialects::authenticate(dialect, state, request, next).await;
     }
-    if let Some(expected) = &state.token {
-        if request.uri().path() != OPEN_PATH && !is_authorized(request.headers(), expected) {
-            return LocalError::Unauthorized.into_response();
-        }
+    if let Some(expected) = &state.token
+        && request.uri().path() != OPEN_PATH
+        && !is_authorized(request.headers(), expected)
+    {
+        return LocalError::Unauthorized.into_response();
     }
     next.run(request).await
 }

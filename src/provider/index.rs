@@ -223,11 +223,11 @@ impl Resource<Client> for CollectionIndexResource {
             plan.planned
                 .set_attr("keys", plan.prior.attr("keys").clone());
         }
-        if plan.config.attr("name").is_null() {
-            if let Some(keys) = index_keys(plan.planned.attr("keys")) {
-                plan.planned
-                    .set_attr("name", Value::string(default_name(&keys)));
-            }
+        if plan.config.attr("name").is_null()
+            && let Some(keys) = index_keys(plan.planned.attr("keys"))
+        {
+            plan.planned
+                .set_attr("name", Value::string(default_name(&keys)));
         }
         if plan.is_create() {
             let id = match (

@@ -74,10 +74,10 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.severity, self.summary)?;
-        if let Some(path) = &self.path {
-            if !path.is_root() {
-                write!(f, " (at {path})")?;
-            }
+        if let Some(path) = &self.path
+            && !path.is_root()
+        {
+            write!(f, " (at {path})")?;
         }
         if !self.detail.is_empty() {
             write!(f, ": {}", self.detail)?;
