@@ -26,6 +26,9 @@ use support::{
 
 const DELAY: Duration = Duration::from_millis(200);
 
+/// The provider block for the native API (endpoint and token come from the environment).
+const NATIVE_PROVIDER: &str = "provider \"dbaas\" {\n  poll_interval = \"200ms\"\n}\n";
+
 /// The API a case runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Api {
@@ -80,7 +83,7 @@ impl Api {
 
     fn provider_block(self, service: &LocalService) -> String {
         match self {
-            Api::Native => "provider \"dbaas\" {\n  poll_interval = \"200ms\"\n}\n".to_string(),
+            Api::Native => NATIVE_PROVIDER.to_string(),
             Api::Ovh => service.ovh_provider_block("ip_restriction_api = \"legacy\""),
             Api::Compose => service.compose_provider_block(""),
         }
@@ -122,8 +125,8 @@ impl Api {
 
     /// `clients` clients: each a database and, with `children`, a user, an index and an IP
     /// restriction where the API has them.
-    fn configuration(self, service: &LocalService, clients: usize, children: bool) -> String {
-        let mut text = self.provider_block(service);
+    fn configuration(self, provider_block: &str, clients: usize, children: bool) -> String {
+        let mut text = provider_block.to_string();
         for client in 0..clients {
             let database = match self {
                 Api::Ovh => {
@@ -406,7 +409,7 @@ fn run_case(
 
     let mut rules = Vec::new();
     if kind == Kind::Database {
-        work.write(&api.configuration(&service, clients, true));
+        work.write(&api.configuration(&api.provider_block(&service), clients, true));
         for client in 0..per_apply {
             let database = format!("client-{client}");
             let mut rule = fault.clone();
@@ -425,10 +428,10 @@ fn run_case(
         }
     } else {
         // Children: their databases exist first, so each fault names its database's path.
-        work.write(&api.configuration(&service, clients, false));
+        work.write(&api.configuration(&api.provider_block(&service), clients, false));
         work.apply();
         let ids: BTreeMap<String, String> = state_ids(&work);
-        work.write(&api.configuration(&service, clients, true));
+        work.write(&api.configuration(&api.provider_block(&service), clients, true));
         for client in 0..per_apply {
             let id = &ids[&format!("client-{client}")];
             let mut rule = fault.clone();
@@ -592,7 +595,7 @@ fn faults_every_api_every_create_loses_nothing() {
 fn interrupt_during_provisioning(signal: &str) {
     let service = LocalService::start(Duration::from_secs(6));
     let work = Workspace::new(&service);
-    work.write(&Api::Native.configuration(&service, 2, false));
+    work.write(&Api::Native.configuration(NATIVE_PROVIDER, 2, false));
     let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     for _ in 0..300 {
         if service.databases().len() == 2 {
@@ -661,7 +664,7 @@ fn faults_sigterm_during_provisioning_then_apply_replaces_nothing() {
 fn faults_provider_killed_mid_apply_then_apply_adopts() {
     let service = LocalService::start(Duration::from_secs(4));
     let work = Workspace::new(&service);
-    work.write(&Api::Native.configuration(&service, 3, true));
+    work.write(&Api::Native.configuration(NATIVE_PROVIDER, 3, true));
     let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     for _ in 0..300 {
         if service.databases().len() == 3 {
@@ -804,10 +807,8 @@ fn faults_service_killed_and_restarted_mid_apply_loses_nothing() {
             }
         })
     };
-    let service = LocalService::start(DELAY); // only for the workspace's provider settings
-    let mut work = Workspace::new(&service);
-    work.env("DBAAS_ENDPOINT", &base);
-    work.write(&Api::Native.configuration(&service, 3, true));
+    let work = Workspace::for_endpoint(&base);
+    work.write(&Api::Native.configuration(NATIVE_PROVIDER, 3, true));
     let terraform = work.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     for _ in 0..300 {
         let (_, body) = call("GET", "/v1/databases", None);

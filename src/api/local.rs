@@ -128,6 +128,29 @@ impl LocalApi {
         ))
     }
 
+    /// Sends a keyed create; the HTTP layer may repeat it, since the service replays a key.
+    async fn send_keyed<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        request: ApiRequest,
+    ) -> Result<T, Error> {
+        let mut generation = 0;
+        loop {
+            let keyed = request
+                .clone()
+                .with_idempotency_key(&format!("{key}-{generation}"))?;
+            match self.http.send_json(keyed).await {
+                Err(Error::Conflict { message })
+                    if message.contains("since been deleted")
+                        && generation + 1 < KEY_GENERATIONS =>
+                {
+                    generation += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// The cidr's `/` becomes `%2F`, so `10.0.0.0/24` stays one path segment.
     fn ip_restriction_path(database_id: &str, cidr: &str) -> Result<String, Error> {
         Ok(format!(
@@ -223,10 +246,8 @@ impl DbaasApi for LocalApi {
                 spec.description.as_deref().unwrap_or_default(),
             ]),
         };
-        let body = Value::Object(body);
-        let wire: WireDatabase = self
-            .send_keyed(&key, || ApiRequest::post("/v1/databases", body.clone()))
-            .await?;
+        let request = ApiRequest::post("/v1/databases", Value::Object(body));
+        let wire: WireDatabase = self.send_keyed(&key, request).await?;
         Ok(wire.into())
     }
 
@@ -314,10 +335,8 @@ impl DbaasApi for LocalApi {
                 "generated"
             },
         ]);
-        let body = Value::Object(body);
-        let wire: WireCredential = self
-            .send_keyed(&key, || ApiRequest::post(path.clone(), body.clone()))
-            .await?;
+        let request = ApiRequest::post(path, Value::Object(body));
+        let wire: WireCredential = self.send_keyed(&key, request).await?;
         Ok(wire.into())
     }
 
@@ -413,9 +432,7 @@ impl DbaasApi for LocalApi {
         body.insert("sparse".into(), Value::Bool(spec.sparse));
         let body = Value::Object(body);
         let key = derived_key(&["index", database_id, collection, &body.to_string()]);
-        let wire: WireIndex = self
-            .send_keyed(&key, || ApiRequest::post(path.clone(), body.clone()))
-            .await?;
+        let wire: WireIndex = self.send_keyed(&key, ApiRequest::post(path, body)).await?;
         wire.into_index(database_id, collection)
     }
 
@@ -466,9 +483,7 @@ impl DbaasApi for LocalApi {
         }
         let body = Value::Object(body);
         let key = derived_key(&["ip_restriction", database_id, &body.to_string()]);
-        let wire: WireIpRestriction = self
-            .send_keyed(&key, || ApiRequest::post(path.clone(), body.clone()))
-            .await?;
+        let wire: WireIpRestriction = self.send_keyed(&key, ApiRequest::post(path, body)).await?;
         Ok(wire.into())
     }
 
@@ -882,29 +897,6 @@ fn derived_key(parts: &[&str]) -> String {
 /// A key's later generations: once the object a key created is deleted, the same
 /// configuration is created again under the next one.
 const KEY_GENERATIONS: u32 = 20;
-
-impl LocalApi {
-    /// Sends a keyed create; the HTTP layer may repeat it, since the service replays a key.
-    async fn send_keyed<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-        request: impl Fn() -> ApiRequest,
-    ) -> Result<T, Error> {
-        let mut generation = 0;
-        loop {
-            let keyed = request().with_idempotency_key(&format!("{key}-{generation}"))?;
-            match self.http.send_json(keyed).await {
-                Err(Error::Conflict { message })
-                    if message.contains("since been deleted")
-                        && generation + 1 < KEY_GENERATIONS =>
-                {
-                    generation += 1;
-                }
-                outcome => return outcome,
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -336,7 +336,8 @@ impl Resource<Client> for CredentialResource {
             match adopted_password(ctx, &database_id, &username, spec.password.as_ref()).await {
                 Ok(password) => password,
                 Err(err) => {
-                    // The user exists: keep it in state; the next apply resets its password.
+                    // The user exists: keep it in state, tainted by the error, so the next
+                    // apply replaces it with one whose password is known.
                     diags.extend(wait_error(
                         "Error Recovering Credential Password",
                         &object,

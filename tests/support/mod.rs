@@ -477,6 +477,11 @@ pub struct Workspace {
 impl Workspace {
     /// A new, empty working directory talking to `service`.
     pub fn new(service: &LocalService) -> Self {
+        Self::for_endpoint(&service.base_url())
+    }
+
+    /// A new, empty working directory talking to the dbaas-local at `endpoint`.
+    pub fn for_endpoint(endpoint: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-dbaas"))
             .parent()
@@ -494,7 +499,7 @@ impl Workspace {
         Self {
             dir,
             cli_config,
-            endpoint: service.base_url(),
+            endpoint: endpoint.to_string(),
             extra_env: Vec::new(),
         }
     }
