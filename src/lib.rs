@@ -14,12 +14,15 @@
 //!   HTTP client (retries, rate limit, redaction).
 //! - [`local`]: the `dbaas-local` service: SQLite store, lifecycle, native REST API. It never
 //!   imports the clients.
+//! - [`cidr`]: IP networks in CIDR notation, the one parser the provider, the OVH client and
+//!   dbaas-local use; it imports nothing of the crate.
 //! - [`duration`]: Go-style durations, the one parser every layer uses (`timeouts`, provider
 //!   settings, dbaas-local flags); it imports nothing of the crate.
 //! - [`docs`]: the registry documentation (`docs/`), generated from the provider's own schemas
 //!   and the examples under `examples/` by the `dbaas-docs` binary (`make docs`).
 
 pub mod api;
+pub mod cidr;
 pub mod docs;
 pub mod duration;
 pub mod local;

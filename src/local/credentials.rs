@@ -15,24 +15,7 @@ use super::idempotency::{Created, Idempotency};
 use super::lifecycle::{FaultedKind, Schedule};
 use super::model::{Credential, Status, StoredPassword, new_uuid, whole_seconds};
 use super::passwords;
-
-/// Roles a credential may be granted, as `<role>@<database>`.
-pub(crate) const ROLES: &[&str] = &[
-    "read",
-    "readWrite",
-    "dbAdmin",
-    "dbOwner",
-    "userAdmin",
-    "clusterMonitor",
-    "readAnyDatabase",
-    "readWriteAnyDatabase",
-];
-
-/// Longest username, in characters.
-pub(crate) const MAX_USERNAME_CHARS: usize = 63;
-
-/// Longest database part of a role, in characters.
-pub(crate) const MAX_ROLE_DATABASE_CHARS: usize = 64;
+use super::validation::{validate_roles, validate_username};
 
 /// A create request after wire decoding.
 #[derive(Debug, Clone)]
@@ -450,58 +433,6 @@ fn require_ready(credential: &Credential) -> Result<(), LocalError> {
     Err(not_ready(&what, credential.status))
 }
 
-/// 1–63 characters of `[A-Za-z0-9_.-]`, starting with a letter.
-pub(crate) fn validate_username(username: &str) -> Result<(), LocalError> {
-    let valid = (1..=MAX_USERNAME_CHARS).contains(&username.len())
-        && username.as_bytes()[0].is_ascii_alphabetic()
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(LocalError::invalid(
-            "username",
-            format!(
-                "username {username:?} is invalid: use 1 to {MAX_USERNAME_CHARS} characters among \
-                 A-Z, a-z, 0-9, '_', '.' and '-', starting with a letter"
-            ),
-        ))
-    }
-}
-
-/// Each role is `<role>@<database>` with a known role and a database of `[A-Za-z0-9_-]{1,64}`;
-/// no role twice.
-pub(crate) fn validate_roles(roles: &[String]) -> Result<(), LocalError> {
-    for (position, role) in roles.iter().enumerate() {
-        let valid = role.split_once('@').is_some_and(|(name, database)| {
-            ROLES.contains(&name)
-                && (1..=MAX_ROLE_DATABASE_CHARS).contains(&database.len())
-                && database
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-        });
-        if !valid {
-            return Err(LocalError::invalid(
-                "roles",
-                format!(
-                    "role {role:?} is invalid: use <role>@<database> with role one of {} and a \
-                     database name of 1 to {MAX_ROLE_DATABASE_CHARS} characters among A-Z, a-z, \
-                     0-9, '_' and '-'",
-                    ROLES.join(", ")
-                ),
-            ));
-        }
-        if roles[..position].contains(role) {
-            return Err(LocalError::invalid(
-                "roles",
-                format!("role {role:?} is listed twice"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,57 +467,6 @@ mod tests {
             roles: vec!["readWrite@app".into()],
             password: password.map(SecretString::from),
         }
-    }
-
-    #[test]
-    fn validate_username_follows_contract() {
-        for good in ["a", "App_user.1-x", &"u".repeat(63)] {
-            assert!(validate_username(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "1user",
-            "_user",
-            "user name",
-            "usér",
-            "user@x",
-            &"u".repeat(64),
-        ] {
-            assert!(validate_username(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn validate_roles_lists_allowed_roles() {
-        let roles = |list: &[&str]| list.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>();
-        assert!(validate_roles(&[]).is_ok());
-        assert!(
-            validate_roles(&roles(&[
-                "read@app",
-                "clusterMonitor@admin",
-                "dbOwner@a-b_1"
-            ]))
-            .is_ok()
-        );
-        for bad in [
-            "read",
-            "write@app",
-            "read@",
-            "@app",
-            "read@a.b",
-            "read@app@x",
-            "Read@app",
-        ] {
-            let error = validate_roles(&roles(&[bad])).unwrap_err();
-            assert!(
-                matches!(&error, LocalError::Invalid { field: Some(f), message }
-                    if f == "roles" && message.contains("readWriteAnyDatabase")),
-                "{bad}: {error:?}"
-            );
-        }
-        let long = format!("read@{}", "d".repeat(65));
-        assert!(validate_roles(&roles(&[&long])).is_err());
-        assert!(validate_roles(&roles(&["read@app", "read@app"])).is_err());
     }
 
     #[tokio::test]

@@ -16,20 +16,15 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
+use super::allow_list::{self, CreateIpRestriction, SetChange};
 use super::catalog::{CATALOG, Plan};
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
-use super::ip_restrictions::{self, CreateIpRestriction, SetChange};
 use super::lifecycle::{Clock, FaultedKind, LifecycleFaults, Schedule, Wake};
 use super::model::{Credential, Database, Status, StoredPassword, new_id, new_uuid, whole_seconds};
 use super::passwords;
 use super::store::{Modified, Store, StoreTx};
-
-/// Longest description accepted, in characters.
-pub(crate) const MAX_DESCRIPTION_CHARS: usize = 255;
-
-/// Status message of a database while its IP restrictions change.
-pub(crate) const APPLYING_IP_RESTRICTIONS: &str = "applying IP restrictions";
+use super::validation::{validate_description, validate_name, validate_username};
 
 /// A create request after wire decoding; `None` fields take the catalog defaults.
 ///
@@ -215,9 +210,9 @@ impl Databases {
         if let Some(description) = &request.description {
             validate_description(description)?;
         }
-        let wanted_restrictions = ip_restrictions::validate_set(children.ip_restrictions)?;
+        let wanted_restrictions = allow_list::validate_set(children.ip_restrictions)?;
         for user in &children.built_in_users {
-            super::credentials::validate_username(&user.username)?;
+            validate_username(&user.username)?;
         }
         let now = self.clock.now();
         let binding = idempotency
@@ -264,7 +259,7 @@ impl Databases {
                 })
                 .collect();
             let restrictions =
-                ip_restrictions::new_rows(&database.id, &wanted_restrictions, stamp, settles_at);
+                allow_list::new_rows(&database.id, &wanted_restrictions, stamp, settles_at);
             let binding = binding.clone();
             let faults = Arc::clone(&self.lifecycle_faults);
             let outcome = self
@@ -370,7 +365,7 @@ impl Databases {
         let wanted_restrictions = request
             .ip_restrictions
             .clone()
-            .map(ip_restrictions::validate_set)
+            .map(allow_list::validate_set)
             .transpose()?;
         let now = self.clock.now();
         let settles_at = self.settles_at(now);
@@ -436,14 +431,9 @@ impl Databases {
                     next.flavor = flavor.clone();
                 }
                 let restrictions = match &wanted_restrictions {
-                    Some(wanted) => ip_restrictions::replace_set(
-                        tx,
-                        &current.id,
-                        wanted,
-                        &faults,
-                        now,
-                        settles_at,
-                    )?,
+                    Some(wanted) => {
+                        allow_list::replace_set(tx, &current.id, wanted, &faults, now, settles_at)?
+                    }
                     None => SetChange::Nothing,
                 };
                 let fields_changed = next != current;
@@ -458,7 +448,7 @@ impl Databases {
                 next.status_message = Some(if fields_changed {
                     "applying changes".to_owned()
                 } else {
-                    APPLYING_IP_RESTRICTIONS.to_owned()
+                    allow_list::APPLYING.to_owned()
                 });
                 next.transition_at = Some(settles_at);
                 next.updated_at = whole_seconds(now);
@@ -555,6 +545,20 @@ impl Databases {
     }
 }
 
+/// `<scheme>://<name>.<region>.dbaas.local:<port>/<name>`; never carries credentials.
+pub(crate) fn endpoint(database: &Database) -> String {
+    match CATALOG.engine(&database.engine) {
+        Some(engine) => format!(
+            "{}://{}.{}.dbaas.local:{}/{}",
+            engine.scheme, database.name, database.region, engine.port, database.name
+        ),
+        None => format!(
+            "{}://{}.{}.dbaas.local/{}",
+            database.engine, database.name, database.region, database.name
+        ),
+    }
+}
+
 /// The database a child *change* (create, update, delete) applies to: 404 when it is unknown,
 /// gone or `DELETING`, 409 locked when an administrator locked it, 409 busy unless it is
 /// `READY`.
@@ -602,27 +606,6 @@ pub(crate) fn locked(database: &Database) -> LocalError {
     ))
 }
 
-/// 3–63 characters of `[a-z0-9-]`, starting with a letter, not ending with `-`.
-pub(crate) fn validate_name(name: &str) -> Result<(), LocalError> {
-    let valid = (3..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && name.as_bytes()[0].is_ascii_lowercase()
-        && !name.ends_with('-');
-    if valid {
-        Ok(())
-    } else {
-        Err(LocalError::invalid(
-            "name",
-            format!(
-                "name {name:?} is invalid: use 3 to 63 characters among a-z, 0-9 and '-', \
-                 starting with a letter and not ending with '-'"
-            ),
-        ))
-    }
-}
-
 fn validate_plan(plan: &str) -> Result<&'static Plan, LocalError> {
     CATALOG.plan(plan).ok_or_else(|| {
         LocalError::invalid(
@@ -667,21 +650,6 @@ fn validate_node_count(plan: &Plan, count: u32) -> Result<(), LocalError> {
     ))
 }
 
-/// At most [`MAX_DESCRIPTION_CHARS`] characters (databases and IP restrictions alike).
-pub(crate) fn validate_description(description: &str) -> Result<(), LocalError> {
-    let chars = description.chars().count();
-    if chars <= MAX_DESCRIPTION_CHARS {
-        Ok(())
-    } else {
-        Err(LocalError::invalid(
-            "description",
-            format!(
-                "description is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"
-            ),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -704,26 +672,6 @@ mod tests {
         match error {
             LocalError::Invalid { field, .. } => field,
             other => panic!("expected invalid, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn validate_name_follows_contract() {
-        for good in ["abc", "a-1", "db-prod-01", &"a".repeat(63)] {
-            assert!(validate_name(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "ab",
-            "1abc",
-            "-abc",
-            "abc-",
-            "Abc",
-            "a_bc",
-            "ab c",
-            "é-ab",
-            &"a".repeat(64),
-        ] {
-            assert!(validate_name(bad).is_err(), "{bad}");
         }
     }
 
@@ -1206,7 +1154,7 @@ mod tests {
         assert_eq!(updated.database.status, Status::Updating);
         assert_eq!(
             updated.database.status_message.as_deref(),
-            Some(APPLYING_IP_RESTRICTIONS)
+            Some(allow_list::APPLYING)
         );
         assert!(matches!(
             ops.update(&db.id, swap.clone()).await.unwrap_err(),

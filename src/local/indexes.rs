@@ -12,30 +12,10 @@ use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
 use super::lifecycle::{FaultedKind, Schedule};
 use super::model::{Collection, Index, IndexKey, Status, new_uuid, whole_seconds};
-
-/// Name of the implicit index every collection has.
-pub(crate) const ID_INDEX: &str = "_id_";
-
-/// Field of the implicit index.
-pub(crate) const ID_FIELD: &str = "_id";
-
-/// Longest collection name, in characters.
-pub(crate) const MAX_COLLECTION_CHARS: usize = 120;
-
-/// Longest index name, in characters.
-pub(crate) const MAX_INDEX_NAME_CHARS: usize = 128;
-
-/// Most fields in one index.
-pub(crate) const MAX_INDEX_KEYS: usize = 32;
-
-/// One requested key, direction not yet checked.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct RequestedKey {
-    /// Document field.
-    pub(crate) field: String,
-    /// Must be `1` or `-1`.
-    pub(crate) direction: i64,
-}
+use super::validation::{
+    ID_FIELD, ID_INDEX, MAX_INDEX_NAME_CHARS, RequestedKey, validate_collection,
+    validate_index_name, validate_keys,
+};
 
 /// A create request after wire decoding; serialized as the text an idempotency key is bound to.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -321,96 +301,6 @@ pub(crate) fn default_name(keys: &[IndexKey]) -> String {
         .join("_")
 }
 
-/// 1–120 characters, no `$`, no NUL, not starting with `system.`.
-pub(crate) fn validate_collection(name: &str) -> Result<(), LocalError> {
-    let chars = name.chars().count();
-    let problem = if chars == 0 || chars > MAX_COLLECTION_CHARS {
-        Some(format!("use 1 to {MAX_COLLECTION_CHARS} characters"))
-    } else if name.contains('$') || name.contains('\0') {
-        Some("'$' and NUL are not allowed".to_owned())
-    } else if name.starts_with("system.") {
-        Some("names starting with 'system.' are reserved".to_owned())
-    } else {
-        None
-    };
-    match problem {
-        None => Ok(()),
-        Some(problem) => Err(LocalError::invalid(
-            "collection",
-            format!("collection name {name:?} is invalid: {problem}"),
-        )),
-    }
-}
-
-/// 1–128 characters, not `_id_`.
-pub(crate) fn validate_index_name(name: &str) -> Result<(), LocalError> {
-    let chars = name.chars().count();
-    if name == ID_INDEX {
-        Err(LocalError::invalid(
-            "name",
-            "_id_ is the implicit index of every collection; choose another name",
-        ))
-    } else if chars == 0 || chars > MAX_INDEX_NAME_CHARS {
-        Err(LocalError::invalid(
-            "name",
-            format!("index name must be 1 to {MAX_INDEX_NAME_CHARS} characters long"),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-/// Non-empty, at most 32 keys, fields non-empty, not starting with `$` and distinct, directions
-/// `1` or `-1`, and not exactly the implicit `[{_id: 1}]`.
-pub(crate) fn validate_keys(keys: &[RequestedKey]) -> Result<Vec<IndexKey>, LocalError> {
-    let invalid = |message: String| LocalError::invalid("keys", message);
-    if keys.is_empty() {
-        return Err(invalid("keys must list at least one field".to_owned()));
-    }
-    if keys.len() > MAX_INDEX_KEYS {
-        return Err(invalid(format!(
-            "an index has at most {MAX_INDEX_KEYS} keys ({} given)",
-            keys.len()
-        )));
-    }
-    let mut checked: Vec<IndexKey> = Vec::with_capacity(keys.len());
-    for (position, key) in keys.iter().enumerate() {
-        if key.field.is_empty() || key.field.starts_with('$') || key.field.contains('\0') {
-            return Err(invalid(format!(
-                "keys[{position}].field {:?} is invalid: it must be non-empty and not start \
-                 with '$'",
-                key.field
-            )));
-        }
-        let direction = match key.direction {
-            1 => 1,
-            -1 => -1,
-            other => {
-                return Err(invalid(format!(
-                    "keys[{position}].direction is {other}; use 1 (ascending) or -1 (descending)"
-                )));
-            }
-        };
-        if checked.iter().any(|seen| seen.field == key.field) {
-            return Err(invalid(format!(
-                "field {:?} appears more than once in keys",
-                key.field
-            )));
-        }
-        checked.push(IndexKey {
-            field: key.field.clone(),
-            direction,
-        });
-    }
-    if checked.len() == 1 && checked[0].field == ID_FIELD && checked[0].direction == 1 {
-        return Err(invalid(
-            "an index on {_id: 1} is the implicit _id_ index every collection already has"
-                .to_owned(),
-        ));
-    }
-    Ok(checked)
-}
-
 fn collection_not_found(database_id: &str, collection: &str) -> LocalError {
     LocalError::NotFound(format!(
         "collection {collection:?} not found on database {database_id}"
@@ -456,56 +346,11 @@ mod tests {
         }
     }
 
-    fn field_of(error: LocalError) -> String {
-        match error {
-            LocalError::Invalid { field, .. } => field.unwrap_or_default(),
-            other => panic!("{other:?}"),
-        }
-    }
-
     #[test]
     fn default_name_joins_fields_and_directions() {
         let keys = validate_keys(&[key("a", 1), key("b", -1)]).unwrap();
         assert_eq!(default_name(&keys), "a_1_b_-1");
         let keys = validate_keys(&[key("address.city", 1)]).unwrap();
         assert_eq!(default_name(&keys), "address.city_1");
-    }
-
-    #[test]
-    fn validate_keys_names_keys_field() {
-        let too_many: Vec<RequestedKey> = (0..33).map(|i| key(&format!("f{i}"), 1)).collect();
-        let max: Vec<RequestedKey> = (0..32).map(|i| key(&format!("f{i}"), 1)).collect();
-        assert!(validate_keys(&max).is_ok());
-        for keys in [
-            vec![],
-            too_many,
-            vec![key("", 1)],
-            vec![key("$where", 1)],
-            vec![key("a", 0)],
-            vec![key("a", 2)],
-            vec![key("a", 1), key("a", -1)],
-            vec![key("_id", 1)],
-        ] {
-            assert_eq!(field_of(validate_keys(&keys).unwrap_err()), "keys");
-        }
-        assert!(validate_keys(&[key("_id", -1)]).is_ok());
-        assert!(validate_keys(&[key("_id", 1), key("a", 1)]).is_ok());
-    }
-
-    #[test]
-    fn validate_collection_and_name_follow_contract() {
-        for good in ["orders", "a", "orders.archive", &"c".repeat(120), "systemx"] {
-            assert!(validate_collection(good).is_ok(), "{good}");
-        }
-        for bad in ["", "a$b", "a\0b", "system.users", &"c".repeat(121)] {
-            assert_eq!(
-                field_of(validate_collection(bad).unwrap_err()),
-                "collection"
-            );
-        }
-        assert!(validate_index_name("by_customer").is_ok());
-        for bad in ["", "_id_", &"n".repeat(129)] {
-            assert_eq!(field_of(validate_index_name(bad).unwrap_err()), "name");
-        }
     }
 }

@@ -9,29 +9,32 @@
 //!
 //! # Layout
 //!
-//! The core is independent of any wire format; HTTP layers are thin adapters over it.
+//! The core is independent of any wire format; HTTP layers are thin adapters over it. Three
+//! layers, importing downwards only (`tests/module_layers.rs` checks it, and that no module
+//! cycle exists):
 //!
-//! - `model`: the stored objects (`Database`, `Credential`, `Collection`, `Index`,
-//!   `IpRestriction`, `Status`), ids and timestamp format.
-//! - `catalog`: engines/versions, plans, regions, flavors and defaults (the capabilities).
-//! - `store`: SQLite (WAL, `synchronous=FULL`, versioned migrations); the only SQL. Rules run
-//!   inside its transactions through typed row operations (`Store::transact`).
-//! - `lifecycle`: the rules that settle transitional statuses and the worker that applies them
-//!   at the earliest persisted `transition_at`.
-//! - `databases`: the operations every API shares (validation, duplicate names, busy checks,
-//!   scheduling transitions), and the parent rule of the children; `idempotency`: the one
-//!   mechanism behind the idempotency keys of every create.
-//! - `credentials`, `indexes`, `ip_restrictions`: the shared rules of each child kind, beside
-//!   `databases`, so vendor dialects reuse them over the same store; `passwords` (generation,
-//!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers.
-//! - `native`: the native REST API v1 handlers (children in `native/`); `openapi`: its
-//!   OpenAPI 3.1 document.
-//! - `dialects`: vendor APIs over the same rules and store (OVHcloud under `/ovh/1.0`, when
-//!   [`Config::ovh`] is set; globo.com under `/globo`, when [`Config::globo`] is set; Compose classic under
-//!   `/compose`, when [`Config::compose`] is set), each a thin adapter like `native`.
-//! - `auth`: bearer-token middleware (dialect paths use their vendor's authentication instead);
-//!   `faults`: request log, fault injection and the admin endpoints; `error`: [`LocalError`]
-//!   and its single mapping to the wire format.
+//! - The store: `store`, SQLite (WAL, `synchronous=FULL`, versioned migrations), the only SQL,
+//!   over `model` (the stored objects: `Database`, `Credential`, `Collection`, `Index`,
+//!   `IpRestriction`, `Status`, ids and timestamps) and `error` ([`LocalError`] and its single
+//!   mapping to the wire format). Rules run inside its transactions through typed row
+//!   operations (`Store::transact`); it imports no rule.
+//! - The domain, one tree over the store: `databases` (validation against the catalog,
+//!   duplicate names, busy checks, scheduling transitions, and the parent rule of the
+//!   children), and beside it the children `credentials`, `indexes` and `ip_restrictions`, which
+//!   import `databases`, never the other way round. Below both sit what they share: `validation`
+//!   (every field rule and limit), `allow_list` (a database's IP restrictions as one set, for
+//!   creates and PUTs carrying it), `idempotency` (the one mechanism behind the idempotency keys
+//!   of every create), `lifecycle` (the rules that settle transitional statuses and the worker
+//!   that applies them at the earliest persisted `transition_at`), `catalog` (engines/versions,
+//!   plans, regions, flavors, defaults) and `passwords` (generation, salted PBKDF2 hashing).
+//!   CIDRs are parsed by the crate's one parser, [`crate::cidr`].
+//! - The adapters: `native` (the native REST API v1, children in `native/`) with `json_body`
+//!   (field-by-field body decoding, shared with the admin endpoints) and `openapi` (its OpenAPI
+//!   3.1 document); `dialects` (vendor APIs over the same rules and store: OVHcloud under
+//!   `/ovh/1.0`, goaddon under `/goaddon`, Compose classic under `/compose`, globo.com under
+//!   `/globo`, databaselabs under `/databaselabs`, each when configured); `auth` (bearer-token
+//!   middleware; dialect paths use their vendor's authentication instead); `faults` (request
+//!   log, fault injection and the admin endpoints). This module wires them into one router.
 //!
 //! Middleware order, outermost first: request log + access log (`faults::observe`), dialect
 //! reply headers (`dialects::stamp_replies`), token or dialect signature check (`auth`), fault
@@ -109,9 +112,9 @@
 //!   needs `description` (`null` clears it), refuses `cidr`, needs the database `READY` like
 //!   any change, and answers 200.
 
+mod allow_list;
 mod auth;
 mod catalog;
-mod cidr;
 mod credentials;
 mod databases;
 mod dialects;
@@ -120,12 +123,14 @@ mod faults;
 mod idempotency;
 mod indexes;
 mod ip_restrictions;
+mod json_body;
 mod lifecycle;
 mod model;
 mod native;
 mod openapi;
 mod passwords;
 mod store;
+mod validation;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

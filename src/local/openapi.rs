@@ -9,12 +9,13 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::catalog::CATALOG;
-use super::credentials::{MAX_ROLE_DATABASE_CHARS, MAX_USERNAME_CHARS, ROLES};
-use super::databases::MAX_DESCRIPTION_CHARS;
 use super::faults::MAX_DELAY_MS;
 use super::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
-use super::indexes::{MAX_COLLECTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS};
 use super::passwords::{GENERATED_LENGTH, MAX_CHOSEN_CHARS, MIN_CHOSEN_CHARS};
+use super::validation::{
+    MAX_COLLECTION_CHARS, MAX_DESCRIPTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS,
+    MAX_ROLE_DATABASE_CHARS, MAX_USERNAME_CHARS, ROLES,
+};
 
 /// The document, built on first use.
 pub(crate) fn document() -> &'static Value {

@@ -3,7 +3,6 @@
 //! turns (a per-database lock in this provider process) and a busy answer is retried within the
 //! timeout: 50 restrictions on one database apply in one run with Terraform's default parallelism.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,6 +19,7 @@ use super::support::refuse_unsupported;
 use super::wait::DeleteEnd;
 use super::wait::{retry_while_busy, until_ready};
 use crate::api::{self, Feature, IpRestriction, IpRestrictionSpec};
+use crate::cidr::Cidr;
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
@@ -467,53 +467,13 @@ fn attr_string(value: &Value, name: &str) -> String {
     value.attr(name).as_str().unwrap_or_default().to_string()
 }
 
-/// The canonical network form: a bare address gets /32 or /128, IPv6 is compressed lower case,
-/// and an address with host bits set is refused with the network it probably means.
+/// The canonical network form (see [`crate::cidr`]): a bare address gets /32 or /128, IPv6 is
+/// compressed lower case, and an address with host bits set is refused with the network it
+/// probably means.
 pub(super) fn canonical_cidr(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    let (address, prefix) = match text.split_once('/') {
-        Some((address, prefix)) => (address, Some(prefix)),
-        None => (text, None),
-    };
-    let address: IpAddr = address.parse().map_err(|_| {
-        format!(
-            "\"{text}\" is not an IPv4 or IPv6 network. Write it like 10.0.0.0/24, 192.0.2.7 \
-             (meaning /32) or 2001:db8::/48."
-        )
-    })?;
-    let max = if address.is_ipv4() { 32 } else { 128 };
-    let prefix: u32 =
-        match prefix {
-            None => max,
-            Some(p) => p.parse().ok().filter(|p| *p <= max).ok_or_else(|| {
-                format!("\"{text}\" has an invalid prefix length: use 0 to {max}.")
-            })?,
-        };
-    let network = match address {
-        IpAddr::V4(v4) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix)
-            };
-            IpAddr::V4((u32::from(v4) & mask).into())
-        }
-        IpAddr::V6(v6) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix)
-            };
-            IpAddr::V6((u128::from(v6) & mask).into())
-        }
-    };
-    if network != address {
-        return Err(format!(
-            "\"{text}\" is not a network address: its host bits are set. Did you mean \
-             {network}/{prefix}?"
-        ));
-    }
-    Ok(format!("{network}/{prefix}"))
+    Cidr::parse_network(text)
+        .map(|network| network.to_string())
+        .map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
@@ -549,6 +509,9 @@ mod tests {
             "10.0.0.0/x",
             "example.com",
             "::/129",
+            "10.0.0.0/+8",
+            " 10.0.0.0/8",
+            "10.0.0.0/8 ",
         ] {
             assert!(canonical_cidr(bad).is_err(), "{bad}");
         }

@@ -4,8 +4,6 @@
 //! Replies are read leniently (every field optional where the 2021 and 2024 schemas differ);
 //! request bodies carry only writable fields, in the shapes the schema names.
 
-use std::net::IpAddr;
-
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -15,6 +13,7 @@ use crate::api::{
     Availability, Capabilities, Credential, Database, DatabaseChanges, Defaults, EngineInfo, Error,
     FlavorInfo, IpRestriction, Phase, PlanInfo, RegionInfo, Status,
 };
+use crate::cidr::Cidr;
 
 /// The only engine this client manages.
 pub(crate) const ENGINE: &str = "mongodb";
@@ -55,33 +54,15 @@ pub(crate) fn is_user(ovh_username: &str, username: &str) -> bool {
     ovh_username == username || domain_username(ovh_username) == username
 }
 
-/// An IP block in one spelling: a bare address gets `/32` or `/128`, IPv6 is compressed.
-/// Host bits are left alone (OVH decides whether it accepts them).
+/// An IP block in one spelling (see [`crate::cidr`]): a bare address gets `/32` or `/128`, IPv6
+/// is compressed. Host bits are left alone (OVH decides whether it accepts them).
 pub(crate) fn canonical_cidr(text: &str) -> Result<String, Error> {
-    let invalid = || Error::Invalid {
-        field: Some("cidr".to_owned()),
-        message: format!(
-            "`{text}` is not an IP block; use e.g. 203.0.113.7/32, 10.0.0.0/24 or 2001:db8::/32"
-        ),
-    };
-    let trimmed = text.trim();
-    let (address, prefix) = match trimmed.split_once('/') {
-        Some((address, prefix)) => (address, Some(prefix)),
-        None => (trimmed, None),
-    };
-    let address: IpAddr = address.parse().map_err(|_| invalid())?;
-    let max = if address.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        None => max,
-        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            digits.parse::<u8>().map_err(|_| invalid())?
-        }
-        Some(_) => return Err(invalid()),
-    };
-    if prefix > max {
-        return Err(invalid());
-    }
-    Ok(format!("{address}/{prefix}"))
+    Cidr::parse(text)
+        .map(|block| block.to_string())
+        .map_err(|error| Error::Invalid {
+            field: Some("cidr".to_owned()),
+            message: error.to_string(),
+        })
 }
 
 /// Whether two IP blocks are the same (compared canonically when both parse).
@@ -822,7 +803,7 @@ mod tests {
     fn canonical_cidr_adds_prefix_and_compresses() {
         assert_eq!(canonical_cidr("203.0.113.7").unwrap(), "203.0.113.7/32");
         assert_eq!(canonical_cidr("10.0.0.0/24").unwrap(), "10.0.0.0/24");
-        assert_eq!(canonical_cidr(" 10.0.0.0/8 ").unwrap(), "10.0.0.0/8");
+        assert_eq!(canonical_cidr("10.0.0.7/8").unwrap(), "10.0.0.7/8");
         assert_eq!(
             canonical_cidr("2001:0db8:0000::0/32").unwrap(),
             "2001:db8::/32"
@@ -834,6 +815,7 @@ mod tests {
             "10.0.0/8",
             "10.0.0.0/",
             "10.0.0.0/+8",
+            " 10.0.0.0/8 ",
             "x/1",
             "::/129",
         ] {

@@ -62,11 +62,11 @@ use crate::local::AppState;
 use crate::local::auth::is_authorized;
 use crate::local::catalog::CATALOG;
 use crate::local::credentials::CreateCredential;
-use crate::local::databases::{CreateDatabase, parent_for_change, validate_name};
+use crate::local::databases::{CreateDatabase, parent_for_change};
 use crate::local::error::LocalError;
-use crate::local::indexes::validate_collection;
 use crate::local::model::{Collection, Credential, Database, Status, StoredPassword};
 use crate::local::model::{format_timestamp, whole_seconds};
+use crate::local::validation::{validate_collection, validate_name};
 
 /// Where the dialect is served; clients use `http://<host>/compose` as their endpoint.
 pub(crate) const BASE: &str = "/compose";

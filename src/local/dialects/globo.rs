@@ -690,7 +690,7 @@ fn credential_url(base: &str, number: u64) -> String {
 
 /// The engine's endpoint with globo's literal `<user>:<password>` placeholders.
 fn endpoint(database: &Database) -> String {
-    let native = crate::local::native::endpoint(database);
+    let native = crate::local::databases::endpoint(database);
     let with_placeholders = native.replacen("://", "://<user>:<password>@", 1);
     match with_placeholders.rsplit_once('/') {
         Some((head, _)) => format!("{head}/{}", globo_name(&database.name)),
@@ -972,7 +972,7 @@ async fn create_database(
         ));
     }
     let store_name = name.replace('_', "-");
-    crate::local::databases::validate_name(&store_name).map_err(|_| {
+    crate::local::validation::validate_name(&store_name).map_err(|_| {
         GloboError::field(
             "name",
             format!(

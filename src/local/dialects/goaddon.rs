@@ -67,10 +67,9 @@ use crate::local::AppState;
 use crate::local::credentials::CreateCredential;
 use crate::local::databases::{CreateDatabase, parent_for_change};
 use crate::local::error::LocalError;
-use crate::local::indexes::{
-    CreateIndex, ID_INDEX, RequestedKey, default_name, validate_collection, validate_keys,
-};
+use crate::local::indexes::{CreateIndex, default_name};
 use crate::local::model::{Collection, Credential, Database, Index, Status, whole_seconds};
+use crate::local::validation::{ID_INDEX, RequestedKey, validate_collection, validate_keys};
 
 /// Where the dialect is served; clients use `http://<host>/goaddon` as their endpoint.
 pub(crate) const BASE: &str = "/goaddon";

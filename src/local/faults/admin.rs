@@ -17,11 +17,11 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::{Action, Fault, MAX_DELAY_MS, When};
+use crate::cidr::Cidr;
 use crate::local::AppState;
-use crate::local::cidr::Cidr;
 use crate::local::error::LocalError;
+use crate::local::json_body::{parse_object, reject_unknown};
 use crate::local::lifecycle::{FaultOutcome, FaultedKind, LifecycleFault};
-use crate::local::native::{parse_object, reject_unknown};
 
 /// The admin endpoints.
 pub(crate) fn admin_routes() -> Router<AppState> {
@@ -260,8 +260,8 @@ pub(crate) fn parse_lifecycle_fault(
         None | Some(Value::Null) => None,
         // Restrictions are stored canonical; so is the name they are matched against.
         Some(Value::String(cidr)) if kind == FaultedKind::IpRestriction => Some(
-            Cidr::parse(cidr)
-                .map_err(|error| error.into_invalid("name"))?
+            Cidr::parse_network(cidr)
+                .map_err(|error| LocalError::invalid("name", error.to_string()))?
                 .to_string(),
         ),
         Some(Value::String(name)) if !name.is_empty() => Some(name.clone()),

@@ -17,13 +17,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{
-    idempotency_key, optional_string, optional_string_list, parse_object, parse_optional_object,
-    path_params, reject_fixed, reject_unknown,
-};
+use super::{idempotency_key, path_params};
 use crate::local::AppState;
 use crate::local::credentials::CreateCredential;
 use crate::local::error::LocalError;
+use crate::local::json_body::{
+    optional_string, optional_string_list, parse_object, parse_optional_object, reject_fixed,
+    reject_unknown,
+};
 use crate::local::model::{Credential, format_timestamp};
 
 /// Routes of the credential endpoints.

@@ -11,13 +11,13 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{
-    idempotency_key, optional_bool, optional_string, parse_object, path_params, reject_unknown,
-};
+use super::{idempotency_key, path_params};
 use crate::local::AppState;
 use crate::local::error::LocalError;
-use crate::local::indexes::{CreateIndex, RequestedKey};
+use crate::local::indexes::CreateIndex;
+use crate::local::json_body::{optional_bool, optional_string, parse_object, reject_unknown};
 use crate::local::model::{Index, IndexKey, format_timestamp};
+use crate::local::validation::RequestedKey;
 
 /// Routes of the collection and index endpoints.
 pub(crate) fn routes() -> Router<AppState> {

@@ -14,12 +14,11 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{
-    idempotency_key, optional_string, parse_object, path_params, reject_fixed, reject_unknown,
-};
+use super::{idempotency_key, path_params};
 use crate::local::AppState;
+use crate::local::allow_list::CreateIpRestriction;
 use crate::local::error::LocalError;
-use crate::local::ip_restrictions::CreateIpRestriction;
+use crate::local::json_body::{optional_string, parse_object, reject_fixed, reject_unknown};
 use crate::local::model::{IpRestriction, format_timestamp};
 
 /// Routes of the IP restriction endpoints.

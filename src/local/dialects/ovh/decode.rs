@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::errors::{OvhError, Subject, from_local};
 use super::wire;
+use crate::local::allow_list::{self, CreateIpRestriction};
 use crate::local::catalog::CATALOG;
-use crate::local::ip_restrictions::{self, CreateIpRestriction};
 
 pub(crate) fn path<T>(params: Result<Path<T>, PathRejection>) -> Result<T, OvhError> {
     params
@@ -133,7 +133,7 @@ pub(crate) fn ip_restriction_list(
 /// Checks a whole set of restrictions with the shared rule, for OVH's classes.
 pub(crate) fn check_ip_set(set: &Option<Vec<CreateIpRestriction>>) -> Result<(), OvhError> {
     if let Some(set) = set {
-        ip_restrictions::validate_set(set.clone())
+        allow_list::validate_set(set.clone())
             .map_err(|error| from_local(error, Subject::IpRestriction))?;
     }
     Ok(())

@@ -55,13 +55,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::local::AppState;
+use crate::local::allow_list::CreateIpRestriction;
 use crate::local::credentials::CreateCredential;
-use crate::local::databases::{
-    BuiltInUser, CreateDatabase, NewChildren, UpdateDatabase, validate_name,
-};
+use crate::local::databases::{BuiltInUser, CreateDatabase, NewChildren, UpdateDatabase};
 use crate::local::error::LocalError;
-use crate::local::ip_restrictions::CreateIpRestriction;
 use crate::local::model::{Credential, Database};
+use crate::local::validation::validate_name;
 
 use decode::{
     changed_string, check_ip_set, check_node_count, ip_restriction_list, long, nodes_of, object,

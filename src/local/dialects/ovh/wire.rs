@@ -25,8 +25,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use crate::local::catalog::{CATALOG, Engine};
+use crate::local::databases::endpoint;
 use crate::local::model::{Credential, Database, IpRestriction, Status};
-use crate::local::native::endpoint;
 
 /// Store region ↔ OVH region name.
 pub(crate) const REGIONS: &[(&str, &str)] = &[
@@ -358,7 +358,7 @@ pub(crate) fn availability(engine_filter: Option<&str>) -> Vec<Value> {
 /// The roles `GET …/roles` lists: every role a user may be given, on the `admin` database
 /// (other databases are accepted for the per-database roles: `readWrite@shop`).
 pub(crate) fn roles() -> Vec<String> {
-    crate::local::credentials::ROLES
+    crate::local::validation::ROLES
         .iter()
         .map(|role| format!("{role}@{AUTH_DATABASE}"))
         .collect()

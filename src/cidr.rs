@@ -1,46 +1,55 @@
-//! Canonical CIDR networks for IP restrictions.
+//! IP networks in CIDR notation, the crate's one parser of them: the provider's
+//! `dbaas_ip_restriction.cidr`, the OVH client's IP blocks and dbaas-local's IP restrictions all
+//! read one grammar, so what the provider accepts at plan time is what the service accepts.
 //!
-//! One network has one spelling, so the CIDR can be the restriction's identity: the network
-//! address (host bits must be zero), then `/` and the prefix length; a bare address means a
-//! single host (`/32` or `/128`); IPv6 is written in RFC 5952 form (lowercase, the longest run
-//! of zero groups compressed), which is how `std` displays it.
+//! The grammar: an IPv4 or IPv6 address as `std` reads it, optionally `/` and a prefix length
+//! of one to three decimal digits within the family's width. Nothing else: no surrounding
+//! spaces, no sign, no zone. A bare address means a single host (`/32` or `/128`).
+//!
+//! One network has one spelling, so a CIDR can be an object's identity: the network address
+//! (host bits zero), `/`, the prefix length; IPv6 in RFC 5952 form (lowercase, the longest run
+//! of zero groups compressed), which is how `std` displays it. It imports nothing of the crate.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::net::IpAddr;
 
-use super::error::LocalError;
-
-/// A parsed, canonical network.
+/// A parsed address and prefix length; [`Cidr::parse_network`] also guarantees the host bits
+/// are zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cidr {
-    /// Network address, host bits zero.
+pub struct Cidr {
+    /// The address as written (host bits zero when parsed as a network).
     address: IpAddr,
     /// Prefix length, at most 32 (IPv4) or 128 (IPv6).
     prefix: u8,
 }
 
-/// Why a text is not a canonical network.
+/// Why a text is not a (canonical) network.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CidrError {
+pub enum CidrError {
     /// Not an address, or a prefix that does not fit the family.
-    Malformed(String),
-    /// Host bits are set; carries the network the client probably meant.
+    Malformed {
+        /// What was given.
+        given: String,
+        /// What is wrong, as a phrase.
+        reason: &'static str,
+    },
+    /// Host bits are set; carries the network the writer probably meant.
     HostBitsSet {
-        /// What the client sent.
+        /// What was given.
         given: String,
         /// The same prefix with the host bits cleared.
-        network: String,
+        network: Cidr,
     },
 }
 
 impl Cidr {
-    /// Reads `address` or `address/prefix`, refusing host bits.
-    pub(crate) fn parse(text: &str) -> Result<Self, CidrError> {
-        let malformed = |why: &str| {
-            CidrError::Malformed(format!(
-                "{text:?} is not an IPv4 or IPv6 network ({why}); use e.g. 10.0.0.0/24, \
-                 203.0.113.7 or 2001:db8::/32"
-            ))
+    /// Reads `address` or `address/prefix`, host bits allowed (for APIs that decide on those
+    /// themselves).
+    pub fn parse(text: &str) -> Result<Self, CidrError> {
+        let malformed = |reason| CidrError::Malformed {
+            given: text.to_owned(),
+            reason,
         };
         let (address_text, prefix_text) = match text.split_once('/') {
             Some((address, prefix)) => (address, Some(prefix)),
@@ -73,21 +82,33 @@ impl Cidr {
                 prefix
             }
         };
-        let network = Self {
-            address: mask(address, prefix),
-            prefix,
-        };
-        if network.address != address {
+        Ok(Self { address, prefix })
+    }
+
+    /// Reads a network: like [`Cidr::parse`], but set host bits are refused with the network
+    /// the writer probably meant.
+    pub fn parse_network(text: &str) -> Result<Self, CidrError> {
+        let written = Self::parse(text)?;
+        let network = written.network();
+        if network != written {
             return Err(CidrError::HostBitsSet {
                 given: text.to_owned(),
-                network: network.to_string(),
+                network,
             });
         }
         Ok(network)
     }
 
+    /// The network this address belongs to: the host bits cleared.
+    pub fn network(&self) -> Self {
+        Self {
+            address: mask(self.address, self.prefix),
+            prefix: self.prefix,
+        }
+    }
+
     /// Orders networks by family (IPv4 first), address, then prefix length.
-    pub(crate) fn network_order(&self, other: &Self) -> Ordering {
+    pub fn network_order(&self, other: &Self) -> Ordering {
         let family = |address: &IpAddr| u8::from(address.is_ipv6());
         family(&self.address)
             .cmp(&family(&other.address))
@@ -96,24 +117,31 @@ impl Cidr {
     }
 }
 
-impl std::fmt::Display for Cidr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.address, self.prefix)
     }
 }
 
-impl CidrError {
-    /// The 400 answer, naming `field`.
-    pub(crate) fn into_invalid(self, field: &str) -> LocalError {
+impl fmt::Display for CidrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Malformed(message) => LocalError::invalid(field, message),
-            Self::HostBitsSet { given, network } => LocalError::invalid(
-                field,
-                format!("{given} is not a network address; did you mean {network}?"),
+            Self::Malformed { given, reason } => write!(
+                f,
+                "{given:?} is not an IPv4 or IPv6 network ({reason}); use e.g. 10.0.0.0/24, \
+                 203.0.113.7 or 2001:db8::/32"
             ),
+            Self::HostBitsSet { given, network } => {
+                write!(
+                    f,
+                    "{given} is not a network address; did you mean {network}?"
+                )
+            }
         }
     }
 }
+
+impl std::error::Error for CidrError {}
 
 fn bits(address: IpAddr) -> u128 {
     match address {
@@ -140,7 +168,7 @@ mod tests {
     use super::*;
 
     fn canonical(text: &str) -> String {
-        Cidr::parse(text)
+        Cidr::parse_network(text)
             .unwrap_or_else(|error| panic!("{text}: {error:?}"))
             .to_string()
     }
@@ -166,26 +194,24 @@ mod tests {
 
     #[test]
     fn parse_rejects_host_bits_with_suggestion() {
-        let error = Cidr::parse("10.0.0.7/24").unwrap_err();
-        assert_eq!(
-            error,
-            CidrError::HostBitsSet {
-                given: "10.0.0.7/24".into(),
-                network: "10.0.0.0/24".into()
-            }
-        );
-        let message = error.into_invalid("cidr").to_string();
+        let error = Cidr::parse_network("10.0.0.7/24").unwrap_err();
+        assert!(matches!(
+            &error,
+            CidrError::HostBitsSet { given, network }
+                if given == "10.0.0.7/24" && network.to_string() == "10.0.0.0/24"
+        ));
+        let message = error.to_string();
         assert_eq!(
             message,
             "10.0.0.7/24 is not a network address; did you mean 10.0.0.0/24?"
         );
         assert!(matches!(
-            Cidr::parse("2001:db8::1/32").unwrap_err(),
-            CidrError::HostBitsSet { network, .. } if network == "2001:db8::/32"
+            Cidr::parse_network("2001:db8::1/32").unwrap_err(),
+            CidrError::HostBitsSet { network, .. } if network.to_string() == "2001:db8::/32"
         ));
         assert!(matches!(
-            Cidr::parse("10.1.2.3/0").unwrap_err(),
-            CidrError::HostBitsSet { network, .. } if network == "0.0.0.0/0"
+            Cidr::parse_network("10.1.2.3/0").unwrap_err(),
+            CidrError::HostBitsSet { network, .. } if network.to_string() == "0.0.0.0/0"
         ));
     }
 
@@ -207,7 +233,7 @@ mod tests {
             "10.0.0.0/24/8",
         ] {
             assert!(
-                matches!(Cidr::parse(bad), Err(CidrError::Malformed(_))),
+                matches!(Cidr::parse(bad), Err(CidrError::Malformed { .. })),
                 "{bad:?}"
             );
         }
@@ -237,5 +263,38 @@ mod tests {
                 "2001:db8::/32"
             ]
         );
+    }
+
+    #[test]
+    fn parse_keeps_host_bits_that_parse_network_refuses() {
+        let written = Cidr::parse("10.0.0.7/24").unwrap();
+        assert_eq!(written.to_string(), "10.0.0.7/24");
+        assert_eq!(written.network().to_string(), "10.0.0.0/24");
+        assert_eq!(
+            Cidr::parse("2001:0DB8::1").unwrap().to_string(),
+            "2001:db8::1/128"
+        );
+    }
+
+    #[test]
+    fn malformed_message_names_the_text_and_the_examples() {
+        let message = Cidr::parse("10.0.0.0/+8").unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "\"10.0.0.0/+8\" is not an IPv4 or IPv6 network (the prefix length must be a number); \
+             use e.g. 10.0.0.0/24, 203.0.113.7 or 2001:db8::/32"
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, parsing ends in a value or an error; a parsed network prints as a
+        /// text that parses back to itself.
+        #[test]
+        fn any_text_parses_or_errs_and_networks_round_trip(text in "\\PC{0,48}") {
+            if let Ok(network) = Cidr::parse_network(&text) {
+                let printed = network.to_string();
+                proptest::prop_assert_eq!(Cidr::parse_network(&printed), Ok(network));
+            }
+        }
     }
 }
