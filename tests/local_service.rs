@@ -450,12 +450,19 @@ async fn create_validation_names_each_bad_field() -> Result<()> {
         (json!({"name": "other"}), "name"),
         (json!({"plan": "free"}), "plan"),
         (json!({"plan": null}), "plan"),
-        (json!({"version": "17"}), "version"),
         (json!({"description": "y".repeat(256)}), "description"),
         (json!({"size": 3}), "size"),
+        (json!({"plan": "essential", "node_count": 3}), "node_count"),
+        (json!({"node_count": 9}), "node_count"),
     ] {
         let reply = local.patch(&path, body).await?;
         assert_error(&reply, StatusCode::BAD_REQUEST, "invalid", Some(field));
+    }
+    // Values valid in themselves that the database's own engine or plan refuses: 409 state.
+    for body in [json!({"version": "17"}), json!({"node_count": 3})] {
+        let reply = local.patch(&path, body).await?;
+        assert_error(&reply, StatusCode::CONFLICT, "conflict", None);
+        assert_eq!(reply.body["error"]["reason"], "state", "{}", reply.body);
     }
     assert_error(
         &local

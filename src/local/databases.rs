@@ -381,15 +381,13 @@ impl Databases {
                     let engine = CATALOG.engine(&current.engine).ok_or_else(|| {
                         LocalError::Corrupt(format!("unknown engine {:?}", current.engine))
                     })?;
+                    // A version valid for another engine conflicts with this database.
                     if !engine.offers_version(version) {
-                        return Err(LocalError::invalid(
-                            "version",
-                            format!(
-                                "version {version:?} is not offered for {}; allowed: {}",
-                                engine.name,
-                                engine.version_names()
-                            ),
-                        ));
+                        return Err(LocalError::Conflict(format!(
+                            "version {version:?} is not offered for {}; allowed: {}",
+                            engine.name,
+                            engine.version_names()
+                        )));
                     }
                 }
                 let mut next = current.clone();
@@ -404,7 +402,20 @@ impl Databases {
                     }
                     None => {}
                 }
-                validate_node_count(plan, next.node_count)?;
+                // A count some plan allows, sent without a plan, conflicts with the database's
+                // own plan; any other is invalid input.
+                let fits_another_plan = CATALOG
+                    .plans
+                    .iter()
+                    .any(|other| other.allows_node_count(next.node_count));
+                validate_node_count(plan, next.node_count).map_err(|error| {
+                    match (&request.plan, error) {
+                        (None, LocalError::Invalid { message, .. }) if fits_another_plan => {
+                            LocalError::Conflict(message)
+                        }
+                        (_, error) => error,
+                    }
+                })?;
                 if current.status == Status::Deleting {
                     // Waiting never helps: a state conflict, not a busy one.
                     return Err(LocalError::Conflict(format!(
@@ -833,10 +844,11 @@ mod tests {
             version: Some("17".into()),
             ..UpdateDatabase::default()
         };
-        assert_eq!(
-            field_of(ops.update(&db.id, bad_version).await.unwrap_err()).as_deref(),
-            Some("version")
-        );
+        // A version of another engine conflicts with this database (409 state).
+        assert!(matches!(
+            ops.update(&db.id, bad_version).await.unwrap_err(),
+            LocalError::Conflict(message) if message.contains("not offered for mongodb")
+        ));
         let cleared = ops
             .update(
                 &db.id,

@@ -151,10 +151,42 @@ pub(crate) fn not_a_string(field: &str, nullable: bool) -> LocalError {
     LocalError::invalid(field, format!("{field} must be a string{or_null}"))
 }
 
+/// A JSON number that is a whole number, as JSON Schema's `integer` reads it: `5`, `5.0` and
+/// `5e0` alike; `None` for any other value, fractions and out-of-range numbers included.
+pub(crate) fn whole_number(value: &Value) -> Option<i64> {
+    let number = value.as_number()?;
+    if let Some(whole) = number.as_i64() {
+        return Some(whole);
+    }
+    let float = number.as_f64()?;
+    // i64::MAX is not a float; 2^63 is the first float past the range.
+    let in_range =
+        float.is_finite() && float.fract() == 0.0 && float.abs() < 9.223_372_036_854_776e18;
+    in_range.then_some(float as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn whole_number_reads_integers_in_any_spelling() {
+        for (text, expected) in [
+            ("5", Some(5)),
+            ("5.0", Some(5)),
+            ("5e0", Some(5)),
+            ("-1.0", Some(-1)),
+            ("0.5", None),
+            ("1e400", None),
+            ("9223372036854775808", None),
+            ("\"5\"", None),
+            ("null", None),
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(whole_number(&value), expected, "{text}");
+        }
+    }
 
     #[test]
     fn parse_object_refuses_non_objects() {

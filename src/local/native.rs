@@ -29,7 +29,7 @@ use super::databases::{CreateDatabase, UpdateDatabase, endpoint};
 use super::error::LocalError;
 use super::idempotency::Idempotency;
 use super::json_body::{
-    not_a_string, optional_string, parse_object, reject_unknown, required_if_present,
+    not_a_string, optional_string, parse_object, reject_unknown, required_if_present, whole_number,
 };
 use super::model::{Database, format_timestamp};
 use super::openapi;
@@ -194,8 +194,7 @@ fn accepted(database: &Database) -> Response {
 
 /// A `node_count` value: a whole number (its range is the plan's rule, checked later).
 fn node_count(value: &Value) -> Result<u32, LocalError> {
-    value
-        .as_u64()
+    whole_number(value)
         .and_then(|count| u32::try_from(count).ok())
         .ok_or_else(|| {
             LocalError::invalid("node_count", "node_count must be a whole number of nodes")

@@ -13,7 +13,7 @@ use super::faults::MAX_DELAY_MS;
 use super::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use super::passwords::{GENERATED_LENGTH, MAX_CHOSEN_CHARS, MIN_CHOSEN_CHARS};
 use super::validation::{
-    MAX_COLLECTION_CHARS, MAX_DESCRIPTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS,
+    ID_INDEX, MAX_COLLECTION_CHARS, MAX_DESCRIPTION_CHARS, MAX_INDEX_KEYS, MAX_INDEX_NAME_CHARS,
     MAX_ROLE_DATABASE_CHARS, MAX_USERNAME_CHARS, ROLES,
 };
 
@@ -47,7 +47,7 @@ fn build() -> Value {
         },
         "servers": [{"url": "http://127.0.0.1:8780"}],
         "security": [{"bearer": []}],
-        "paths": merged(paths(), child_paths()),
+        "paths": with_links(merged(paths(), child_paths())),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"}
@@ -65,7 +65,7 @@ fn build() -> Value {
                 },
                 "Collection": {
                     "name": "collection", "in": "path", "required": true,
-                    "schema": {"type": "string"},
+                    "schema": collection_name(),
                     "description": "Collection name (percent-encoded)."
                 },
                 "IndexName": {
@@ -76,7 +76,7 @@ fn build() -> Value {
                 "IdempotencyKey": {
                     "name": "Idempotency-Key", "in": "header", "required": false,
                     "schema": {"type": "string", "minLength": 1,
-                               "maxLength": MAX_IDEMPOTENCY_KEY_CHARS},
+                               "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"},
                     "description": "Repeating a create with the same key and the same body \
                         (compared as decoded: key order does not matter, an omitted field \
                         differs from its default given explicitly) answers as the first create \
@@ -104,6 +104,141 @@ fn build() -> Value {
             "responses": error_responses()
         }
     })
+}
+
+/// What a create's reply leads to: the operations on the created object and its children, with
+/// the path parameters taken from the reply (OpenAPI links, which generated clients and
+/// stateful test tools follow).
+const LINKS: &[CreateLinks] = &[
+    CreateLinks {
+        create: "createDatabase",
+        targets: &[
+            "getDatabase",
+            "updateDatabase",
+            "deleteDatabase",
+            "lockDatabase",
+            "unlockDatabase",
+            "listCredentials",
+            "createCredential",
+            "listCollections",
+            "listIndexes",
+            "createIndex",
+            "listIpRestrictions",
+            "createIpRestriction",
+        ],
+        parameters: &[("id", "$response.body#/id")],
+    },
+    CreateLinks {
+        create: "createCredential",
+        targets: &[
+            "getCredential",
+            "updateCredential",
+            "deleteCredential",
+            "resetCredentialPassword",
+            "revealCredentialPassword",
+            "verifyCredentialPassword",
+        ],
+        parameters: &[
+            ("id", "$response.body#/database_id"),
+            ("username", "$response.body#/username"),
+        ],
+    },
+    CreateLinks {
+        create: "createIndex",
+        targets: &["getIndex", "deleteIndex", "listIndexes"],
+        parameters: &[
+            ("id", "$response.body#/database_id"),
+            ("collection", "$response.body#/collection"),
+            ("name", "$response.body#/name"),
+        ],
+    },
+    CreateLinks {
+        create: "createIpRestriction",
+        targets: &[
+            "getIpRestriction",
+            "updateIpRestriction",
+            "deleteIpRestriction",
+        ],
+        parameters: &[
+            ("id", "$response.body#/database_id"),
+            ("cidr", "$response.body#/cidr"),
+        ],
+    },
+];
+
+/// The links of one create's success reply: to each of `targets`, passing those of
+/// `parameters` (path parameter name, runtime expression) that the target's path has.
+struct CreateLinks {
+    create: &'static str,
+    targets: &'static [&'static str],
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+/// `paths` with [`LINKS`] added to the success reply of each create; a link passes the
+/// parameters its target's path has.
+fn with_links(mut paths: Value) -> Value {
+    let path_of: Vec<(String, String)> = paths
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(move |(_, operation)| {
+                    let id = operation.get("operationId")?.as_str()?;
+                    Some((id.to_owned(), path.clone()))
+                })
+        })
+        .collect();
+    let target_path = |target: &str| {
+        path_of
+            .iter()
+            .find(|(id, _)| id == target)
+            .map(|(_, path)| path.clone())
+            .unwrap_or_default()
+    };
+    let Some(path_items) = paths.as_object_mut() else {
+        return paths;
+    };
+    for item in path_items.values_mut() {
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in operations.values_mut() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let Some(CreateLinks {
+                targets,
+                parameters,
+                ..
+            }) = LINKS.iter().find(|links| links.create == id)
+            else {
+                continue;
+            };
+            let links: serde_json::Map<String, Value> = targets
+                .iter()
+                .map(|target| {
+                    let path = target_path(target);
+                    let passed: serde_json::Map<String, Value> = parameters
+                        .iter()
+                        .filter(|(name, _)| path.contains(&format!("{{{name}}}")))
+                        .map(|(name, expression)| ((*name).to_owned(), json!(expression)))
+                        .collect();
+                    let link = json!({"operationId": target, "parameters": passed});
+                    ((*target).to_owned(), link)
+                })
+                .collect();
+            for status in ["201", "202"] {
+                if let Some(reply) = operation["responses"].get_mut(status) {
+                    reply["links"] = Value::Object(links.clone());
+                }
+            }
+        }
+    }
+    paths
 }
 
 /// `base` with the members of `extra` added (both objects).
@@ -414,7 +549,11 @@ fn child_paths() -> Value {
             "delete": operation("deleteIndex",
                 "Delete an index; DELETING, then gone (404). _id_ cannot be deleted (400).",
                 change_errors(json!({"202": ok("Accepted; the index in status DELETING.",
-                    "Index")})), json!({}))
+                    "Index")})), json!({"parameters": [{
+                        "name": "name", "in": "path", "required": true,
+                        "schema": {"type": "string", "not": {"const": ID_INDEX}},
+                        "description": "Index name; not `_id_`, the implicit index."
+                    }]}))
         },
         "/v1/databases/{id}/ip-restrictions": {
             "parameters": params(&["DatabaseId"]),
@@ -506,6 +645,7 @@ fn child_schemas() -> Value {
         },
         "CreateCredential": {
             "type": "object", "required": ["username"], "additionalProperties": false,
+            "examples": [{"username": "app", "roles": ["readWrite@shop"]}],
             "properties": {
                 "username": username,
                 "roles": {"type": ["array", "null"], "items": roles["items"].clone(),
@@ -554,8 +694,8 @@ fn child_schemas() -> Value {
         "IndexKey": {
             "type": "object", "required": ["field", "direction"], "additionalProperties": false,
             "properties": {
-                "field": {"type": "string", "minLength": 1,
-                          "description": "Not starting with '$'."},
+                "field": {"type": "string", "minLength": 1, "pattern": "^[^$\\u0000][^\\u0000]*$",
+                          "description": "Not starting with '$'; no NUL."},
                 "direction": {"type": "integer", "enum": [1, -1]}
             }
         },
@@ -582,17 +722,21 @@ fn child_schemas() -> Value {
         },
         "CreateIndex": {
             "type": "object", "required": ["keys"], "additionalProperties": false,
+            "examples": [{"keys": [{"field": "customer_id", "direction": 1},
+                                   {"field": "created_at", "direction": -1}]}],
             "description": format!("The collection (path) must be 1 to {MAX_COLLECTION_CHARS} \
                 characters, without '$' or NUL, not starting with 'system.'. Two indexes of a \
                 collection may not share a name or a key list (409 duplicate)."),
             "properties": {
                 "name": {"type": ["string", "null"], "minLength": 1,
-                         "maxLength": MAX_INDEX_NAME_CHARS,
-                         "description": "Not _id_. Absent or null: fields and directions \
-                             joined MongoDB style, e.g. a_1_b_-1."},
+                         "maxLength": MAX_INDEX_NAME_CHARS, "not": {"const": ID_INDEX},
+                         "description": format!("Not _id_. Absent or null: fields and \
+                             directions joined MongoDB style, e.g. a_1_b_-1 (400 naming name \
+                             when that is longer than {MAX_INDEX_NAME_CHARS} characters).")},
                 "keys": {"type": "array", "minItems": 1, "maxItems": MAX_INDEX_KEYS,
                          "items": {"$ref": "#/components/schemas/IndexKey"},
-                         "description": "Distinct fields, in order; not exactly [{_id: 1}]."},
+                         "description": "Distinct fields (no field twice, whatever the \
+                             directions: 400 naming keys), in order; not exactly [{_id: 1}]."},
                 "unique": {"type": ["boolean", "null"], "description": "Default false."},
                 "sparse": {"type": ["boolean", "null"], "description": "Default false."}
             }
@@ -619,9 +763,12 @@ fn child_schemas() -> Value {
         },
         "CreateIpRestriction": {
             "type": "object", "required": ["cidr"], "additionalProperties": false,
+            "examples": [{"cidr": "203.0.113.0/24", "description": "office"}],
             "properties": {
-                "cidr": {"type": "string",
-                         "description": "IPv4 or IPv6 network; a bare address means /32 or \
+                "cidr": {"type": "string", "format": "cidr", "minLength": 2, "maxLength": 43,
+                         "description": "IPv4 or IPv6 network (format cidr: an address as \
+                             RFC 4632 and RFC 4291 write it, optionally `/` and a prefix length \
+                             of 1 to 3 digits); a bare address means /32 or \
                              /128; host bits must be zero (400 suggests the network). Stored \
                              canonical; the same network twice is 409 duplicate."},
                 "description": description
@@ -803,14 +950,21 @@ fn schemas() -> Value {
         },
         "CreateDatabase": {
             "type": "object", "required": ["name"], "additionalProperties": false,
+            "description": "A version must be one of its engine's, and a node_count within \
+                its plan's limits (400 naming the field); both as the capabilities say.",
+            "allOf": create_rules(),
+            "examples": [{"name": "shop", "engine": "postgresql", "plan": "business",
+                          "node_count": 3, "description": "the shop's orders"}],
             "properties": {
                 "name": name_schema,
                 "engine": {"type": ["string", "null"], "enum": nullable(&engine_names),
                            "description": "Defaults to the capabilities' default engine."},
-                "version": {"type": ["string", "null"],
+                "version": {"type": ["string", "null"], "enum": nullable(&all_versions),
                             "description": "One of the engine's versions; defaults to its default_version."},
-                "plan": {"type": ["string", "null"], "description": "Defaults to the default plan."},
-                "region": {"type": ["string", "null"], "description": "Defaults to the default region."},
+                "plan": {"type": ["string", "null"], "enum": nullable(&plan_names),
+                         "description": "Defaults to the default plan."},
+                "region": {"type": ["string", "null"], "enum": nullable(&region_names),
+                           "description": "Defaults to the default region."},
                 "flavor": {"type": ["string", "null"], "enum": nullable(&flavor_names),
                            "description": "Node flavor; defaults to the first of the \
                                capabilities' flavors."},
@@ -825,10 +979,16 @@ fn schemas() -> Value {
         "UpdateDatabase": {
             "type": "object", "additionalProperties": false,
             "description": "Only the fields present change; name, engine and region cannot \
-                change (400 naming the field). A request that changes nothing answers 200.",
+                change (400 naming the field). A request that changes nothing answers 200. \
+                With plan, a node_count must be within that plan's limits (400). What depends \
+                on the database itself is a 409 reason state: a version its engine does not \
+                offer, or a node_count its current plan does not allow.",
+            "allOf": plan_rules(false),
+            "examples": [{"plan": "business", "node_count": 3}, {"description": null}],
             "properties": {
-                "plan": {"type": "string"},
-                "version": {"type": "string", "description": "Another version of the same engine."},
+                "plan": {"type": "string", "enum": plan_names},
+                "version": {"type": "string", "enum": all_versions,
+                            "description": "Another version of the same engine."},
                 "flavor": {"type": "string", "enum": flavor_names},
                 "node_count": {"type": "integer", "minimum": 1, "maximum": MAX_NODE_COUNT,
                                "description": "Within the plan's limits. When the plan \
@@ -865,13 +1025,16 @@ fn schemas() -> Value {
         "Fault": {
             "type": "object", "required": ["path_prefix"],
             "additionalProperties": false,
+            "allOf": fault_rules(),
             "properties": {
                 "path_prefix": {"type": "string", "pattern": "^/"},
-                "method": {"type": ["string", "null"], "description": "null matches any method."},
-                "when": {"type": "string", "enum": ["before", "after"], "default": "before",
+                "method": {"type": ["string", "null"], "minLength": 1,
+                           "description": "null matches any method."},
+                "when": {"type": ["string", "null"], "enum": ["before", "after", null],
+                         "default": "before",
                          "description": "before: instead of (or, for delay, before) handling \
                              the request; after: once the handler completed, its work committed."},
-                "action": {"type": "string", "enum": ["status", "drop", "delay"],
+                "action": {"type": ["string", "null"], "enum": ["status", "drop", "delay", null],
                            "default": "status"},
                 "status": {"type": ["integer", "null"], "enum": [429, 500, 502, 503, 504, null],
                            "description": "Required with action status; refused otherwise."},
@@ -880,9 +1043,9 @@ fn schemas() -> Value {
                 "retry_after": {"type": ["integer", "null"], "minimum": 0,
                                 "description": "Seconds sent as Retry-After (action status \
                                     only); a 429 without it sends 1."},
-                "skip": {"type": "integer", "minimum": 0, "default": 0,
+                "skip": {"type": ["integer", "null"], "minimum": 0, "default": 0,
                          "description": "Matching requests to let through untouched first."},
-                "count": {"type": "integer", "minimum": 1, "default": 1,
+                "count": {"type": ["integer", "null"], "minimum": 1, "default": 1,
                           "description": "Matching requests to hit (in a list: still to hit)."}
             }
         },
@@ -894,15 +1057,22 @@ fn schemas() -> Value {
         },
         "LifecycleFault": {
             "type": "object", "required": ["kind", "outcome"], "additionalProperties": false,
+            "allOf": [
+                {"if": {"properties": {"outcome": {"const": "stuck"}}},
+                 "then": {"properties": {"message": {"type": "null"}}}},
+                {"if": {"properties": {"kind": {"const": "ip_restriction"}}},
+                 "then": {"properties": {"name": {"type": ["string", "null"], "format": "cidr"}}}}
+            ],
             "properties": {
                 "kind": {"type": "string",
                          "enum": ["database", "credential", "index", "ip_restriction"]},
-                "name": {"type": ["string", "null"],
-                         "description": "Database name, username, index name or CIDR; any when absent."},
+                "name": {"type": ["string", "null"], "minLength": 1,
+                         "description": "Database name, username, index name or CIDR (a \
+                             network, for kind ip_restriction); any when absent or null."},
                 "outcome": {"type": "string", "enum": ["stuck", "failed"]},
                 "message": {"type": ["string", "null"],
                             "description": "Why it failed (`failed` only)."},
-                "count": {"type": "integer", "minimum": 1, "default": 1}
+                "count": {"type": ["integer", "null"], "minimum": 1, "default": 1}
             }
         },
         "LifecycleFaultList": {
@@ -913,6 +1083,69 @@ fn schemas() -> Value {
             }
         }
     })
+}
+
+/// The rules of a create that tie fields together: each engine's versions (the default engine's
+/// when none is named) and each plan's node limits.
+fn create_rules() -> Value {
+    let mut rules: Vec<Value> = CATALOG
+        .engines
+        .iter()
+        .map(|engine| {
+            let versions = nullable(engine.versions);
+            let named = json!({"properties": {"engine": {"const": engine.name}},
+                               "required": ["engine"]});
+            let condition = if engine.name == CATALOG.defaults.engine {
+                json!({"anyOf": [named, {"properties": {"engine": {"type": "null"}}}]})
+            } else {
+                named
+            };
+            json!({"if": condition, "then": {"properties": {"version": {"enum": versions}}}})
+        })
+        .collect();
+    rules.extend(plan_rules(true));
+    Value::Array(rules)
+}
+
+/// Each plan's node limits on `node_count`, when the request names the plan (or, in a create,
+/// `by_default`: when it names none, the default plan's).
+fn plan_rules(by_default: bool) -> Vec<Value> {
+    CATALOG
+        .plans
+        .iter()
+        .map(|plan| {
+            let named = json!({"properties": {"plan": {"const": plan.name}}, "required": ["plan"]});
+            let condition = if by_default && plan.name == CATALOG.defaults.plan {
+                json!({"anyOf": [named, {"properties": {"plan": {"type": "null"}}}]})
+            } else {
+                named
+            };
+            json!({"if": condition, "then": {"properties": {"node_count": {
+                "minimum": plan.min_node_count, "maximum": plan.max_node_count}}}})
+        })
+        .collect()
+}
+
+/// What goes with each action of a request fault: `status` (the default) needs `status` and
+/// alone takes `retry_after`; `delay` needs `delay_ms`, which nothing else takes.
+fn fault_rules() -> Value {
+    let delay = json!({"properties": {"action": {"const": "delay"}}, "required": ["action"]});
+    let status = json!({"properties": {"action": {"enum": ["status", null]}}});
+    json!([
+        {"if": delay, "then": {"required": ["delay_ms"],
+                               "properties": {"delay_ms": {"type": "integer"}}},
+                      "else": {"properties": {"delay_ms": {"type": "null"}}}},
+        {"if": status, "then": {"required": ["status"],
+                                "properties": {"status": {"type": "integer"}}},
+                       "else": {"properties": {"status": {"type": "null"},
+                                               "retry_after": {"type": "null"}}}}
+    ])
+}
+
+/// A collection name: 1 to 120 characters, no `$`, no NUL, not starting with `system.`.
+fn collection_name() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": MAX_COLLECTION_CHARS,
+           "pattern": "^(?!system\\.)[^$\\u0000]*$"})
 }
 
 /// The largest node count any plan allows.

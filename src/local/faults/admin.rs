@@ -20,7 +20,7 @@ use super::{Action, Fault, MAX_DELAY_MS, When};
 use crate::cidr::Cidr;
 use crate::local::AppState;
 use crate::local::error::LocalError;
-use crate::local::json_body::{parse_object, reject_unknown};
+use crate::local::json_body::{parse_object, reject_unknown, whole_number};
 use crate::local::lifecycle::{FaultOutcome, FaultedKind, LifecycleFault};
 
 /// The admin endpoints.
@@ -166,7 +166,7 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
     refuse_unless("retry_after", "status")?;
     refuse_unless("delay_ms", "delay")?;
     let action = match action_name {
-        "status" => match object.get("status").and_then(Value::as_u64) {
+        "status" => match object.get("status").and_then(counted) {
             Some(status @ (429 | 500 | 502 | 503 | 504)) => Action::Status(status as u16),
             _ => {
                 return Err(LocalError::invalid(
@@ -176,7 +176,7 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
             }
         },
         "drop" => Action::Drop,
-        _ => match object.get("delay_ms").and_then(Value::as_u64) {
+        _ => match object.get("delay_ms").and_then(counted) {
             Some(millis) if millis <= MAX_DELAY_MS => Action::Delay(Duration::from_millis(millis)),
             _ => {
                 return Err(LocalError::invalid(
@@ -191,8 +191,7 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
     };
     let whole = |field: &str, default: u64, minimum: u64| match object.get(field) {
         None | Some(Value::Null) => Ok(default),
-        Some(value) => value
-            .as_u64()
+        Some(value) => counted(value)
             .filter(|number| *number >= minimum)
             .ok_or_else(|| {
                 LocalError::invalid(
@@ -205,7 +204,7 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
     let count = whole("count", 1, 1)?;
     let retry_after = match object.get("retry_after") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(value.as_u64().ok_or_else(|| {
+        Some(value) => Some(counted(value).ok_or_else(|| {
             LocalError::invalid(
                 "retry_after",
                 "retry_after must be a whole number of seconds or null",
@@ -286,7 +285,7 @@ pub(crate) fn parse_lifecycle_fault(
     };
     let count = match object.get("count") {
         None | Some(Value::Null) => 1,
-        Some(value) => value.as_u64().filter(|count| *count >= 1).ok_or_else(|| {
+        Some(value) => counted(value).filter(|count| *count >= 1).ok_or_else(|| {
             LocalError::invalid("count", "count must be a whole number of at least 1")
         })?,
     };
@@ -297,6 +296,11 @@ pub(crate) fn parse_lifecycle_fault(
         message,
         count,
     })
+}
+
+/// A whole number of at least zero (`3` and `3.0` alike, as JSON Schema's `integer`).
+fn counted(value: &Value) -> Option<u64> {
+    whole_number(value).and_then(|number| u64::try_from(number).ok())
 }
 
 #[cfg(test)]

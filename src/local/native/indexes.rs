@@ -15,7 +15,9 @@ use super::{idempotency_key, path_params};
 use crate::local::AppState;
 use crate::local::error::LocalError;
 use crate::local::indexes::CreateIndex;
-use crate::local::json_body::{optional_bool, optional_string, parse_object, reject_unknown};
+use crate::local::json_body::{
+    optional_bool, optional_string, parse_object, reject_unknown, whole_number,
+};
 use crate::local::model::{Index, IndexKey, format_timestamp};
 use crate::local::validation::RequestedKey;
 
@@ -126,7 +128,7 @@ fn requested_keys(object: &mut Map<String, Value>) -> Result<Vec<RequestedKey>, 
             };
             let direction = key
                 .remove("direction")
-                .and_then(|direction| direction.as_i64())
+                .and_then(|direction| whole_number(&direction))
                 .ok_or_else(|| shape(format!("keys[{position}].direction must be 1 or -1")))?;
             if let Some(unknown) = key.keys().next() {
                 return Err(shape(format!(
