@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, Config, OvhDialect, RunningService};
+use dbaas::local::{self, Config, OvhDialect, RunningService, TokenSource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use support::ovh_schema::OvhSchema;
@@ -103,7 +103,7 @@ async fn start_in(dir: &Path, delay: Duration, ovh: Option<OvhDialect>) -> Resul
     let running = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.to_path_buf(),
-        token: Some(SecretString::from(TOKEN)),
+        token: TokenSource::Given(SecretString::from(TOKEN)),
         provision_delay: delay,
         compose: None,
         ovh,

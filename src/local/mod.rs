@@ -125,6 +125,7 @@ mod model;
 mod native;
 mod openapi;
 mod passwords;
+mod secrets;
 mod store;
 
 use std::net::SocketAddr;
@@ -133,15 +134,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::Method;
-use axum::middleware;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use futures::StreamExt as _;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use auth::{TOKEN_FILE, TokenOrigin, TokenSource};
 pub use dialects::compose::ComposeDialect;
 pub use dialects::databaselabs::DatabaselabsDialect;
 pub use dialects::globo::GloboDialect;
@@ -168,6 +173,10 @@ pub const DEFAULT_DATA_DIR: &str = ".dbaas-local";
 /// Default delay before transitional statuses settle.
 pub const DEFAULT_PROVISION_DELAY: Duration = Duration::from_secs(5);
 
+/// Largest request body accepted (1 MiB); a longer one is answered 413 in the format of the
+/// API its path belongs to, before authentication (OVH's signature covers the body).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
 /// How to run the service.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -175,8 +184,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the SQLite store; created if missing.
     pub data_dir: PathBuf,
-    /// Bearer token every request except `GET /healthz` must present; `None` disables auth.
-    pub token: Option<SecretString>,
+    /// The bearer token every request outside the dialects' prefixes, except `GET /healthz`,
+    /// must present (the admin endpoints too); by default the one saved in the data dir.
+    pub token: TokenSource,
     /// How long `CREATING`, `UPDATING` and `DELETING` last.
     pub provision_delay: Duration,
     /// The OVH dialect (OVHcloud's API under `/ovh/1.0`, requests signed with these keys);
@@ -201,7 +211,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8780)),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-            token: None,
+            token: TokenSource::DataDir,
             provision_delay: DEFAULT_PROVISION_DELAY,
             ovh: None,
             goaddon: None,
@@ -223,8 +233,8 @@ pub(crate) struct AppState {
     pub(crate) indexes: Indexes,
     /// IP restriction operations over the same store.
     pub(crate) ip_restrictions: IpRestrictions,
-    /// Token required on requests, if any.
-    pub(crate) token: Option<SecretString>,
+    /// Token required on every request outside the dialects (but `GET /healthz`).
+    pub(crate) token: SecretString,
     /// Pending injected faults.
     pub(crate) faults: Arc<Faults>,
     /// Requests received since start.
@@ -235,7 +245,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     /// State whose child operations all share `databases`' store, clock and lifecycle.
-    pub(crate) fn new(databases: Databases, token: Option<SecretString>) -> Self {
+    pub(crate) fn new(databases: Databases, token: SecretString) -> Self {
         Self {
             credentials: Credentials::new(databases.clone()),
             indexes: Indexes::new(databases.clone()),
@@ -296,10 +306,7 @@ pub(crate) fn app(state: AppState) -> Router {
             state.clone(),
             faults::inject_faults,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), admit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             dialects::stamp_replies,
@@ -311,10 +318,58 @@ pub(crate) fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The service's door: reads the body (at most [`MAX_BODY_BYTES`]), then checks the dialect's
+/// own authentication under a dialect's prefix, the bearer token elsewhere.
+async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let dialect = dialects::dialect_of(request.uri().path());
+    let (mut parts, body) = request.into_parts();
+    let declared_length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    let body = match declared_length {
+        // Refused before reading a byte when the client says how long it is.
+        Some(length) if length > MAX_BODY_BYTES as u64 => Err(LocalError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }),
+        _ => read_capped(body).await,
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => return dialects::error_reply(parts.uri.path(), error),
+    };
+    let refusal = match dialect {
+        Some(dialect) => dialect.front().refusal(&state, &mut parts, &body),
+        None => auth::refusal(&state.token, &parts),
+    };
+    match refusal {
+        Some(refusal) => refusal,
+        None => next.run(Request::from_parts(parts, Body::from(body))).await,
+    }
+}
+
+/// The whole body, or a 413 as soon as it goes past [`MAX_BODY_BYTES`].
+async fn read_capped(body: Body) -> Result<Bytes, LocalError> {
+    let mut chunks = body.into_data_stream();
+    let mut read = BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|error| {
+            LocalError::invalid_body(format!("cannot read the request body: {error}"))
+        })?;
+        if read.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(LocalError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        read.extend_from_slice(&chunk);
+    }
+    Ok(read.freeze())
+}
+
 async fn unknown_route(method: Method, request: Request) -> Response {
     let path = request.uri().path();
     if let Some(dialect) = dialects::dialect_of(path) {
-        return dialects::unknown_route(dialect, &method, path);
+        return dialect.front().unknown_route(&method, path);
     }
     LocalError::NotFound(format!("no route for {method} {path}")).into_response()
 }
@@ -322,7 +377,7 @@ async fn unknown_route(method: Method, request: Request) -> Response {
 async fn method_not_allowed(method: Method, request: Request) -> Response {
     let path = request.uri().path();
     if let Some(dialect) = dialects::dialect_of(path) {
-        return dialects::method_not_allowed(dialect, &method, path);
+        return dialect.front().method_not_allowed(&method, path);
     }
     LocalError::MethodNotAllowed {
         method: method.to_string(),
@@ -342,6 +397,8 @@ pub struct RunningService {
     server: JoinHandle<std::io::Result<()>>,
     /// The lifecycle worker task.
     worker: JoinHandle<()>,
+    /// The token clients must present, and where it came from (the binary prints a new one).
+    token: (SecretString, TokenOrigin),
 }
 
 impl RunningService {
@@ -353,6 +410,16 @@ impl RunningService {
     /// `http://<addr>`, the base URL clients use.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The bearer token requests must present.
+    pub fn token(&self) -> &SecretString {
+        &self.token.0
+    }
+
+    /// Where [`RunningService::token`] came from: the configuration, or the data dir's file.
+    pub fn token_origin(&self) -> &TokenOrigin {
+        &self.token.1
     }
 
     /// Stops accepting, lets in-flight requests finish, stops the lifecycle worker.
@@ -413,7 +480,14 @@ pub(crate) async fn start_with_clock(
     clock: Clock,
     faults: FaultPlan,
 ) -> Result<RunningService, LocalError> {
+    if matches!(config.token, TokenSource::DataDir) && !config.listen.ip().is_loopback() {
+        return Err(LocalError::TokenNeeded {
+            listen: config.listen,
+        });
+    }
     let store = Store::open(&config.data_dir).await?;
+    // After `Store::open`, which creates the data dir and locks it for this process.
+    let token = auth::resolve_token(config.token, &config.data_dir)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| LocalError::Io {
@@ -434,7 +508,7 @@ pub(crate) async fn start_with_clock(
     ));
     let mut state = AppState::new(
         Databases::new(store, clock, wake, config.provision_delay),
-        config.token,
+        token.0.clone(),
     );
     let ovh_served = config.ovh.as_ref().map(|ovh| ovh.service_name.clone());
     if let Some(ovh) = config.ovh {
@@ -452,6 +526,7 @@ pub(crate) async fn start_with_clock(
     if let Some(databaselabs) = config.databaselabs {
         state = state.with_databaselabs(databaselabs);
     }
+    dialects::goaddon::sign_up(&state).await?;
     let (request_faults, lifecycle_faults) = faults.counts();
     for fault in faults.faults {
         state.faults.add(fault);
@@ -482,6 +557,7 @@ pub(crate) async fn start_with_clock(
         stop,
         server,
         worker,
+        token,
     })
 }
 
@@ -574,21 +650,36 @@ mod tests {
         }
     }
 
-    async fn state(dir: &std::path::Path, token: Option<&str>) -> AppState {
+    const TOKEN: &str = "tok";
+
+    async fn state(dir: &std::path::Path) -> AppState {
         let store = Store::open(dir).await.unwrap();
         AppState::new(
             Databases::new(store, Clock::tokio(), Wake::default(), Duration::ZERO),
-            token.map(SecretString::from),
+            SecretString::from(TOKEN),
         )
     }
 
+    /// A call with the token.
     async fn call(app: &Router, method: &str, path: &str) -> (StatusCode, serde_json::Value) {
-        let request = Request::builder()
+        call_as(app, Some(TOKEN), method, path, "{}").await
+    }
+
+    async fn call_as(
+        app: &Router,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header("content-type", "application/json")
-            .body(Body::from("{}"))
-            .unwrap();
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(Body::from(body.to_owned())).unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
@@ -601,7 +692,7 @@ mod tests {
     #[tokio::test]
     async fn app_routes_every_documented_operation() {
         let dir = tempfile::tempdir().unwrap();
-        let app = app(state(dir.path(), None).await);
+        let app = app(state(dir.path()).await);
         for (path, item) in openapi::document()["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
                 if method == "parameters" {
@@ -630,7 +721,7 @@ mod tests {
     #[tokio::test]
     async fn app_answers_unknown_routes_in_error_format() {
         let dir = tempfile::tempdir().unwrap();
-        let app = app(state(dir.path(), None).await);
+        let app = app(state(dir.path()).await);
         let (status, body) = call(&app, "GET", "/v2/nothing").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["code"], "not_found");
@@ -640,9 +731,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn app_answers_an_oversized_body_413_in_each_apis_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(state(dir.path()).await);
+        let two_mib = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+        for (path, format) in [
+            ("/v1/databases", "native"),
+            ("/ovh/1.0/cloud/project/p/database/mongodb", "ovh"),
+            ("/goaddon/api/v1/collections", "error"),
+            ("/compose/deployments/a/d/mongodb", "error"),
+            ("/globo/api/database/", "globo"),
+            ("/databaselabs/api/databases", "error"),
+        ] {
+            let (status, body) = call_as(&app, Some(TOKEN), "POST", path, &two_mib).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {body}");
+            let message = match format {
+                "native" => {
+                    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+                    &body["error"]["message"]
+                }
+                "ovh" => {
+                    assert_eq!(body["class"], "Client::PayloadTooLarge", "{body}");
+                    &body["message"]
+                }
+                "globo" => &body["detail"],
+                _ => &body["error"],
+            };
+            assert!(
+                message
+                    .as_str()
+                    .is_some_and(|m| m.contains("1048576 bytes")),
+                "{path}: {body}"
+            );
+        }
+        let (status, _) = call_as(&app, Some(TOKEN), "POST", "/v1/databases", "{}").await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a small body is read as usual"
+        );
+    }
+
+    #[tokio::test]
     async fn app_checks_token_before_faults() {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(dir.path(), Some("tok")).await;
+        let state = state(dir.path()).await;
         state.faults.add(faults::Fault {
             path_prefix: "/v1".into(),
             method: None,
@@ -653,14 +786,14 @@ mod tests {
             count: 1,
         });
         let app = app(state.clone());
-        let (status, _) = call(&app, "GET", "/v1/databases").await;
+        let (status, _) = call_as(&app, None, "GET", "/v1/databases", "").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(
             state.faults.list().len(),
             1,
             "an unauthenticated request uses no fault"
         );
-        let (status, _) = call(&app, "GET", "/healthz").await;
+        let (status, _) = call_as(&app, None, "GET", "/healthz", "").await;
         assert_eq!(status, StatusCode::OK);
         let logged = state.requests.snapshot();
         assert_eq!(logged.len(), 2);
