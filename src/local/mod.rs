@@ -23,20 +23,44 @@
 //!   mechanism behind the idempotency keys of every create.
 //! - `credentials`, `indexes`, `ip_restrictions`: the shared rules of each child kind, beside
 //!   `databases`, so vendor dialects reuse them over the same store; `passwords` (generation,
-//!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers.
+//!   salted PBKDF2 hashing) and `cidr` (canonical networks) are their helpers. `secrets`, below
+//!   them all, is the one constant-time comparison of secrets, for the domain and the adapters.
 //! - `native`: the native REST API v1 handlers (children in `native/`); `openapi`: its
 //!   OpenAPI 3.1 document.
 //! - `dialects`: vendor APIs over the same rules and store (OVHcloud under `/ovh/1.0`, when
 //!   [`Config::ovh`] is set; globo.com under `/globo`, when [`Config::globo`] is set; Compose classic under
 //!   `/compose`, when [`Config::compose`] is set), each a thin adapter like `native`.
-//! - `auth`: bearer-token middleware (dialect paths use their vendor's authentication instead);
-//!   `faults`: request log, fault injection and the admin endpoints; `error`: [`LocalError`]
-//!   and its single mapping to the wire format.
+//! - `auth`: the service's token (given, or made and saved in the data dir) and its check, and
+//!   the parsing of `Authorization` headers every scheme shares (dialect paths use their
+//!   vendor's authentication instead, through `dialects::DialectFront`); `faults`: request
+//!   log, fault injection and the admin endpoints; `error`: [`LocalError`] and its single
+//!   mapping to the wire format.
 //!
 //! Middleware order, outermost first: request log + access log (`faults::observe`), dialect
-//! reply headers (`dialects::stamp_replies`), token or dialect signature check (`auth`), fault
-//! injection (`faults::inject_faults`), routes. So 401s are logged, and faults only hit
+//! reply headers (`dialects::stamp_replies`), the door (`admit` here: the body read up to
+//! [`MAX_BODY_BYTES`], then the token or the dialect's own check), fault injection
+//! (`faults::inject_faults`), routes. So 401s and 413s are logged, and faults only hit
 //! authenticated requests.
+//!
+//! # Safe by default
+//!
+//! - There is no open mode. Every request outside the dialects' prefixes, except
+//!   `GET /healthz`, needs `Authorization: Bearer <token>`: `/v1` and the admin endpoints under
+//!   `/v1/_admin/` alike, whatever dialects are served (they authenticate their own prefixes
+//!   only). [`Config::token`] is the token given (`--token`), or by default
+//!   ([`TokenSource::DataDir`]) the one in the data dir's [`TOKEN_FILE`]: made (random, 24
+//!   letters and digits) and saved `0600` on the first start, reused by later starts so clients
+//!   keep working; delete the file for a new one. [`RunningService::token_origin`] says which,
+//!   so the binary prints a new token once; nothing logs it.
+//! - A data-dir token only protects a loopback address: [`start`] refuses any other `listen`
+//!   without a given token ([`LocalError::TokenNeeded`], naming `--token`), before it makes
+//!   anything.
+//! - Request bodies are capped at [`MAX_BODY_BYTES`] (1 MiB), before authentication: a longer
+//!   one (by `Content-Length`, or once read past the cap) is a 413 in the format of the API its
+//!   path belongs to (`payload_too_large` on `/v1`, `Client::PayloadTooLarge` for OVH, each
+//!   dialect's own error body otherwise).
+//! - Transactions that write begin `IMMEDIATE` (`store`), so a second writer on the file waits
+//!   (`busy_timeout`) instead of failing with SQLITE_BUSY half-way; reads stay deferred.
 //!
 //! # Choices where the contract is silent
 //!

@@ -6,10 +6,11 @@
 //! `/v1` and the other way round, and the lifecycle worker, the request log and the fault
 //! injection apply to it the same way.
 //!
-//! Each dialect owns a path prefix and brings what differs per vendor: its authentication
-//! (checked instead of the bearer token, before faults, as the token is), its error format
-//! (also for injected faults and unknown paths under its prefix) and the headers it stamps on
-//! every reply.
+//! Each dialect owns a path prefix and brings what differs per vendor, its [`DialectFront`]:
+//! its authentication (checked instead of the bearer token, before faults, as the token is; the
+//! `Authorization` header is parsed once, by `auth::Presented`), its error format (also for
+//! injected faults, oversized bodies and unknown paths under its prefix); OVH also stamps its
+//! headers on every reply.
 //!
 //! - [`ovh`]: OVHcloud Public Cloud Databases (MongoDB), under `/ovh/1.0`.
 //! - [`goaddon`]: goaddon.com's project API (collections, database users), under `/goaddon`.
