@@ -7,7 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo="$root/.demo"
 terraform=${TF_ACC_TERRAFORM_PATH:-$root/.tools/bin/terraform}
-mkdir -p "$demo/local-data" "$demo/quickstart"
+# The service makes its data dir itself, owner-only (it keeps the token there).
+mkdir -p "$demo/quickstart"
 
 cat > "$demo/terraformrc" <<RC
 provider_installation {
