@@ -1368,20 +1368,21 @@ async fn binary_default_start_makes_a_private_token_and_requires_it() -> Result<
 }
 
 /// A token only this machine can read is no protection on a network: beyond loopback, the
-/// binary wants one given explicitly, says so, and makes nothing.
+/// binary wants one given explicitly, says so, and makes nothing. (A documentation address,
+/// which this host does not have, so that without the check it would fail to bind, not listen.)
 #[test]
 fn binary_refuses_a_non_loopback_listen_without_a_token() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("data");
     let output = binary()
-        .args(["--listen", "0.0.0.0:0", "--data-dir"])
+        .args(["--listen", "192.0.2.1:0", "--data-dir"])
         .arg(&data_dir)
         .stdin(Stdio::null())
         .output()?;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("refusing to listen on 0.0.0.0:0 without an explicit token")
+        stderr.contains("refusing to listen on 192.0.2.1:0 without an explicit token")
             && stderr.contains("--token"),
         "{stderr}"
     );

@@ -550,7 +550,6 @@ pub(crate) async fn start_with_clock(
     if let Some(databaselabs) = config.databaselabs {
         state = state.with_databaselabs(databaselabs);
     }
-    dialects::goaddon::sign_up(&state).await?;
     let (request_faults, lifecycle_faults) = faults.counts();
     for fault in faults.faults {
         state.faults.add(fault);

@@ -22,10 +22,11 @@
 //!   not resolve (a locked database) carries none. Malformed JSON is a 400.
 //! - Bodies are bare JSON objects (no `{"collection": …}` wrapper); like Rails strong
 //!   parameters, fields that are not attributes (`_id`, `foo`) are ignored.
-//! - The project's database is the store database named [`PROJECT_DATABASE`], made `READY`
-//!   when the service starts (goaddon makes it at sign-up, and its API knows no provisioning
-//!   state), or at once on the next request if it was deleted (engine `mongodb`, catalog
-//!   defaults). The project `_id` is the first 24 hex digits of
+//! - The project's database is the store database named [`PROJECT_DATABASE`] (engine
+//!   `mongodb`, catalog defaults). goaddon makes it at sign-up and its API knows no provisioning
+//!   state, so the first request that needs it finds or makes it `READY` at once, with no
+//!   provision delay: the first change after a start succeeds. It is not made at start, where a
+//!   service that also speaks other dialects would list a database nobody asked for. The project `_id` is the first 24 hex digits of
 //!   that database's UUID; `db_hosts` has one host per node (`node_count`), and the hash
 //!   `database_configuration` is `{"nodes": <node_count>, "plan": <plan>}` (the seed names the
 //!   hash but not its keys). The replica set is not changeable here (the seed's node endpoint has
@@ -335,15 +336,6 @@ fn is_object_id(id: &str) -> bool {
 }
 
 // -- the project's database -------------------------------------------------------------------
-
-/// Finds or makes the project's database before the first request, as goaddon does at
-/// sign-up, so clients never see it provisioning.
-pub(crate) async fn sign_up(state: &AppState) -> Result<(), LocalError> {
-    let Some(goaddon) = configured(state) else {
-        return Ok(());
-    };
-    project_or_error(state, &goaddon).await.map(drop)
-}
 
 /// The project's database, found, or made `READY` at once when it is missing.
 async fn project(state: &AppState, goaddon: &GoaddonState) -> Result<Database, GoaddonError> {
