@@ -1,5 +1,5 @@
 //! The service's bearer token: where it comes from, and the check of every request outside the
-//! dialects' prefixes (which use their vendor's authentication, see [`super::dialects`]).
+//! dialects' prefixes (which use their vendor's authentication, see `dialects`).
 //!
 //! Every request except `GET /healthz` must carry `Authorization: Bearer <token>`, the admin
 //! endpoints included. Without a token in the configuration the service uses the one saved in

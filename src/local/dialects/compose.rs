@@ -280,7 +280,7 @@ impl DialectFront for Front {
     }
 }
 
-/// Routes of the dialect (always mounted; [`authenticate`] answers for an unconfigured one).
+/// Routes of the dialect (always mounted; [`Front`] answers for an unconfigured one).
 pub(crate) fn routes() -> Router<AppState> {
     let deployment = format!("{BASE}/deployments/{{account}}/{{deployment}}");
     let mongo = format!("{deployment}/mongodb/{{database}}");

@@ -216,7 +216,7 @@ fn basic_matches(presented: &Presented, dialect: &DatabaselabsDialect) -> bool {
     key_ok & secret_ok
 }
 
-/// Routes of the dialect (always mounted; [`authenticate`] answers for an unconfigured one).
+/// Routes of the dialect (always mounted; [`Front`] answers for an unconfigured one).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{BASE}/api/ping"), get(ping))

@@ -204,7 +204,7 @@ fn full_url(parts: &Parts) -> String {
     format!("http://{host}{target}")
 }
 
-/// Routes of the dialect (always mounted; [`authenticate`] answers for an unconfigured one).
+/// Routes of the dialect (always mounted; [`Front`] answers for an unconfigured one).
 pub(crate) fn routes() -> Router<AppState> {
     let p = format!("{BASE}/cloud/project/{{service_name}}/database");
     let cluster = format!("{p}/mongodb/{{cluster_id}}");
