@@ -662,6 +662,13 @@ async fn every_endpoint_answers_and_conforms_to_the_schema() -> Result<()> {
     );
     let endpoint = &created.body["endpoints"][0];
     assert_eq!(endpoint["component"], "mongodb");
+    // Hosts name the region as OVH spells it, not the native `eu-west-1`.
+    let domain = endpoint["domain"].as_str().unwrap();
+    assert!(domain.ends_with(".gra.dbaas.local"), "{endpoint}");
+    assert!(
+        endpoint["uri"].as_str().unwrap().contains(domain),
+        "{endpoint}"
+    );
     assert!(
         !endpoint["uri"].as_str().unwrap().contains('@'),
         "no credentials in the uri"
