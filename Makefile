@@ -23,7 +23,7 @@ tools:
 demo: tools build
 	@TF_ACC_TERRAFORM_PATH=$(TERRAFORM) bash scripts/demo.sh
 
-## local: run dbaas-local in the foreground (data in .demo/local-data)
+## local: run dbaas-local in the foreground (data, and the token it makes, in .demo/local-data)
 local: build
 	./target/debug/dbaas-local --data-dir .demo/local-data
 

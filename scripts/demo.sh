@@ -7,11 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo="$root/.demo"
 terraform=${TF_ACC_TERRAFORM_PATH:-$root/.tools/bin/terraform}
-mkdir -p "$demo/local-data" "$demo/quickstart"
-
-# One token per demo folder, kept so the service and Terraform agree across runs.
-[ -s "$demo/token" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$demo/token")
-token=$(cat "$demo/token")
+# The service makes its data dir itself, owner-only (it keeps the token there).
+mkdir -p "$demo/quickstart"
 
 cat > "$demo/terraformrc" <<RC
 provider_installation {
@@ -22,18 +19,24 @@ provider_installation {
 }
 RC
 
-# The service prints one line "dbaas-local listening on http://ADDR" on stdout once it is bound.
-coproc LOCAL { DBAAS_LOCAL_TOKEN="$token" exec "$root/target/debug/dbaas-local" \
+# Started without a token, the service makes one on its first run and keeps it in its data dir
+# (owner-only), where Terraform reads it too. Once bound it prints "dbaas-local listening on
+# http://ADDR" on stdout, then a line saying where the token is.
+coproc LOCAL { exec env -u DBAAS_LOCAL_TOKEN "$root/target/debug/dbaas-local" \
   --listen 127.0.0.1:0 --data-dir "$demo/local-data" --provision-delay "${DEMO_PROVISION_DELAY:-3s}" \
   2>>"$demo/dbaas-local.log"; }
 local_pid=$LOCAL_PID
 trap 'kill "$local_pid" 2>/dev/null; wait "$local_pid" 2>/dev/null || true' EXIT
 read -r -t 30 line <&"${LOCAL[0]}" || { echo "dbaas-local did not start; see $demo/dbaas-local.log" >&2; exit 1; }
 endpoint=${line##* }
+read -r -t 5 token_line <&"${LOCAL[0]}" || token_line=
 echo "dbaas-local is serving on $endpoint (data in .demo/local-data, log in .demo/dbaas-local.log)"
+[ -z "$token_line" ] || echo "$token_line"
 
 cp "$root"/examples/quickstart/*.tf "$demo/quickstart/"
-export TF_CLI_CONFIG_FILE="$demo/terraformrc" DBAAS_ENDPOINT="$endpoint" DBAAS_TOKEN="$token"
+export TF_CLI_CONFIG_FILE="$demo/terraformrc" DBAAS_ENDPOINT="$endpoint" \
+  DBAAS_TOKEN_FILE="$demo/local-data/token"
+unset DBAAS_TOKEN
 export TF_IN_AUTOMATION=1
 cd "$demo/quickstart"
 # apply prints the outputs when it is done.

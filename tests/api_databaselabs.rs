@@ -9,7 +9,7 @@ use anyhow::{Result, ensure};
 use dbaas::api::databaselabs::{DEFAULT_REGION, DatabaselabsApi, DatabaselabsConfig};
 use dbaas::api::http::HttpTuning;
 use dbaas::api::{DatabaseChanges, DatabaseSpec, DbaasApi, Error, Phase, PollGuidance};
-use dbaas::local::{self, Config, DatabaselabsDialect, RunningService};
+use dbaas::local::{self, Config, DatabaselabsDialect, RunningService, TokenSource};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 
@@ -52,7 +52,7 @@ async fn start(delay: Duration, credit_limit_dollars: Option<u32>) -> Result<Fix
     let running = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.path().to_path_buf(),
-        token: Some(SecretString::from(TOKEN)),
+        token: TokenSource::Given(SecretString::from(TOKEN)),
         provision_delay: delay,
         databaselabs: Some(DatabaselabsDialect {
             api_key: KEY.into(),

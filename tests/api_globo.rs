@@ -25,7 +25,6 @@ async fn start() -> Result<Fixture> {
     let running = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.path().to_path_buf(),
-        token: None,
         provision_delay: Duration::from_millis(50),
         globo: Some(GloboDialect {
             username: USER.into(),

@@ -13,7 +13,7 @@ use dbaas::api::{
     CredentialSpec, Database, DatabaseChanges, DatabaseSpec, DbaasApi, Error, IndexDirection,
     IndexKey, IndexSpec, IpRestrictionSpec, Phase, Status,
 };
-use dbaas::local::{Config, RunningService};
+use dbaas::local::{Config, RunningService, TokenSource};
 use dbaas::provider::wait::{Poll, WaitError, WaitPolicy, wait_for};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ impl Harness {
         let service = dbaas::local::start(Config {
             listen: "127.0.0.1:0".parse()?,
             data_dir: data_dir.path().to_path_buf(),
-            token: Some(SecretString::from(TOKEN)),
+            token: TokenSource::Given(SecretString::from(TOKEN)),
             provision_delay,
             compose: None,
             ovh: None,

@@ -1538,7 +1538,7 @@ mod dialect {
     use std::future::Future;
 
     use dbaas::api::{Availability, Credential, Database, IpRestriction, PollGuidance, Status};
-    use dbaas::local::{Config, OvhDialect, RunningService};
+    use dbaas::local::{Config, OvhDialect, RunningService, TokenSource};
     use dbaas::provider::wait::{
         DeleteEnd, WaitError, WaitPolicy, retry_while_busy, until_gone, until_ready,
     };
@@ -1566,7 +1566,7 @@ mod dialect {
             let service = dbaas::local::start(Config {
                 listen: "127.0.0.1:0".parse()?,
                 data_dir: data_dir.path().to_path_buf(),
-                token: Some(SecretString::from(TOKEN)),
+                token: TokenSource::Given(SecretString::from(TOKEN)),
                 provision_delay,
                 compose: None,
                 ovh: Some(OvhDialect {

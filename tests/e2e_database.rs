@@ -279,3 +279,31 @@ fn database_create_interrupted_by_sigterm_is_kept_in_state() {
         work.state_file()
     );
 }
+
+/// The token can come from a file, as dbaas-local saves it in its data dir: `token_file` (or
+/// `DBAAS_TOKEN_FILE`) when no `token` is set; a wrong one is the service's 401, and the file's
+/// contents are in no message.
+#[test]
+fn database_provider_reads_the_token_from_token_file() {
+    let service = LocalService::start(Duration::ZERO);
+    let mut work = Workspace::new(&service);
+    work.env("DBAAS_TOKEN", "");
+    let file = work.path().join("dbaas-token");
+    std::fs::write(&file, format!("{}\n", support::TOKEN)).unwrap();
+    work.write(&format!(
+        "provider \"dbaas\" {{\n  local {{\n    endpoint   = \"{}\"\n    token_file = \"{}\"\n  }}\n}}\n\n\
+         resource \"dbaas_database\" \"client\" {{\n  name = \"from-file\"\n}}\n",
+        service.base_url(),
+        file.display()
+    ));
+    work.apply();
+    assert_eq!(work.resource("dbaas_database.client")["status"], "READY");
+
+    std::fs::write(&file, "not-the-token-but-a-secret-all-the-same\n").unwrap();
+    let refused = text(&work.fails(&["plan", "-input=false", "-no-color", "-refresh=true"]));
+    assert!(refused.contains("rejected the credentials"), "{refused}");
+    assert!(
+        !refused.contains("not-the-token"),
+        "file contents shown:\n{refused}"
+    );
+}

@@ -118,6 +118,9 @@ fn databaselabs_database_lifecycle_replace_import_destroy() {
     let created = work.resource("dbaas_database.client");
     let first = assert_served(&service, &created, "512mb", "ams3");
     let first_name = created["name"].as_str().unwrap().to_string();
+    // databaselabs reports neither: null, as Terraform shows "not set", not an empty string.
+    assert_eq!(created["version"], serde_json::Value::Null, "{created}");
+    assert_eq!(created["created_at"], serde_json::Value::Null, "{created}");
     let password = created["superuser_password"]
         .as_str()
         .expect("the create reply's password is in the state")

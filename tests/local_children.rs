@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, Config, RunningService};
+use dbaas::local::{self, Config, RunningService, TokenSource};
 use reqwest::{Client, Method, StatusCode};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
 /// Longest a test waits for something that should happen "soon"; only a hang guard.
@@ -74,7 +74,8 @@ struct Local {
     service: RunningService,
     client: Client,
     base: String,
-    token: Option<String>,
+    /// The service's token (given, or the one it made), sent on every call.
+    token: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -90,7 +91,10 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
     let service = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: data_dir.to_path_buf(),
-        token: token.map(SecretString::from),
+        // Without one, the service makes its own, as the binary does; clients read it back.
+        token: token.map_or(TokenSource::DataDir, |token| {
+            TokenSource::Given(SecretString::from(token))
+        }),
         provision_delay: delay,
         compose: None,
         ovh: None,
@@ -101,9 +105,9 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
     .await?;
     Ok(Local {
         base: service.base_url(),
+        token: service.token().expose_secret().to_owned(),
         service,
         client: Client::new(),
-        token: token.map(str::to_owned),
         _dir: None,
     })
 }
@@ -117,10 +121,10 @@ struct Reply {
 
 impl Local {
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply> {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }

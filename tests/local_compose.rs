@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, ComposeDialect, Config, RunningService};
+use dbaas::local::{self, ComposeDialect, Config, RunningService, TokenSource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -50,7 +50,7 @@ async fn start_in(dir: &Path, delay: Duration) -> Result<RunningService> {
     Ok(local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.to_path_buf(),
-        token: Some(SecretString::from(NATIVE_TOKEN)),
+        token: TokenSource::Given(SecretString::from(NATIVE_TOKEN)),
         provision_delay: delay,
         compose: Some(ComposeDialect {
             token: SecretString::from(TOKEN),

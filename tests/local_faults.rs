@@ -9,7 +9,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, ComposeDialect, Config, GloboDialect, OvhDialect, RunningService};
+use dbaas::local::{
+    self, ComposeDialect, Config, GloboDialect, OvhDialect, RunningService, TokenSource,
+};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -58,7 +60,7 @@ fn config(data_dir: &Path, delay: Duration) -> Result<Config> {
     Ok(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: data_dir.to_path_buf(),
-        token: Some(SecretString::from(TOKEN)),
+        token: TokenSource::Given(SecretString::from(TOKEN)),
         provision_delay: delay,
         ovh: Some(OvhDialect {
             application_key: OVH_AK.into(),

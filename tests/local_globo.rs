@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use dbaas::local::{self, Config, GloboDialect, RunningService};
+use dbaas::local::{self, Config, GloboDialect, RunningService, TokenSource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -25,7 +25,7 @@ async fn start(globo: bool, delay: Duration) -> Result<Service> {
     let running = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.path().to_path_buf(),
-        token: Some(SecretString::from(TOKEN)),
+        token: TokenSource::Given(SecretString::from(TOKEN)),
         provision_delay: delay,
         globo: globo.then(|| GloboDialect {
             username: USER.into(),

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, Config, OvhDialect, RunningService};
+use dbaas::local::{self, Config, OvhDialect, RunningService, TokenSource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use support::ovh_schema::OvhSchema;
@@ -103,7 +103,7 @@ async fn start_in(dir: &Path, delay: Duration, ovh: Option<OvhDialect>) -> Resul
     let running = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.to_path_buf(),
-        token: Some(SecretString::from(TOKEN)),
+        token: TokenSource::Given(SecretString::from(TOKEN)),
         provision_delay: delay,
         compose: None,
         ovh,
@@ -662,6 +662,13 @@ async fn every_endpoint_answers_and_conforms_to_the_schema() -> Result<()> {
     );
     let endpoint = &created.body["endpoints"][0];
     assert_eq!(endpoint["component"], "mongodb");
+    // Hosts name the region as OVH spells it, not the native `eu-west-1`.
+    let domain = endpoint["domain"].as_str().unwrap();
+    assert!(domain.ends_with(".gra.dbaas.local"), "{endpoint}");
+    assert!(
+        endpoint["uri"].as_str().unwrap().contains(domain),
+        "{endpoint}"
+    );
     assert!(
         !endpoint["uri"].as_str().unwrap().contains('@'),
         "no credentials in the uri"

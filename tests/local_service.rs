@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, Config, RunningService};
+use dbaas::local::{self, Config, RunningService, TokenSource};
 use reqwest::{Client, Method, StatusCode};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
 /// Longest a test waits for something that should happen "soon"; only a hang guard.
@@ -23,7 +23,8 @@ struct Local {
     service: RunningService,
     client: Client,
     base: String,
-    token: Option<String>,
+    /// The service's token (given, or the one it made), sent on every call.
+    token: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -38,7 +39,10 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
     let service = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: data_dir.to_path_buf(),
-        token: token.map(SecretString::from),
+        // Without one, the service makes its own, as the binary does; clients read it back.
+        token: token.map_or(TokenSource::DataDir, |token| {
+            TokenSource::Given(SecretString::from(token))
+        }),
         provision_delay: delay,
         compose: None,
         ovh: None,
@@ -49,9 +53,9 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
     .await?;
     Ok(Local {
         base: service.base_url(),
+        token: service.token().expose_secret().to_owned(),
         service,
         client: Client::new(),
-        token: token.map(str::to_owned),
         _dir: None,
     })
 }
@@ -70,10 +74,10 @@ impl Local {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Result<Reply> {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -417,6 +421,7 @@ async fn create_validation_names_each_bad_field() -> Result<()> {
         let response = local
             .client
             .post(format!("{}/v1/databases", local.base))
+            .bearer_auth(&local.token)
             .header("content-type", "application/json")
             .body(raw)
             .send()
@@ -917,10 +922,15 @@ async fn capabilities_and_unknown_routes_follow_contract() -> Result<()> {
 struct Process {
     child: Child,
     base: String,
+    /// The token it made or reused, from its second stdout line (or the file that line names).
+    token: String,
+    /// Its second stdout line, about the token.
+    token_line: String,
     stderr_path: PathBuf,
 }
 
 impl Process {
+    /// Started without `--token`, as a user would: it makes its own, or reuses the saved one.
     fn spawn(data_dir: &Path, delay: &str, log_dir: &Path, name: &str) -> Result<Self> {
         let stderr_path = log_dir.join(format!("{name}.stderr"));
         let stderr = std::fs::File::create(&stderr_path)?;
@@ -938,12 +948,31 @@ impl Process {
             .stderr(stderr)
             .spawn()?;
         let stdout = child.stdout.take().context("stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
+        let mut stdout = BufReader::new(stdout);
+        let (mut line, mut token_line) = (String::new(), String::new());
+        stdout.read_line(&mut line)?;
+        stdout.read_line(&mut token_line)?;
         let mut process = Self {
             child,
             base: String::new(),
+            token: String::new(),
+            token_line: token_line.trim_end().to_owned(),
             stderr_path,
+        };
+        let file = data_dir.join("token").display().to_string();
+        process.token = if let Some(token) = process
+            .token_line
+            .strip_prefix(&format!("dbaas-local token (new, saved in {file}): "))
+        {
+            token.to_owned()
+        } else if process.token_line == format!("dbaas-local token: the one saved in {file}") {
+            std::fs::read_to_string(&file)?.trim().to_owned()
+        } else {
+            bail!(
+                "unexpected second stdout line {:?}; stderr: {}",
+                process.token_line,
+                process.stderr()
+            );
         };
         let Some(base) = line
             .trim_end()
@@ -973,6 +1002,7 @@ impl Process {
         LocalClient {
             client: Client::new(),
             base: self.base.clone(),
+            token: self.token.clone(),
         }
     }
 }
@@ -1001,6 +1031,8 @@ fn binary() -> Command {
 struct LocalClient {
     client: Client,
     base: String,
+    /// Sent on every call.
+    token: String,
 }
 
 impl LocalClient {
@@ -1008,6 +1040,7 @@ impl LocalClient {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
             .send()
             .await?;
         Ok((response.status(), response.json().await?))
@@ -1024,6 +1057,7 @@ async fn binary_keeps_databases_across_kill_9() -> Result<()> {
     let created = client
         .client
         .post(format!("{}/v1/databases", client.base))
+        .bearer_auth(&client.token)
         .json(&json!({"name": "durable", "engine": "mysql"}))
         .send()
         .await?;
@@ -1274,5 +1308,145 @@ fn binary_refuses_a_data_dir_another_process_uses_and_keeps_its_files_private() 
         assert_eq!(mode(&path)?, 0o600, "{}", path.display());
     }
     drop(first);
+    Ok(())
+}
+
+/// Without `--token` the binary is not open: it makes a token, prints it once with where it
+/// is saved (owner-only), requires it, and a restart of the same data dir reuses it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_default_start_makes_a_private_token_and_requires_it() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let mut first =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "0s", dir.path(), "first"))?;
+    assert!(
+        first
+            .token_line
+            .starts_with("dbaas-local token (new, saved in "),
+        "{}",
+        first.token_line
+    );
+    let file = data_dir.join("token");
+    assert_eq!(
+        std::fs::metadata(&file)?.permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(std::fs::read_to_string(&file)?.trim(), first.token);
+    assert!(
+        first.token.len() >= 24,
+        "a guessable token: {}",
+        first.token
+    );
+
+    let client = first.local();
+    let url = |path: &str| format!("{}{path}", client.base);
+    for path in ["/v1/databases", "/v1/_admin/requests"] {
+        let open = client.client.get(url(path)).send().await?;
+        assert_eq!(open.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let (status, body) = client.get("/v1/databases").await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = client.get("/v1/_admin/requests").await?;
+    assert_eq!(status, StatusCode::OK);
+    let health = client.client.get(url("/healthz")).send().await?;
+    assert_eq!(health.status(), StatusCode::OK);
+
+    first.kill_9()?;
+    assert!(
+        !first.stderr().contains(&first.token),
+        "the token is in the log"
+    );
+    let token = first.token.clone();
+    drop(first);
+    let second =
+        tokio::task::block_in_place(|| Process::spawn(&data_dir, "0s", dir.path(), "second"))?;
+    assert_eq!(
+        second.token_line,
+        format!("dbaas-local token: the one saved in {}", file.display()),
+        "a restart does not print the token again"
+    );
+    assert_eq!(second.token, token, "a restart keeps clients working");
+    let (status, _) = second.local().get("/v1/databases").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!second.stderr().contains(&token), "the token is in the log");
+    Ok(())
+}
+
+/// A token only this machine can read is no protection on a network: beyond loopback, the
+/// binary wants one given explicitly, says so, and makes nothing. (A documentation address,
+/// which this host does not have, so that without the check it would fail to bind, not listen.)
+#[test]
+fn binary_refuses_a_non_loopback_listen_without_a_token() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let output = binary()
+        .args(["--listen", "192.0.2.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .stdin(Stdio::null())
+        .output()?;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to listen on 192.0.2.1:0 without an explicit token")
+            && stderr.contains("--token"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "it did not listen");
+    assert!(!data_dir.exists(), "nothing made before refusing");
+    Ok(())
+}
+
+/// Bodies are capped at 1 MiB: a 2 MiB one is a 413 in the native error format, told by its
+/// `Content-Length` before it is read (the dialects' formats: `local::tests` in the crate).
+#[tokio::test]
+async fn oversized_body_is_413_payload_too_large() -> Result<()> {
+    let local = start_local(Duration::ZERO, None).await?;
+    let name = "x".repeat(2 << 20);
+    let reply = local.post("/v1/databases", json!({ "name": name })).await?;
+    assert_error(
+        &reply,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        None,
+    );
+    assert!(local.names("").await?.is_empty());
+    local.service.shutdown().await;
+    Ok(())
+}
+
+/// A dialect speaks with its own authentication, but `/v1` and the admin endpoints over the
+/// same store always need the service's token (once, without one, they were open).
+#[tokio::test]
+async fn native_and_admin_paths_need_the_token_while_a_dialect_is_served() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let service = local::start(Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: dir.path().to_path_buf(),
+        goaddon: Some(local::GoaddonDialect {
+            token: SecretString::from("p-goaddon-token"),
+        }),
+        ..Config::default()
+    })
+    .await?;
+    let client = Client::new();
+    let url = |path: &str| format!("{}{path}", service.base_url());
+    for (method, path) in [
+        (Method::GET, "/v1/databases"),
+        (Method::GET, "/v1/_admin/requests"),
+        (Method::GET, "/v1/_admin/faults"),
+        (Method::DELETE, "/v1/_admin/faults"),
+    ] {
+        let open = client.request(method.clone(), url(path)).send().await?;
+        assert_eq!(open.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+        let with_token = client
+            .request(method.clone(), url(path))
+            .bearer_auth(service.token().expose_secret())
+            .send()
+            .await?;
+        assert_eq!(with_token.status(), StatusCode::OK, "{method} {path}");
+    }
+    service.shutdown().await;
     Ok(())
 }

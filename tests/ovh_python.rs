@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use dbaas::local::{self, Config, OvhDialect};
+use dbaas::local::{self, Config, OvhDialect, TokenSource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -36,7 +36,7 @@ async fn python_wrapper_creates_a_service_user_and_ip_restriction() -> Result<()
     let service = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: data_dir.path().to_path_buf(),
-        token: Some(SecretString::from(TOKEN)),
+        token: TokenSource::Given(SecretString::from(TOKEN)),
         provision_delay: Duration::from_millis(100),
         compose: None,
         ovh: Some(OvhDialect {

@@ -7,11 +7,14 @@ terraform {
 }
 
 # dbaas-local, the default API. The endpoint and token may also come from DBAAS_ENDPOINT and
-# DBAAS_TOKEN; without a `local` block the provider uses those, then http://127.0.0.1:8780.
+# DBAAS_TOKEN (or DBAAS_TOKEN_FILE); without a `local` block the provider uses those, then
+# http://127.0.0.1:8780.
 provider "dbaas" {
   local {
     endpoint = "http://127.0.0.1:8780"
-    token    = var.dbaas_token
+    # The token dbaas-local made and saved in its data dir, started without --token. For one
+    # given with --token, set `token` instead (it wins over the file).
+    token_file = ".dbaas-local/token"
   }
 
   # Failed idempotent requests (HTTP 429, 5xx, connection errors) are retried with backoff.
@@ -20,12 +23,6 @@ provider "dbaas" {
   requests_per_second = 10
   # For one HTTP request; waiting for a database to become READY is governed by `timeouts`.
   request_timeout = "30s"
-}
-
-variable "dbaas_token" {
-  description = "Token dbaas-local was started with (`dbaas-local --token`)."
-  type        = string
-  sensitive   = true
 }
 
 # Another API through an alias: its resources say `provider = dbaas.globo`. Each vendor has its

@@ -1,7 +1,8 @@
 # Everything one client of a database-per-client SaaS needs, on dbaas-local: a database, an
 # application user, two indexes and a network allow-list.
-# `make demo` runs this against a dbaas-local it starts itself; the provider reads the endpoint and
-# token from DBAAS_ENDPOINT and DBAAS_TOKEN.
+# `make demo` runs this against a dbaas-local it starts itself; the provider reads the endpoint from
+# DBAAS_ENDPOINT and the token from the file DBAAS_TOKEN_FILE names (the one dbaas-local saves in
+# its data dir; DBAAS_TOKEN works too).
 terraform {
   required_providers {
     dbaas = {

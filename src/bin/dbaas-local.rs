@@ -1,7 +1,13 @@
 //! `dbaas-local`: runs the local DBaaS service in the foreground.
 //!
-//! After binding it prints exactly one line to stdout, `dbaas-local listening on http://<addr>`,
-//! so scripts and tests started with `--listen 127.0.0.1:0` learn the port; logs go to stderr.
+//! After binding it prints one line to stdout, `dbaas-local listening on http://<addr>`, so
+//! scripts and tests started with `--listen 127.0.0.1:0` learn the port; logs go to stderr.
+//!
+//! Without `--token` (or `DBAAS_LOCAL_TOKEN`) it uses the token saved in `<data-dir>/token`
+//! (owner-only), generating it on the first start of a data dir and printing it then, on a
+//! second line: `dbaas-local token (new, saved in <file>): <token>`. Later starts reuse it, so
+//! clients keep working, and say only where it is: `dbaas-local token: the one saved in <file>`.
+//! It refuses to listen on a non-loopback address without `--token`.
 //!
 //! With the four `--ovh-*` flags (or their `DBAAS_LOCAL_OVH_*` variables) it also speaks
 //! OVHcloud's API under `/ovh/1.0`; giving only some of them is an error. With
@@ -23,9 +29,9 @@ use std::time::Duration;
 use clap::Parser;
 use dbaas::local::{
     self, ComposeDialect, Config, DatabaselabsDialect, FaultPlan, GloboDialect, GoaddonDialect,
-    OvhDialect,
+    OvhDialect, TokenOrigin, TokenSource,
 };
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -41,7 +47,9 @@ struct Args {
     #[arg(long, env = "DBAAS_LOCAL_DATA_DIR", default_value = local::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
 
-    /// Bearer token every request except GET /healthz must present; no auth when unset.
+    /// Bearer token every request except GET /healthz must present (the admin endpoints
+    /// too). Unset: the one saved in <data-dir>/token, generated on the first start. Needed to
+    /// listen on a non-loopback address.
     #[arg(long, env = "DBAAS_LOCAL_TOKEN", hide_env_values = true, value_parser = parse_token)]
     token: Option<SecretString>,
 
@@ -284,7 +292,7 @@ fn parse_ovh_secret(text: &str) -> Result<SecretString, String> {
 
 fn parse_token(text: &str) -> Result<SecretString, String> {
     if text.is_empty() {
-        Err("the token is empty; unset it to run without authentication".to_owned())
+        Err("the token is empty; unset it to use the one saved in the data dir".to_owned())
     } else {
         Ok(SecretString::from(text))
     }
@@ -357,7 +365,7 @@ async fn main() -> ExitCode {
     let config = Config {
         listen: args.listen,
         data_dir: args.data_dir,
-        token: args.token,
+        token: args.token.map_or(TokenSource::DataDir, TokenSource::Given),
         provision_delay: args.provision_delay,
         compose,
         ovh,
@@ -372,8 +380,24 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut announcement = format!("dbaas-local listening on {}\n", service.base_url());
+    // stdout, not the log: the user must see a new token once, and logs never hold secrets.
+    match service.token_origin() {
+        TokenOrigin::Given => {}
+        TokenOrigin::Generated { file } => announcement.push_str(&format!(
+            "dbaas-local token (new, saved in {}): {}\n",
+            file.display(),
+            service.token().expose_secret()
+        )),
+        TokenOrigin::Saved { file } => announcement.push_str(&format!(
+            "dbaas-local token: the one saved in {}\n",
+            file.display()
+        )),
+    }
     let mut stdout = std::io::stdout().lock();
-    let announced = writeln!(stdout, "dbaas-local listening on {}", service.base_url())
+    // One write, so a reader that stops after the first line never makes the second fail.
+    let announced = stdout
+        .write_all(announcement.as_bytes())
         .and_then(|()| stdout.flush());
     drop(stdout);
     if let Err(error) = announced {

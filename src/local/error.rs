@@ -54,6 +54,12 @@ pub enum LocalError {
     /// [`LocalError::Conflict`] because dialects answer it differently (OVH's `ServiceLocked`).
     #[error("{0}")]
     Locked(String),
+    /// 413 `payload_too_large`: the request body is longer than [`crate::local::MAX_BODY_BYTES`].
+    #[error("the request body is larger than the {limit} bytes this service accepts")]
+    PayloadTooLarge {
+        /// The limit, so the client knows what would be accepted.
+        limit: usize,
+    },
     /// 429 `rate_limited`, always with a `Retry-After` header.
     #[error("{message}")]
     RateLimited {
@@ -106,6 +112,16 @@ pub enum LocalError {
     /// Stored data could not be read back (hand-edited or corrupted data dir).
     #[error("corrupt store data: {0}")]
     Corrupt(String),
+    /// The service was asked to listen beyond this machine with the token from its data dir,
+    /// which only this machine can read: it needs one given explicitly.
+    #[error(
+        "refusing to listen on {listen} without an explicit token: give one with --token (or \
+         DBAAS_LOCAL_TOKEN), or listen on a loopback address such as 127.0.0.1"
+    )]
+    TokenNeeded {
+        /// The non-loopback address asked for.
+        listen: std::net::SocketAddr,
+    },
     /// A blocking store task panicked or was cancelled.
     #[error("store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -138,6 +154,7 @@ impl LocalError {
             Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) | Self::Locked(_) => {
                 StatusCode::CONFLICT
             }
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
@@ -147,6 +164,7 @@ impl LocalError {
             | Self::Io { .. }
             | Self::SchemaTooNew { .. }
             | Self::Corrupt(_)
+            | Self::TokenNeeded { .. }
             | Self::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -169,6 +187,7 @@ impl LocalError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) | Self::Busy(_) | Self::Duplicate(_) | Self::Locked(_) => "conflict",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
@@ -178,6 +197,7 @@ impl LocalError {
             | Self::Io { .. }
             | Self::SchemaTooNew { .. }
             | Self::Corrupt(_)
+            | Self::TokenNeeded { .. }
             | Self::Task(_) => "internal",
         }
     }

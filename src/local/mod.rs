@@ -13,11 +13,11 @@
 //! layers, importing downwards only (`tests/module_layers.rs` checks it, and that no module
 //! cycle exists):
 //!
-//! - The store: `store`, SQLite (WAL, `synchronous=FULL`, versioned migrations), the only SQL,
-//!   over `model` (the stored objects: `Database`, `Credential`, `Collection`, `Index`,
-//!   `IpRestriction`, `Status`, ids and timestamps) and `error` ([`LocalError`] and its single
-//!   mapping to the wire format). Rules run inside its transactions through typed row
-//!   operations (`Store::transact`); it imports no rule.
+//! - The store: `store`, SQLite (WAL, `synchronous=FULL`, versioned migrations, writes in
+//!   `BEGIN IMMEDIATE`), the only SQL, over `model` (the stored objects: `Database`,
+//!   `Credential`, `Collection`, `Index`, `IpRestriction`, `Status`, ids and timestamps) and
+//!   `error` ([`LocalError`] and its single mapping to the wire format). Rules run inside its
+//!   transactions through typed row operations (`Store::transact`); it imports no rule.
 //! - The domain, one tree over the store: `databases` (validation against the catalog,
 //!   duplicate names, busy checks, scheduling transitions, and the parent rule of the
 //!   children), and beside it the children `credentials`, `indexes` and `ip_restrictions`, which
@@ -26,20 +26,44 @@
 //!   creates and PUTs carrying it), `idempotency` (the one mechanism behind the idempotency keys
 //!   of every create), `lifecycle` (the rules that settle transitional statuses and the worker
 //!   that applies them at the earliest persisted `transition_at`), `catalog` (engines/versions,
-//!   plans, regions, flavors, defaults) and `passwords` (generation, salted PBKDF2 hashing).
+//!   plans, regions, flavors, defaults), `passwords` (generation, salted PBKDF2 hashing) and
+//!   `secrets` (the one constant-time comparison of secrets, for the domain and the adapters).
 //!   CIDRs are parsed by the crate's one parser, [`crate::cidr`].
 //! - The adapters: `native` (the native REST API v1, children in `native/`) with `json_body`
 //!   (field-by-field body decoding, shared with the admin endpoints) and `openapi` (its OpenAPI
-//!   3.1 document); `dialects` (vendor APIs over the same rules and store: OVHcloud under
-//!   `/ovh/1.0`, goaddon under `/goaddon`, Compose classic under `/compose`, globo.com under
-//!   `/globo`, databaselabs under `/databaselabs`, each when configured); `auth` (bearer-token
-//!   middleware; dialect paths use their vendor's authentication instead); `faults` (request
-//!   log, fault injection and the admin endpoints). This module wires them into one router.
+//!   3.1 document); `dialects` (vendor APIs over the same rules and store, each when
+//!   configured, each a thin adapter like `native` behind one `dialects::DialectFront`:
+//!   OVHcloud under `/ovh/1.0`, goaddon under `/goaddon`, Compose classic under `/compose`,
+//!   globo.com under `/globo`, databaselabs under `/databaselabs`); `auth` (the service's token,
+//!   given or made and saved in the data dir, its check, and the parsing of `Authorization`
+//!   headers every scheme shares; it imports no dialect); `faults` (request log, fault
+//!   injection and the admin endpoints). This module wires them into one router.
 //!
 //! Middleware order, outermost first: request log + access log (`faults::observe`), dialect
-//! reply headers (`dialects::stamp_replies`), token or dialect signature check (`auth`), fault
-//! injection (`faults::inject_faults`), routes. So 401s are logged, and faults only hit
+//! reply headers (`dialects::stamp_replies`), the door (`admit` here: the body read up to
+//! [`MAX_BODY_BYTES`], then the token or the dialect's own check), fault injection
+//! (`faults::inject_faults`), routes. So 401s and 413s are logged, and faults only hit
 //! authenticated requests.
+//!
+//! # Safe by default
+//!
+//! - There is no open mode. Every request outside the dialects' prefixes, except
+//!   `GET /healthz`, needs `Authorization: Bearer <token>`: `/v1` and the admin endpoints under
+//!   `/v1/_admin/` alike, whatever dialects are served (they authenticate their own prefixes
+//!   only). [`Config::token`] is the token given (`--token`), or by default
+//!   ([`TokenSource::DataDir`]) the one in the data dir's [`TOKEN_FILE`]: made (random, 24
+//!   letters and digits) and saved `0600` on the first start, reused by later starts so clients
+//!   keep working; delete the file for a new one. [`RunningService::token_origin`] says which,
+//!   so the binary prints a new token once; nothing logs it.
+//! - A data-dir token only protects a loopback address: [`start`] refuses any other `listen`
+//!   without a given token ([`LocalError::TokenNeeded`], naming `--token`), before it makes
+//!   anything.
+//! - Request bodies are capped at [`MAX_BODY_BYTES`] (1 MiB), before authentication: a longer
+//!   one (by `Content-Length`, or once read past the cap) is a 413 in the format of the API its
+//!   path belongs to (`payload_too_large` on `/v1`, `Client::PayloadTooLarge` for OVH, each
+//!   dialect's own error body otherwise).
+//! - Transactions that write begin `IMMEDIATE` (`store`), so a second writer on the file waits
+//!   (`busy_timeout`) instead of failing with SQLITE_BUSY half-way; reads stay deferred.
 //!
 //! # Choices where the contract is silent
 //!
@@ -129,6 +153,7 @@ mod model;
 mod native;
 mod openapi;
 mod passwords;
+mod secrets;
 mod store;
 mod validation;
 
@@ -138,15 +163,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::Method;
-use axum::middleware;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use futures::StreamExt as _;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use auth::{TOKEN_FILE, TokenOrigin, TokenSource};
 pub use dialects::compose::ComposeDialect;
 pub use dialects::databaselabs::DatabaselabsDialect;
 pub use dialects::globo::GloboDialect;
@@ -173,6 +202,10 @@ pub const DEFAULT_DATA_DIR: &str = ".dbaas-local";
 /// Default delay before transitional statuses settle.
 pub const DEFAULT_PROVISION_DELAY: Duration = Duration::from_secs(5);
 
+/// Largest request body accepted (1 MiB); a longer one is answered 413 in the format of the
+/// API its path belongs to, before authentication (OVH's signature covers the body).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
 /// How to run the service.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -180,8 +213,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the SQLite store; created if missing.
     pub data_dir: PathBuf,
-    /// Bearer token every request except `GET /healthz` must present; `None` disables auth.
-    pub token: Option<SecretString>,
+    /// The bearer token every request outside the dialects' prefixes, except `GET /healthz`,
+    /// must present (the admin endpoints too); by default the one saved in the data dir.
+    pub token: TokenSource,
     /// How long `CREATING`, `UPDATING` and `DELETING` last.
     pub provision_delay: Duration,
     /// The OVH dialect (OVHcloud's API under `/ovh/1.0`, requests signed with these keys);
@@ -206,7 +240,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8780)),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-            token: None,
+            token: TokenSource::DataDir,
             provision_delay: DEFAULT_PROVISION_DELAY,
             ovh: None,
             goaddon: None,
@@ -228,8 +262,8 @@ pub(crate) struct AppState {
     pub(crate) indexes: Indexes,
     /// IP restriction operations over the same store.
     pub(crate) ip_restrictions: IpRestrictions,
-    /// Token required on requests, if any.
-    pub(crate) token: Option<SecretString>,
+    /// Token required on every request outside the dialects (but `GET /healthz`).
+    pub(crate) token: SecretString,
     /// Pending injected faults.
     pub(crate) faults: Arc<Faults>,
     /// Requests received since start.
@@ -240,7 +274,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     /// State whose child operations all share `databases`' store, clock and lifecycle.
-    pub(crate) fn new(databases: Databases, token: Option<SecretString>) -> Self {
+    pub(crate) fn new(databases: Databases, token: SecretString) -> Self {
         Self {
             credentials: Credentials::new(databases.clone()),
             indexes: Indexes::new(databases.clone()),
@@ -301,10 +335,7 @@ pub(crate) fn app(state: AppState) -> Router {
             state.clone(),
             faults::inject_faults,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), admit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             dialects::stamp_replies,
@@ -316,10 +347,58 @@ pub(crate) fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The service's door: reads the body (at most [`MAX_BODY_BYTES`]), then checks the dialect's
+/// own authentication under a dialect's prefix, the bearer token elsewhere.
+async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let dialect = dialects::dialect_of(request.uri().path());
+    let (mut parts, body) = request.into_parts();
+    let declared_length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    let body = match declared_length {
+        // Refused before reading a byte when the client says how long it is.
+        Some(length) if length > MAX_BODY_BYTES as u64 => Err(LocalError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }),
+        _ => read_capped(body).await,
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => return dialects::error_reply(parts.uri.path(), error),
+    };
+    let refusal = match dialect {
+        Some(dialect) => dialect.front().refusal(&state, &mut parts, &body),
+        None => auth::refusal(&state.token, &parts),
+    };
+    match refusal {
+        Some(refusal) => refusal,
+        None => next.run(Request::from_parts(parts, Body::from(body))).await,
+    }
+}
+
+/// The whole body, or a 413 as soon as it goes past [`MAX_BODY_BYTES`].
+async fn read_capped(body: Body) -> Result<Bytes, LocalError> {
+    let mut chunks = body.into_data_stream();
+    let mut read = BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|error| {
+            LocalError::invalid_body(format!("cannot read the request body: {error}"))
+        })?;
+        if read.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(LocalError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        read.extend_from_slice(&chunk);
+    }
+    Ok(read.freeze())
+}
+
 async fn unknown_route(method: Method, request: Request) -> Response {
     let path = request.uri().path();
     if let Some(dialect) = dialects::dialect_of(path) {
-        return dialects::unknown_route(dialect, &method, path);
+        return dialect.front().unknown_route(&method, path);
     }
     LocalError::NotFound(format!("no route for {method} {path}")).into_response()
 }
@@ -327,7 +406,7 @@ async fn unknown_route(method: Method, request: Request) -> Response {
 async fn method_not_allowed(method: Method, request: Request) -> Response {
     let path = request.uri().path();
     if let Some(dialect) = dialects::dialect_of(path) {
-        return dialects::method_not_allowed(dialect, &method, path);
+        return dialect.front().method_not_allowed(&method, path);
     }
     LocalError::MethodNotAllowed {
         method: method.to_string(),
@@ -347,6 +426,8 @@ pub struct RunningService {
     server: JoinHandle<std::io::Result<()>>,
     /// The lifecycle worker task.
     worker: JoinHandle<()>,
+    /// The token clients must present, and where it came from (the binary prints a new one).
+    token: (SecretString, TokenOrigin),
 }
 
 impl RunningService {
@@ -358,6 +439,16 @@ impl RunningService {
     /// `http://<addr>`, the base URL clients use.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The bearer token requests must present.
+    pub fn token(&self) -> &SecretString {
+        &self.token.0
+    }
+
+    /// Where [`RunningService::token`] came from: the configuration, or the data dir's file.
+    pub fn token_origin(&self) -> &TokenOrigin {
+        &self.token.1
     }
 
     /// Stops accepting, lets in-flight requests finish, stops the lifecycle worker.
@@ -418,7 +509,14 @@ pub(crate) async fn start_with_clock(
     clock: Clock,
     faults: FaultPlan,
 ) -> Result<RunningService, LocalError> {
+    if matches!(config.token, TokenSource::DataDir) && !config.listen.ip().is_loopback() {
+        return Err(LocalError::TokenNeeded {
+            listen: config.listen,
+        });
+    }
     let store = Store::open(&config.data_dir).await?;
+    // After `Store::open`, which creates the data dir and locks it for this process.
+    let token = auth::resolve_token(config.token, &config.data_dir)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| LocalError::Io {
@@ -439,7 +537,7 @@ pub(crate) async fn start_with_clock(
     ));
     let mut state = AppState::new(
         Databases::new(store, clock, wake, config.provision_delay),
-        config.token,
+        token.0.clone(),
     );
     let ovh_served = config.ovh.as_ref().map(|ovh| ovh.service_name.clone());
     if let Some(ovh) = config.ovh {
@@ -487,6 +585,7 @@ pub(crate) async fn start_with_clock(
         stop,
         server,
         worker,
+        token,
     })
 }
 
@@ -579,21 +678,36 @@ mod tests {
         }
     }
 
-    async fn state(dir: &std::path::Path, token: Option<&str>) -> AppState {
+    const TOKEN: &str = "tok";
+
+    async fn state(dir: &std::path::Path) -> AppState {
         let store = Store::open(dir).await.unwrap();
         AppState::new(
             Databases::new(store, Clock::tokio(), Wake::default(), Duration::ZERO),
-            token.map(SecretString::from),
+            SecretString::from(TOKEN),
         )
     }
 
+    /// A call with the token.
     async fn call(app: &Router, method: &str, path: &str) -> (StatusCode, serde_json::Value) {
-        let request = Request::builder()
+        call_as(app, Some(TOKEN), method, path, "{}").await
+    }
+
+    async fn call_as(
+        app: &Router,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header("content-type", "application/json")
-            .body(Body::from("{}"))
-            .unwrap();
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(Body::from(body.to_owned())).unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
@@ -606,7 +720,7 @@ mod tests {
     #[tokio::test]
     async fn app_routes_every_documented_operation() {
         let dir = tempfile::tempdir().unwrap();
-        let app = app(state(dir.path(), None).await);
+        let app = app(state(dir.path()).await);
         for (path, item) in openapi::document()["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
                 if method == "parameters" {
@@ -635,7 +749,7 @@ mod tests {
     #[tokio::test]
     async fn app_answers_unknown_routes_in_error_format() {
         let dir = tempfile::tempdir().unwrap();
-        let app = app(state(dir.path(), None).await);
+        let app = app(state(dir.path()).await);
         let (status, body) = call(&app, "GET", "/v2/nothing").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["code"], "not_found");
@@ -645,9 +759,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn app_answers_an_oversized_body_413_in_each_apis_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(state(dir.path()).await);
+        let two_mib = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+        for (path, format) in [
+            ("/v1/databases", "native"),
+            ("/ovh/1.0/cloud/project/p/database/mongodb", "ovh"),
+            ("/goaddon/api/v1/collections", "error"),
+            ("/compose/deployments/a/d/mongodb", "error"),
+            ("/globo/api/database/", "globo"),
+            ("/databaselabs/api/databases", "error"),
+        ] {
+            let (status, body) = call_as(&app, Some(TOKEN), "POST", path, &two_mib).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {body}");
+            let message = match format {
+                "native" => {
+                    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+                    &body["error"]["message"]
+                }
+                "ovh" => {
+                    assert_eq!(body["class"], "Client::PayloadTooLarge", "{body}");
+                    &body["message"]
+                }
+                "globo" => &body["detail"],
+                _ => &body["error"],
+            };
+            assert!(
+                message
+                    .as_str()
+                    .is_some_and(|m| m.contains("1048576 bytes")),
+                "{path}: {body}"
+            );
+        }
+        let (status, _) = call_as(&app, Some(TOKEN), "POST", "/v1/databases", "{}").await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a small body is read as usual"
+        );
+    }
+
+    #[tokio::test]
     async fn app_checks_token_before_faults() {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(dir.path(), Some("tok")).await;
+        let state = state(dir.path()).await;
         state.faults.add(faults::Fault {
             path_prefix: "/v1".into(),
             method: None,
@@ -658,14 +814,14 @@ mod tests {
             count: 1,
         });
         let app = app(state.clone());
-        let (status, _) = call(&app, "GET", "/v1/databases").await;
+        let (status, _) = call_as(&app, None, "GET", "/v1/databases", "").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(
             state.faults.list().len(),
             1,
             "an unauthenticated request uses no fault"
         );
-        let (status, _) = call(&app, "GET", "/healthz").await;
+        let (status, _) = call_as(&app, None, "GET", "/healthz", "").await;
         assert_eq!(status, StatusCode::OK);
         let logged = state.requests.snapshot();
         assert_eq!(logged.len(), 2);

@@ -17,9 +17,9 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::auth::constant_time_eq;
 use super::error::LocalError;
 use super::model::PasswordHash;
+use super::secrets::constant_time_eq;
 
 /// Length of a generated password.
 pub(crate) const GENERATED_LENGTH: usize = 24;

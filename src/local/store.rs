@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::error::LocalError;
 use secrecy::{ExposeSecret, SecretString};
@@ -276,7 +276,7 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Opens `path` for writing, creating it readable by its owner only; an existing file is made
 /// so too. SQLite gives its `-wal` and `-shm` files the database file's mode.
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
@@ -409,7 +409,7 @@ impl Store {
     {
         let id = id.to_owned();
         self.call(move |connection| {
-            let tx = connection.transaction()?;
+            let tx = begin_write(connection)?;
             let Some(current) = select_database(&tx, &id, false)? else {
                 return Ok(Modified::Missing);
             };
@@ -442,7 +442,7 @@ impl Store {
         F: FnOnce(&StoreTx<'_>) -> Result<T, LocalError> + Send + 'static,
     {
         self.call(move |connection| {
-            let tx = StoreTx(connection.transaction()?);
+            let tx = StoreTx(begin_write(connection)?);
             let result = work(&tx)?;
             tx.0.commit()?;
             Ok(result)
@@ -543,6 +543,13 @@ impl Store {
         })
         .await
     }
+}
+
+/// A transaction that may write, begun `IMMEDIATE`: it takes SQLite's write lock at once
+/// (waiting out `busy_timeout` for another writer), instead of at its first write, where a
+/// deferred one that has read meanwhile fails with SQLITE_BUSY. Read-only ones stay deferred.
+fn begin_write(connection: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    connection.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 /// An open transaction: typed reads and writes of every object kind. Handed to the closures of
@@ -1192,7 +1199,7 @@ fn migrate(connection: &mut Connection) -> Result<(), LocalError> {
     }
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let tx = connection.transaction()?;
+        let tx = begin_write(connection)?;
         tx.execute_batch(migration)?;
         tx.execute("DELETE FROM schema_version", [])?;
         tx.execute(
@@ -1872,6 +1879,41 @@ mod tests {
             .unwrap();
         assert_eq!(left, 0);
         assert_eq!(store.next_transition_at().await.unwrap(), Some(at(50)));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn store_transact_waits_for_another_writer_instead_of_failing_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        insert(&store, database("db-000000000001", "shared")).await;
+        // Another connection (a second process, say) holds the write lock for a moment.
+        let other = Connection::open(dir.path().join(STORE_FILE)).unwrap();
+        other
+            .execute_batch(
+                "BEGIN IMMEDIATE; \
+                 UPDATE databases SET description = 'other' WHERE id = 'db-000000000001';",
+            )
+            .unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        // Reads, then writes: begun deferred, its read would predate the other commit and its
+        // write would fail with SQLITE_BUSY instead of waiting.
+        let written = store
+            .transact(|tx| {
+                let current = tx.database("db-000000000001")?.unwrap();
+                let description = format!("{} then store", current.description.unwrap_or_default());
+                tx.update_database(&Database {
+                    description: Some(description),
+                    ..current
+                })
+            })
+            .await;
+        release.join().unwrap();
+        written.expect("the write waits for the other writer");
+        let stored = store.database("db-000000000001").await.unwrap().unwrap();
+        assert_eq!(stored.description.as_deref(), Some("other then store"));
     }
 
     #[tokio::test]

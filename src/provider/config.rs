@@ -35,6 +35,7 @@ const API_BLOCKS: [&str; 6] = [
 ];
 const ENV_ENDPOINT: &str = "DBAAS_ENDPOINT";
 const ENV_TOKEN: &str = "DBAAS_TOKEN";
+const ENV_TOKEN_FILE: &str = "DBAAS_TOKEN_FILE";
 /// One string setting of a vendor API block, with the environment variable it falls back to.
 struct Setting {
     name: &'static str,
@@ -259,7 +260,17 @@ pub(super) fn schema() -> Schema {
                 .sensitive()
                 .description(format!(
                     "Bearer token the service was started with (`dbaas-local --token`). Falls \
-                     back to the `{ENV_TOKEN}` environment variable."
+                     back to the `{ENV_TOKEN}` environment variable. Wins over `token_file`."
+                )),
+        )
+        .attribute(
+            Attribute::new("token_file", Type::String)
+                .optional()
+                .description(format!(
+                    "Path of a file holding the token, such as the `token` file dbaas-local \
+                     saves in its data dir when started without `--token` \
+                     (`.dbaas-local/token`). Used when neither `token` nor `{ENV_TOKEN}` is \
+                     set. Falls back to the `{ENV_TOKEN_FILE}` environment variable."
                 )),
         );
     Schema {
@@ -493,7 +504,16 @@ fn local_api(block: &Value, tuning: HttpTuning) -> Result<Arc<dyn DbaasApi>, Dia
             .with_path(AttributePath::attr(LOCAL).with_attr("endpoint")),
         ));
     }
-    let token = setting(block.attr("token"), ENV_TOKEN).map(SecretString::from);
+    let token = local_token(
+        setting(block.attr("token"), ENV_TOKEN),
+        setting(block.attr("token_file"), ENV_TOKEN_FILE),
+    )
+    .map_err(|detail| {
+        Diagnostics::from(
+            crate::tfplugin::diag::Diagnostic::error("Cannot Read the Token File", detail)
+                .with_path(AttributePath::attr(LOCAL).with_attr("token_file")),
+        )
+    })?;
     LocalApi::new(&endpoint, token, tuning)
         .map(|api| Arc::new(api) as Arc<dyn DbaasApi>)
         .map_err(|err| cannot_configure(&endpoint, &err))
@@ -648,6 +668,34 @@ fn tuning(config: &Value, terraform_version: &str) -> HttpTuning {
     tuning
 }
 
+/// The dbaas-local token: `token` when set, else the contents of `token_file` (trimmed). The
+/// file's contents are a secret: no error message quotes them.
+fn local_token(
+    token: Option<String>,
+    token_file: Option<String>,
+) -> Result<Option<SecretString>, String> {
+    if let Some(token) = token {
+        return Ok(Some(SecretString::from(token)));
+    }
+    let Some(path) = token_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|error| {
+        format!(
+            "The token file {path} (from local.token_file or {ENV_TOKEN_FILE}) cannot be read: \
+             {error}. Point it at the token file of dbaas-local's data dir, or set token."
+        )
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!(
+            "The token file {path} (from local.token_file or {ENV_TOKEN_FILE}) is empty. Point \
+             it at the token file of dbaas-local's data dir, or set token."
+        ));
+    }
+    Ok(Some(SecretString::from(token)))
+}
+
 /// The value from the configuration, else from the environment variable; empty counts as unset.
 fn setting(value: &Value, env: &str) -> Option<String> {
     value
@@ -673,5 +721,32 @@ fn check_endpoint(endpoint: &str) -> Result<(), String> {
         _ => Err(format!(
             "\"{endpoint}\" is not an http(s) URL; expected something like {DEFAULT_ENDPOINT}."
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret as _;
+
+    #[test]
+    fn local_token_prefers_the_token_then_reads_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "from-the-file-0123456789\n").unwrap();
+        let path = file.display().to_string();
+        let read = |token: Option<&str>, file: Option<&str>| {
+            local_token(token.map(str::to_owned), file.map(str::to_owned))
+        };
+        let token = read(None, Some(&path)).unwrap().unwrap();
+        assert_eq!(token.expose_secret(), "from-the-file-0123456789");
+        let token = read(Some("given"), Some(&path)).unwrap().unwrap();
+        assert_eq!(token.expose_secret(), "given", "token wins over token_file");
+        assert!(read(None, None).unwrap().is_none());
+
+        let missing = read(None, Some("/nonexistent/dbaas-token")).unwrap_err();
+        assert!(missing.contains("/nonexistent/dbaas-token"), "{missing}");
+        std::fs::write(&file, " \n").unwrap();
+        assert!(read(None, Some(&path)).unwrap_err().contains("is empty"));
     }
 }

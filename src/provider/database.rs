@@ -755,7 +755,8 @@ fn state_of(db: &Database, base: &Value) -> Value {
         ("id", Value::string(&db.id)),
         ("name", Value::string(&db.name)),
         ("engine", Value::string(&db.engine)),
-        ("version", Value::string(&db.version)),
+        // Empty where the API reports none (databaselabs): null, not "".
+        ("version", Value::string_or_null(&db.version)),
         ("plan", Value::string(&db.plan)),
         ("region", Value::string(&db.region)),
         (
@@ -778,7 +779,7 @@ fn state_of(db: &Database, base: &Value) -> Value {
             "endpoint",
             db.endpoint.as_deref().map_or(Value::Null, Value::string),
         ),
-        ("created_at", Value::string(&db.created_at)),
+        ("created_at", Value::string_or_null(&db.created_at)),
         (TIMEOUTS_BLOCK, base.attr(TIMEOUTS_BLOCK).clone()),
     ])
 }

@@ -19,8 +19,9 @@ pub(super) fn api_error(
 ) -> Diagnostics {
     let advice = match err {
         api::Error::Unauthorized { .. } => format!(
-            "Check the credentials in the provider configuration (for dbaas-local: `token` or \
-             DBAAS_TOKEN must match the token the {api_name} service was started with)."
+            "Check the credentials in the provider configuration (for dbaas-local: `token`, \
+             DBAAS_TOKEN or the file `token_file` names must hold the token the {api_name} \
+             service was started with, or the one it saved in its data dir)."
         ),
         api::Error::Forbidden { .. } => {
             "The credentials are valid but may not do this; grant the missing right.".to_string()

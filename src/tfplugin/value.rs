@@ -718,6 +718,15 @@ impl Value {
         Value::String(s.into())
     }
 
+    /// A string value, or null for an empty string (a value the API does not report).
+    pub fn string_or_null(s: &str) -> Value {
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::string(s)
+        }
+    }
+
     /// A number value from an integer.
     pub fn number(n: i64) -> Value {
         Value::Number(Number::from(n))

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use dbaas::local::{Config, RunningService};
+use dbaas::local::{Config, RunningService, TokenSource};
 use secrecy::SecretString;
 use serde_json::{Value as Json, json};
 
@@ -213,7 +213,7 @@ impl LocalService {
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.path().to_path_buf(),
-            token: Some(SecretString::from(TOKEN)),
+            token: TokenSource::Given(SecretString::from(TOKEN)),
             provision_delay,
             ..Config::default()
         };

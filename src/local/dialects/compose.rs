@@ -49,9 +49,9 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use chrono::{DateTime, Utc};
@@ -63,6 +63,7 @@ use crate::local::auth::is_authorized;
 use crate::local::catalog::CATALOG;
 use crate::local::credentials::CreateCredential;
 use crate::local::databases::{CreateDatabase, parent_for_change};
+use crate::local::dialects::DialectFront;
 use crate::local::error::LocalError;
 use crate::local::model::{Collection, Credential, Database, Status, StoredPassword};
 use crate::local::model::{format_timestamp, whole_seconds};
@@ -79,9 +80,6 @@ const ENGINE: &str = "mongodb";
 
 /// MongoDB's own databases: listed, never created or deleted by clients.
 const INTERNAL_DATABASES: &[&str] = &["admin", "local", "config"];
-
-/// Largest request body accepted.
-const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The Compose dialect's token, account and deployment. With it in [`crate::local::Config`],
 /// the service speaks Compose's classic API under `/compose`.
@@ -224,69 +222,65 @@ pub(crate) fn not_configured() -> Response {
     .into_response()
 }
 
-/// Renders a service error (an injected fault, say) the Compose way.
-pub(crate) fn error_response(error: LocalError) -> Response {
-    let retry_after = match &error {
-        LocalError::RateLimited {
-            retry_after_secs, ..
-        } => Some(*retry_after_secs),
-        LocalError::Unavailable {
-            retry_after_secs, ..
-        } => *retry_after_secs,
-        _ => None,
-    };
-    let mut response = ComposeError::from(error).into_response();
-    if let Some(wait) = retry_after
-        && let Ok(value) = HeaderValue::from_str(&wait.to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
+/// Compose's front: `Accept-Version`, the personal access token, `{"error": …}` errors.
+pub(crate) struct Front;
+
+impl DialectFront for Front {
+    /// Checks `Accept-Version` (404 `NOT FOUND` without it) and the bearer token (401).
+    fn refusal(&self, state: &AppState, request: &mut Parts, _body: &Bytes) -> Option<Response> {
+        let Some(compose) = state.dialects.compose.as_ref() else {
+            return Some(not_configured());
+        };
+        let version = request
+            .headers
+            .get("accept-version")
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim);
+        if version != Some(ACCEPT_VERSION) {
+            return Some(
+                (
+                    StatusCode::NOT_FOUND,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "NOT FOUND",
+                )
+                    .into_response(),
+            );
+        }
+        if !is_authorized(&request.headers, &compose.dialect.token) {
+            return Some(ComposeError::new(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: a valid personal access token is required (Authorization: Bearer …)",
+            )
+            .into_response());
+        }
+        None
     }
-    response
-}
 
-/// Answer for a path under `/compose` that names no operation.
-pub(crate) fn unknown_route(method: &Method, path: &str) -> Response {
-    ComposeError::not_found(format!("no Compose operation {method} {path}")).into_response()
-}
-
-/// Answer for a Compose path used with a method it does not have.
-pub(crate) fn method_not_allowed(method: &Method, path: &str) -> Response {
-    ComposeError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("method {method} is not allowed on {path}"),
-    )
-    .into_response()
-}
-
-/// Checks `Accept-Version` (404 `NOT FOUND` without it) and the bearer token (401).
-pub(crate) async fn authenticate(state: AppState, request: Request, next: Next) -> Response {
-    let Some(compose) = state.dialects.compose.clone() else {
-        return not_configured();
-    };
-    let version = request
-        .headers()
-        .get("accept-version")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim);
-    if version != Some(ACCEPT_VERSION) {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "NOT FOUND",
-        )
-            .into_response();
+    fn error_response(&self, error: LocalError) -> Response {
+        let retry_after = match &error {
+            LocalError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            LocalError::Unavailable {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            _ => None,
+        };
+        let mut response = ComposeError::from(error).into_response();
+        if let Some(wait) = retry_after
+            && let Ok(value) = HeaderValue::from_str(&wait.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
-    if !is_authorized(request.headers(), &compose.dialect.token) {
-        return ComposeError::new(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized: a valid personal access token is required (Authorization: Bearer …)",
-        )
-        .into_response();
+
+    fn unknown_route(&self, method: &Method, path: &str) -> Response {
+        ComposeError::not_found(format!("no Compose operation {method} {path}")).into_response()
     }
-    next.run(request).await
 }
 
-/// Routes of the dialect (always mounted; [`authenticate`] answers for an unconfigured one).
+/// Routes of the dialect (always mounted; [`Front`] answers for an unconfigured one).
 pub(crate) fn routes() -> Router<AppState> {
     let deployment = format!("{BASE}/deployments/{{account}}/{{deployment}}");
     let mongo = format!("{deployment}/mongodb/{{database}}");
@@ -339,9 +333,6 @@ fn object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Com
     let bytes = body.map_err(|rejection| {
         ComposeError::bad_request(format!("cannot read the request body: {rejection}"))
     })?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ComposeError::bad_request("the request body is too large"));
-    }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ComposeError::bad_request("the body must be a JSON object")),

@@ -53,21 +53,23 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 
 use crate::local::AppState;
+use crate::local::auth::Presented;
 use crate::local::catalog::CATALOG;
 use crate::local::credentials::CreateCredential;
 use crate::local::databases::{BuiltInUser, CreateDatabase, NewChildren, UpdateDatabase};
+use crate::local::dialects::DialectFront;
 use crate::local::error::LocalError;
 use crate::local::model::{Credential, Database, Status};
+use crate::local::secrets::constant_time_eq;
 
 /// Where the dialect is served; clients use `http://<host>/globo` as their base URL.
 pub(crate) const PREFIX: &str = "/globo";
@@ -171,6 +173,9 @@ fn from_local(error: LocalError) -> GloboError {
         LocalError::Conflict(message) | LocalError::Busy(message) | LocalError::Locked(message) => {
             GloboError::detail(StatusCode::CONFLICT, message)
         }
+        too_large @ LocalError::PayloadTooLarge { .. } => {
+            GloboError::detail(StatusCode::PAYLOAD_TOO_LARGE, too_large.to_string())
+        }
         LocalError::RateLimited { message, .. } => {
             GloboError::detail(StatusCode::TOO_MANY_REQUESTS, message)
         }
@@ -185,23 +190,27 @@ fn from_local(error: LocalError) -> GloboError {
     }
 }
 
-/// Renders a service error (an injected fault, say) DRF's way.
-pub(crate) fn error_response(error: LocalError) -> Response {
-    from_local(error).into_response()
-}
+/// globo's front: HTTP Basic with DRF's refusals, and DRF's error shapes.
+pub(crate) struct Front;
 
-/// Answer for a path under `/globo` that names no operation.
-pub(crate) fn unknown_route(_method: &Method, _path: &str) -> Response {
-    GloboError::not_found().into_response()
-}
+impl DialectFront for Front {
+    fn refusal(&self, state: &AppState, request: &mut Parts, _body: &Bytes) -> Option<Response> {
+        let Some(config) = state.dialects.globo.as_deref() else {
+            return Some(not_configured());
+        };
+        check_basic(config, &Presented::of(&request.headers)).err().map(|error| {
+            tracing::info!(method = %request.method, path = %request.uri.path(), "globo request refused");
+            error.into_response()
+        })
+    }
 
-/// Answer for a path used with a method it does not have (DRF's wording).
-pub(crate) fn method_not_allowed(method: &Method, _path: &str) -> Response {
-    GloboError::detail(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("Method '{method}' not allowed."),
-    )
-    .into_response()
+    fn error_response(&self, error: LocalError) -> Response {
+        from_local(error).into_response()
+    }
+
+    fn unknown_route(&self, _method: &Method, _path: &str) -> Response {
+        GloboError::not_found().into_response()
+    }
 }
 
 /// Answer to any `/globo` request when the dialect is not configured.
@@ -217,71 +226,35 @@ fn not_configured() -> Response {
 // ---- authentication ----
 
 /// Why Basic credentials were refused, in DRF's words.
-fn check_basic(config: &GloboDialect, headers: &HeaderMap) -> Result<(), GloboError> {
+fn check_basic(config: &GloboDialect, presented: &Presented) -> Result<(), GloboError> {
     let unauthorized = |message: &str| GloboError::detail(StatusCode::UNAUTHORIZED, message);
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized(
-            "Authentication credentials were not provided.",
-        ));
+    let not_base64 =
+        || unauthorized("Invalid basic header. Credentials not correctly base64 encoded");
+    let decoded = match presented {
+        Presented::Nothing | Presented::Bearer(_) | Presented::OtherScheme => {
+            return Err(unauthorized(
+                "Authentication credentials were not provided.",
+            ));
+        }
+        Presented::Malformed => {
+            return Err(unauthorized(
+                "Invalid basic header. No credentials provided.",
+            ));
+        }
+        Presented::Basic(None) => return Err(not_base64()),
+        Presented::Basic(Some(decoded)) => decoded,
     };
-    let text = value.to_str().unwrap_or_default();
-    let Some((scheme, encoded)) = text.split_once(' ') else {
-        return Err(unauthorized(
-            "Invalid basic header. No credentials provided.",
-        ));
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(unauthorized(
-            "Authentication credentials were not provided.",
-        ));
+    if std::str::from_utf8(decoded).is_err() {
+        return Err(not_base64());
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            unauthorized("Invalid basic header. Credentials not correctly base64 encoded")
-        })?;
-    let Some((user, password)) = decoded.split_once(':') else {
-        return Err(unauthorized(
-            "Invalid basic header. Credentials not correctly base64 encoded",
-        ));
-    };
-    let user_ok = constant_time_eq(user.as_bytes(), config.username.as_bytes());
-    let password_ok = constant_time_eq(
-        password.as_bytes(),
-        config.password.expose_secret().as_bytes(),
-    );
+    let (user, password) = presented.basic_pair().ok_or_else(not_base64)?;
+    let user_ok = constant_time_eq(user, config.username.as_bytes());
+    let password_ok = constant_time_eq(password, config.password.expose_secret().as_bytes());
     if user_ok && password_ok {
         Ok(())
     } else {
         Err(unauthorized("Invalid username/password"))
     }
-}
-
-/// Compares without stopping at the first difference, so timing says nothing about the secret.
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    let mut difference = left.len() ^ right.len();
-    for (index, byte) in left.iter().enumerate() {
-        difference |= usize::from(byte ^ right.get(index).copied().unwrap_or(0));
-    }
-    difference == 0
-}
-
-/// Checks Basic credentials before the request goes on.
-pub(crate) async fn authenticate_with(
-    config: Option<&GloboDialect>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(config) = config else {
-        return not_configured();
-    };
-    if let Err(error) = check_basic(config, request.headers()) {
-        tracing::info!(method = %request.method(), path = %request.uri().path(), "globo request refused");
-        return error.into_response();
-    }
-    next.run(request).await
 }
 
 // ---- routes ----
@@ -1208,6 +1181,7 @@ async fn delete_credential(State(state): State<AppState>, Path(id): Path<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn slugify_joins_words_with_underscores() {
@@ -1256,7 +1230,7 @@ mod tests {
         let headers = |value: &str| {
             let mut headers = HeaderMap::new();
             headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-            headers
+            Presented::of(&headers)
         };
         let encode = |pair: &str| base64::engine::general_purpose::STANDARD.encode(pair);
         assert!(
@@ -1273,7 +1247,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
         assert_eq!(wrong.body["detail"], "Invalid username/password");
-        let missing = check_basic(&config, &HeaderMap::new()).unwrap_err();
+        let missing = check_basic(&config, &Presented::of(&HeaderMap::new())).unwrap_err();
         assert_eq!(
             missing.body["detail"],
             "Authentication credentials were not provided."

@@ -22,8 +22,11 @@
 //!   not resolve (a locked database) carries none. Malformed JSON is a 400.
 //! - Bodies are bare JSON objects (no `{"collection": …}` wrapper); like Rails strong
 //!   parameters, fields that are not attributes (`_id`, `foo`) are ignored.
-//! - The project's database is the store database named [`PROJECT_DATABASE`], created on first
-//!   use (engine `mongodb`, catalog defaults). The project `_id` is the first 24 hex digits of
+//! - The project's database is the store database named [`PROJECT_DATABASE`] (engine
+//!   `mongodb`, catalog defaults). goaddon makes it at sign-up and its API knows no provisioning
+//!   state, so the first request that needs it finds or makes it `READY` at once, with no
+//!   provision delay: the first change after a start succeeds. It is not made at start, where a
+//!   service that also speaks other dialects would list a database nobody asked for. The project `_id` is the first 24 hex digits of
 //!   that database's UUID; `db_hosts` has one host per node (`node_count`), and the hash
 //!   `database_configuration` is `{"nodes": <node_count>, "plan": <plan>}` (the seed names the
 //!   hash but not its keys). The replica set is not changeable here (the seed's node endpoint has
@@ -51,24 +54,28 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 
 use crate::local::AppState;
+use crate::local::auth::Presented;
 use crate::local::credentials::CreateCredential;
-use crate::local::databases::{CreateDatabase, parent_for_change};
+use crate::local::databases::{CreateDatabase, Databases, parent_for_change};
+use crate::local::dialects::DialectFront;
 use crate::local::error::LocalError;
 use crate::local::indexes::{CreateIndex, default_name};
+use crate::local::lifecycle::{self, Wake};
 use crate::local::model::{Collection, Credential, Database, Index, Status, whole_seconds};
+use crate::local::secrets::constant_time_eq;
 use crate::local::validation::{ID_INDEX, RequestedKey, validate_collection, validate_keys};
 
 /// Where the dialect is served; clients use `http://<host>/goaddon` as their endpoint.
@@ -244,66 +251,44 @@ pub(crate) fn not_configured() -> Response {
     .into_response()
 }
 
-/// Renders a service error (an injected fault) goaddon's way.
-pub(crate) fn error_response(error: LocalError) -> Response {
-    from_local(error, &[]).into_response()
-}
+/// goaddon's front: the project token as Basic, and its Rails-shaped errors.
+pub(crate) struct Front;
 
-/// Answer for a path under `/goaddon/` that names no goaddon operation.
-pub(crate) fn unknown_route(method: &Method, path: &str) -> Response {
-    GoaddonError::new(
-        StatusCode::NOT_FOUND,
-        format!("No route matches [{method}] \"{path}\""),
-    )
-    .into_response()
-}
+impl DialectFront for Front {
+    fn refusal(&self, state: &AppState, request: &mut Parts, _body: &Bytes) -> Option<Response> {
+        let Some(goaddon) = configured(state) else {
+            return Some(not_configured());
+        };
+        if token_matches(&Presented::of(&request.headers), &goaddon.dialect.token) {
+            return None;
+        }
+        tracing::info!(method = %request.method, path = %request.uri.path(), "goaddon request refused");
+        Some(GoaddonError::new(StatusCode::UNAUTHORIZED, "Unauthorized").into_response())
+    }
 
-/// Answer for a goaddon path used with a method it does not have.
-pub(crate) fn method_not_allowed(method: &Method, path: &str) -> Response {
-    GoaddonError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("method {method} is not allowed on {path}"),
-    )
-    .into_response()
+    fn error_response(&self, error: LocalError) -> Response {
+        from_local(error, &[]).into_response()
+    }
+
+    fn unknown_route(&self, method: &Method, path: &str) -> Response {
+        GoaddonError::new(
+            StatusCode::NOT_FOUND,
+            format!("No route matches [{method}] \"{path}\""),
+        )
+        .into_response()
+    }
 }
 
 // -- authentication ---------------------------------------------------------------------------
 
-/// Whether an `Authorization` header value is `Basic <base64 of token>`.
-pub(crate) fn token_matches(header_value: Option<&str>, token: &SecretString) -> bool {
-    let Some(encoded) = header_value.and_then(|value| {
-        let (scheme, rest) = value.trim().split_once(' ')?;
-        scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
-    }) else {
-        return false;
-    };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
-        return false;
-    };
-    let expected = token.expose_secret().as_bytes();
-    // Compare without an early exit, so timing says nothing about the token.
-    decoded.len() == expected.len()
-        && decoded
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
-/// Checks the token before the request goes on.
-pub(crate) async fn authenticate(state: AppState, request: Request, next: Next) -> Response {
-    let Some(goaddon) = configured(&state) else {
-        return not_configured();
-    };
-    let header_value = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    if !token_matches(header_value, &goaddon.dialect.token) {
-        tracing::info!(method = %request.method(), path = %request.uri().path(), "goaddon request refused");
-        return GoaddonError::new(StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+/// Whether the credentials are `Basic <base64 of token>` (the bare token, no `user:`).
+pub(crate) fn token_matches(presented: &Presented, token: &SecretString) -> bool {
+    match presented {
+        Presented::Basic(Some(decoded)) => {
+            constant_time_eq(decoded, token.expose_secret().as_bytes())
+        }
+        _ => false,
     }
-    next.run(request).await
 }
 
 /// The dialect's state when it is configured.
@@ -351,38 +336,56 @@ fn is_object_id(id: &str) -> bool {
 
 // -- the project's database -------------------------------------------------------------------
 
-/// The project's database, found or created (once) on first use.
+/// The project's database, found, or made `READY` at once when it is missing.
 async fn project(state: &AppState, goaddon: &GoaddonState) -> Result<Database, GoaddonError> {
+    project_or_error(state, goaddon)
+        .await
+        .map_err(|error| from_local(error, &[]))
+}
+
+async fn project_or_error(
+    state: &AppState,
+    goaddon: &GoaddonState,
+) -> Result<Database, LocalError> {
     let mut known = goaddon.project.lock().await;
     if let Some(id) = known.as_deref() {
         match state.databases.get(id).await {
             Ok(database) if !database.is_gone() => return Ok(database),
             Ok(_) | Err(LocalError::NotFound(_)) => {}
-            Err(error) => return Err(from_local(error, &[])),
+            Err(error) => return Err(error),
         }
     }
     let existing = state
         .databases
         .list(Some(PROJECT_DATABASE.to_owned()))
-        .await
-        .map_err(|error| from_local(error, &[]))?
+        .await?
         .into_iter()
         .find(|database| database.name == PROJECT_DATABASE);
     let database = match existing {
         Some(database) => database,
-        None => state
-            .databases
-            .create(
-                CreateDatabase {
-                    name: PROJECT_DATABASE.to_owned(),
-                    engine: Some(ENGINE.to_owned()),
-                    description: Some("the goaddon dialect's project database".to_owned()),
-                    ..CreateDatabase::default()
-                },
-                None,
-            )
-            .await
-            .map_err(|error| from_local(error, &[]))?,
+        None => {
+            // goaddon's API has no provisioning state: created with no delay, settled now.
+            let databases = &state.databases;
+            let instant = Databases::new(
+                databases.store().clone(),
+                databases.clock().clone(),
+                Wake::default(),
+                Duration::ZERO,
+            );
+            let created = instant
+                .create(
+                    CreateDatabase {
+                        name: PROJECT_DATABASE.to_owned(),
+                        engine: Some(ENGINE.to_owned()),
+                        description: Some("the goaddon dialect's project database".to_owned()),
+                        ..CreateDatabase::default()
+                    },
+                    None,
+                )
+                .await?;
+            lifecycle::settle_due(databases.store(), databases.clock().now()).await?;
+            databases.get(&created.id).await?
+        }
     };
     *known = Some(database.id.clone());
     Ok(database)
@@ -1017,20 +1020,27 @@ pub(crate) fn routes() -> Router<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn token_matches_base64_of_the_bare_token_as_in_the_seed() {
         let token = SecretString::from("p-e1f92c77-5bb0-4fb8-9bd8-9b61d014ab5f");
-        assert!(token_matches(
-            Some("Basic cC1lMWY5MmM3Ny01YmIwLTRmYjgtOWJkOC05YjYxZDAxNGFiNWY="),
-            &token
-        ));
+        let matches = |authorization: Option<&str>| {
+            let mut headers = axum::http::HeaderMap::new();
+            if let Some(value) = authorization {
+                headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            }
+            token_matches(&Presented::of(&headers), &token)
+        };
+        assert!(matches(Some(
+            "Basic cC1lMWY5MmM3Ny01YmIwLTRmYjgtOWJkOC05YjYxZDAxNGFiNWY="
+        )));
         let with_colon = base64::engine::general_purpose::STANDARD
             .encode("p-e1f92c77-5bb0-4fb8-9bd8-9b61d014ab5f:");
-        assert!(!token_matches(Some(&format!("Basic {with_colon}")), &token));
-        assert!(!token_matches(Some("Bearer p-e1f92c77"), &token));
-        assert!(!token_matches(Some("Basic !!!"), &token));
-        assert!(!token_matches(None, &token));
+        assert!(!matches(Some(&format!("Basic {with_colon}"))));
+        assert!(!matches(Some("Bearer p-e1f92c77")));
+        assert!(!matches(Some("Basic !!!")));
+        assert!(!matches(None));
     }
 
     #[test]

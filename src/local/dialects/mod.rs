@@ -6,10 +6,11 @@
 //! `/v1` and the other way round, and the lifecycle worker, the request log and the fault
 //! injection apply to it the same way.
 //!
-//! Each dialect owns a path prefix and brings what differs per vendor: its authentication
-//! (checked instead of the bearer token, before faults, as the token is), its error format
-//! (also for injected faults and unknown paths under its prefix) and the headers it stamps on
-//! every reply.
+//! Each dialect owns a path prefix and brings what differs per vendor, its [`DialectFront`]:
+//! its authentication (checked instead of the bearer token, before faults, as the token is; the
+//! `Authorization` header is parsed once, by `auth::Presented`), its error format (also for
+//! injected faults, oversized bodies and unknown paths under its prefix); OVH also stamps its
+//! headers on every reply.
 //!
 //! - [`ovh`]: OVHcloud Public Cloud Databases (MongoDB), under `/ovh/1.0`.
 //! - [`goaddon`]: goaddon.com's project API (collections, database users), under `/goaddon`.
@@ -24,10 +25,12 @@ pub(crate) mod goaddon;
 pub(crate) mod ovh;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::LocalError;
@@ -96,57 +99,47 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(databaselabs::routes())
 }
 
-/// The dialect's own authentication, instead of the bearer token.
-pub(crate) async fn authenticate(
-    dialect: Dialect,
-    state: AppState,
-    request: Request,
-    next: Next,
-) -> Response {
-    match dialect {
-        Dialect::Ovh => ovh::authenticate(state, request, next).await,
-        Dialect::Goaddon => goaddon::authenticate(state, request, next).await,
-        Dialect::Compose => compose::authenticate(state, request, next).await,
-        Dialect::Globo => {
-            let config = state.dialects.globo.clone();
-            globo::authenticate_with(config.as_deref(), request, next).await
-        }
-        Dialect::Databaselabs => {
-            databaselabs::authenticate(state.dialects.databaselabs.clone(), request, next).await
+impl Dialect {
+    /// What the dialect shows at its prefix: its authentication and its error format.
+    pub(crate) fn front(self) -> &'static dyn DialectFront {
+        match self {
+            Dialect::Ovh => &ovh::Front,
+            Dialect::Goaddon => &goaddon::Front,
+            Dialect::Compose => &compose::Front,
+            Dialect::Globo => &globo::Front,
+            Dialect::Databaselabs => &databaselabs::Front,
         }
     }
 }
 
-/// A service error (an injected fault, say) in the dialect's error format.
-pub(crate) fn error_response(dialect: Dialect, error: LocalError) -> Response {
-    match dialect {
-        Dialect::Ovh => ovh::error_response(error),
-        Dialect::Goaddon => goaddon::error_response(error),
-        Dialect::Compose => compose::error_response(error),
-        Dialect::Globo => globo::error_response(error),
-        Dialect::Databaselabs => databaselabs::error_response(error),
+/// What differs per vendor around its routes: how a caller proves who it is, and how errors
+/// look. The service's middleware and fallbacks call it for every path under the prefix.
+pub(crate) trait DialectFront: Sync {
+    /// The vendor's answer refusing the request (its 401 or 403, or its "not configured" 404
+    /// when the dialect is off), or `None` to let it in. `body` is the whole (capped) body, for
+    /// vendors that sign it; `request` may gain extensions for the handlers.
+    fn refusal(&self, state: &AppState, request: &mut Parts, body: &Bytes) -> Option<Response>;
+
+    /// A service error (an injected fault, an oversized body) in the vendor's format.
+    fn error_response(&self, error: LocalError) -> Response;
+
+    /// The answer for a path under the prefix that names no operation.
+    fn unknown_route(&self, method: &Method, path: &str) -> Response;
+
+    /// The answer for a path it has, used with another method.
+    fn method_not_allowed(&self, method: &Method, path: &str) -> Response {
+        self.error_response(LocalError::MethodNotAllowed {
+            method: method.to_string(),
+            path: path.to_owned(),
+        })
     }
 }
 
-/// The dialect's answer for a path under its prefix that it does not have.
-pub(crate) fn unknown_route(dialect: Dialect, method: &Method, path: &str) -> Response {
-    match dialect {
-        Dialect::Ovh => ovh::unknown_route(method, path),
-        Dialect::Goaddon => goaddon::unknown_route(method, path),
-        Dialect::Compose => compose::unknown_route(method, path),
-        Dialect::Globo => globo::unknown_route(method, path),
-        Dialect::Databaselabs => databaselabs::unknown_route(method, path),
-    }
-}
-
-/// The dialect's answer for a path it has, used with another method.
-pub(crate) fn method_not_allowed(dialect: Dialect, method: &Method, path: &str) -> Response {
-    match dialect {
-        Dialect::Ovh => ovh::method_not_allowed(method, path),
-        Dialect::Goaddon => goaddon::method_not_allowed(method, path),
-        Dialect::Compose => compose::method_not_allowed(method, path),
-        Dialect::Globo => globo::method_not_allowed(method, path),
-        Dialect::Databaselabs => databaselabs::method_not_allowed(method, path),
+/// A service error in the format of the API `path` belongs to: a dialect's, or the native one.
+pub(crate) fn error_reply(path: &str, error: LocalError) -> Response {
+    match dialect_of(path) {
+        Some(dialect) => dialect.front().error_response(error),
+        None => error.into_response(),
     }
 }
 

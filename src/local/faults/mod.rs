@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 
 pub(crate) use admin::admin_routes;
@@ -47,7 +47,7 @@ pub(crate) use connection::{Connection, CuttableListener};
 pub use plan::{FaultPlan, FaultPlanError};
 
 use super::AppState;
-use super::dialects;
+use super::dialects::error_reply;
 use super::error::LocalError;
 
 /// Most requests the log keeps.
@@ -463,14 +463,6 @@ async fn apply(
                 }
             }
         }
-    }
-}
-
-/// `error` in the format of the API `path` belongs to.
-fn error_reply(path: &str, error: LocalError) -> Response {
-    match dialects::dialect_of(path) {
-        Some(dialect) => dialects::error_response(dialect, error),
-        None => error.into_response(),
     }
 }
 

@@ -76,13 +76,14 @@ fn database_fields(db: &Database) -> [(&'static str, Value); 11] {
         ("id", Value::string(&db.id)),
         ("name", Value::string(&db.name)),
         ("engine", Value::string(&db.engine)),
-        ("version", Value::string(&db.version)),
+        // Empty where the API reports none (databaselabs): null, not "".
+        ("version", Value::string_or_null(&db.version)),
         ("plan", Value::string(&db.plan)),
         ("region", Value::string(&db.region)),
         ("description", optional(&db.description)),
         ("status", Value::string(&db.status.raw)),
         ("endpoint", optional(&db.endpoint)),
-        ("created_at", Value::string(&db.created_at)),
+        ("created_at", Value::string_or_null(&db.created_at)),
         (
             NODE_COUNT,
             db.node_count

@@ -40,22 +40,23 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json};
-use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
 use crate::local::AppState;
-use crate::local::auth::constant_time_eq;
+use crate::local::auth::Presented;
 use crate::local::databases::{BuiltInUser, CreateDatabase, NewChildren};
+use crate::local::dialects::DialectFront;
 use crate::local::error::LocalError;
 use crate::local::model::{Database, Status};
+use crate::local::secrets::constant_time_eq;
 
 use catalog::{Region, Size};
 
@@ -154,11 +155,6 @@ fn refusal(local: LocalError) -> Refusal {
     }
 }
 
-/// Renders a service error (an injected fault, say) the dialect's way.
-pub(crate) fn error_response(local: LocalError) -> Response {
-    refusal(local).into_response()
-}
-
 /// Answer to any `/databaselabs/…` request when the dialect is not configured.
 pub(crate) fn not_configured() -> Response {
     error(
@@ -169,79 +165,58 @@ pub(crate) fn not_configured() -> Response {
     .into_response()
 }
 
-/// Answer for a path under `/databaselabs` that names no operation.
-pub(crate) fn unknown_route(method: &Method, path: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("no databaselabs API call {method} {path}"),
-    )
-    .into_response()
-}
+/// databaselabs' front: API key and secret as Basic, `{"error": …}` errors.
+pub(crate) struct Front;
 
-/// Answer for a databaselabs path used with a method it does not have.
-pub(crate) fn method_not_allowed(method: &Method, path: &str) -> Response {
-    error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("method {method} is not allowed on {path}"),
-    )
-    .into_response()
-}
+impl DialectFront for Front {
+    /// Checks the API key and secret, then hands the settings to the handlers as a request
+    /// extension.
+    fn refusal(&self, state: &AppState, request: &mut Parts, _body: &Bytes) -> Option<Response> {
+        let Some(dialect) = state.dialects.databaselabs.clone() else {
+            return Some(not_configured());
+        };
+        if !basic_matches(&Presented::of(&request.headers), &dialect) {
+            tracing::info!(path = %request.uri.path(), "databaselabs request refused: bad credentials");
+            let mut response = error(
+                StatusCode::UNAUTHORIZED,
+                "Your API key or API secret were invalid. Check your credentials and try again. \
+                 Case matters!",
+            )
+            .into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"databaselabs\""),
+            );
+            return Some(response);
+        }
+        request.extensions.insert(dialect);
+        None
+    }
 
-/// Checks HTTP Basic credentials (API key and secret), then hands the settings to the
-/// handlers as a request extension.
-pub(crate) async fn authenticate(
-    dialect: Option<Shared>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let Some(dialect) = dialect else {
-        return not_configured();
-    };
-    if !basic_matches(request.headers(), &dialect) {
-        tracing::info!(path = %request.uri().path(), "databaselabs request refused: bad credentials");
-        let mut response = error(
-            StatusCode::UNAUTHORIZED,
-            "Your API key or API secret were invalid. Check your credentials and try again. \
-             Case matters!",
+    fn error_response(&self, error: LocalError) -> Response {
+        refusal(error).into_response()
+    }
+
+    fn unknown_route(&self, method: &Method, path: &str) -> Response {
+        self::error(
+            StatusCode::NOT_FOUND,
+            format!("no databaselabs API call {method} {path}"),
         )
-        .into_response();
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"databaselabs\""),
-        );
-        return response;
+        .into_response()
     }
-    request.extensions_mut().insert(dialect);
-    next.run(request).await
 }
 
-/// Whether `Authorization: Basic base64(key:secret)` carries the configured pair.
-fn basic_matches(headers: &axum::http::HeaderMap, dialect: &DatabaselabsDialect) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+/// Whether Basic credentials carry the configured API key and secret.
+fn basic_matches(presented: &Presented, dialect: &DatabaselabsDialect) -> bool {
+    let Some((key, secret)) = presented.basic_pair() else {
         return false;
     };
-    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
-        return false;
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return false;
-    }
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-        return false;
-    };
-    let Some(colon) = decoded.iter().position(|b| *b == b':') else {
-        return false;
-    };
-    let (key, secret) = (&decoded[..colon], &decoded[colon + 1..]);
     let key_ok = constant_time_eq(key, dialect.api_key.as_bytes());
     let secret_ok = constant_time_eq(secret, dialect.api_secret.expose_secret().as_bytes());
     key_ok & secret_ok
 }
 
-/// Routes of the dialect (always mounted; [`authenticate`] answers for an unconfigured one).
+/// Routes of the dialect (always mounted; [`Front`] answers for an unconfigured one).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{BASE}/api/ping"), get(ping))

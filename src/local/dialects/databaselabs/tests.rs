@@ -1,10 +1,11 @@
-//! The dialect over an in-memory router (no wiring needed): auth, create rules, reads, delete,
+//! The dialect over the in-memory app: auth, create rules, reads, delete,
 //! plans, ping, statuses and the credit limit.
 
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::middleware;
+use axum::extract::Request;
+use base64::Engine as _;
 use tower::ServiceExt as _;
 
 use super::*;
@@ -25,15 +26,12 @@ fn dialect(limit: Option<u32>) -> Shared {
 
 async fn app(dir: &std::path::Path, dialect: Option<Shared>, delay: Duration) -> Router {
     let store = Store::open(dir).await.unwrap();
-    let state = AppState::new(
+    let mut state = AppState::new(
         Databases::new(store, Clock::tokio(), Wake::default(), delay),
-        None,
+        SecretString::from("native-token"),
     );
-    routes()
-        .layer(middleware::from_fn(move |request, next| {
-            authenticate(dialect.clone(), request, next)
-        }))
-        .with_state(state)
+    state.dialects.databaselabs = dialect;
+    crate::local::app(state)
 }
 
 fn basic(key: &str, secret: &str) -> String {
@@ -355,12 +353,12 @@ fn status_of_splits_creating_into_ordered_and_building() {
 
 #[test]
 fn error_response_keeps_retry_after_and_hides_internals() {
-    let response = error_response(LocalError::Unavailable {
+    let response = Front.error_response(LocalError::Unavailable {
         message: "down".into(),
         retry_after_secs: Some(7),
     });
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()[header::RETRY_AFTER], "7");
-    let hidden = error_response(LocalError::Corrupt("/secret/path".into()));
+    let hidden = Front.error_response(LocalError::Corrupt("/secret/path".into()));
     assert_eq!(hidden.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

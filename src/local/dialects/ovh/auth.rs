@@ -20,7 +20,7 @@ use secrecy::ExposeSecret;
 
 use super::OvhDialect;
 use super::errors::AuthError;
-use crate::local::auth::constant_time_eq;
+use crate::local::secrets::constant_time_eq;
 
 /// How far `X-Ovh-Timestamp` may be from the server's clock, in seconds, before or after.
 pub(crate) const MAX_CLOCK_SKEW_SECS: i64 = 300;

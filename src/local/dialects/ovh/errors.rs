@@ -67,6 +67,7 @@ pub(crate) const GENERIC_CLASSES: &[&str] = &[
     "Client::NotFound",
     "Client::MethodNotAllowed",
     "Client::Conflict",
+    "Client::PayloadTooLarge",
     "Client::TooManyRequests",
     "Server::InternalServerError",
     "Server::ServiceUnavailable",
@@ -115,6 +116,7 @@ pub(crate) fn status_of_class(class: &str) -> StatusCode {
         Some("NotFound") => StatusCode::NOT_FOUND,
         Some("MethodNotAllowed") => StatusCode::METHOD_NOT_ALLOWED,
         Some("Conflict") => StatusCode::CONFLICT,
+        Some("PayloadTooLarge") => StatusCode::PAYLOAD_TOO_LARGE,
         Some("TooManyRequests") => StatusCode::TOO_MANY_REQUESTS,
         Some("ServiceUnavailable") => StatusCode::SERVICE_UNAVAILABLE,
         Some("BadGateway") => StatusCode::BAD_GATEWAY,
@@ -193,6 +195,7 @@ pub(crate) fn from_local(error: LocalError, subject: Subject) -> OvhError {
         }
         LocalError::Duplicate(_) => OvhError::new("Client::Conflict", message),
         LocalError::MethodNotAllowed { .. } => OvhError::new("Client::MethodNotAllowed", message),
+        LocalError::PayloadTooLarge { .. } => OvhError::new("Client::PayloadTooLarge", message),
         LocalError::RateLimited {
             retry_after_secs, ..
         } => OvhError {
@@ -216,6 +219,7 @@ pub(crate) fn from_local(error: LocalError, subject: Subject) -> OvhError {
         | LocalError::Io { .. }
         | LocalError::SchemaTooNew { .. }
         | LocalError::Corrupt(_)
+        | LocalError::TokenNeeded { .. }
         | LocalError::Task(_) => {
             tracing::error!(error = %message, "internal error while handling an OVH request");
             OvhError::new(
@@ -311,6 +315,7 @@ mod tests {
                 "NotFound" => 404,
                 "MethodNotAllowed" => 405,
                 "Conflict" => 409,
+                "PayloadTooLarge" => 413,
                 "TooManyRequests" => 429,
                 "ServiceUnavailable" => 503,
                 "BadGateway" => 502,

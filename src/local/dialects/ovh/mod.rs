@@ -43,11 +43,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::SecretString;
@@ -58,6 +58,7 @@ use crate::local::AppState;
 use crate::local::allow_list::CreateIpRestriction;
 use crate::local::credentials::CreateCredential;
 use crate::local::databases::{BuiltInUser, CreateDatabase, NewChildren, UpdateDatabase};
+use crate::local::dialects::DialectFront;
 use crate::local::error::LocalError;
 use crate::local::model::{Credential, Database};
 use crate::local::validation::validate_name;
@@ -76,9 +77,6 @@ const ENGINE: &str = "mongodb";
 
 /// Header OVH puts on every reply, naming the query for support requests.
 pub(crate) const QUERY_ID: &str = "x-ovh-queryid";
-
-/// Largest request body read for signature checking.
-const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The OVH dialect's keys and project. With it in [`crate::local::Config`], the service speaks
 /// OVHcloud's API under `/ovh/1.0`; requests must be signed with these keys.
@@ -136,27 +134,44 @@ pub(crate) fn not_configured() -> Response {
     .into_response()
 }
 
-/// Renders a service error (an injected fault, an unknown route) OVH's way.
-pub(crate) fn error_response(error: LocalError) -> Response {
-    from_local(error, Subject::Service).into_response()
-}
+/// OVH's front: its request signature and its `{"class", "message"}` errors.
+pub(crate) struct Front;
 
-/// Answer for a path under `/ovh/` that names no OVH operation.
-pub(crate) fn unknown_route(method: &Method, path: &str) -> Response {
-    OvhError::new(
-        "Client::NotFound",
-        format!("Got an invalid (or empty) URL: no OVH operation {method} {path}"),
-    )
-    .into_response()
-}
+impl DialectFront for Front {
+    /// Checks OVH's signature on all paths but `/auth/time`.
+    fn refusal(&self, state: &AppState, request: &mut Parts, body: &Bytes) -> Option<Response> {
+        let Some(ovh) = state.dialects.ovh.as_ref() else {
+            return Some(not_configured());
+        };
+        if request.uri.path() == format!("{BASE}/auth/time") {
+            return None;
+        }
+        let now = state.databases.clock().now().timestamp();
+        auth::verify(
+            &ovh.dialect,
+            &request.headers,
+            request.method.as_str(),
+            &full_url(request),
+            body,
+            now,
+        )
+        .err().map(|error| {
+            tracing::info!(method = %request.method, path = %request.uri.path(), ?error, "OVH request refused");
+            error.into_response()
+        })
+    }
 
-/// Answer for an OVH path used with a method it does not have.
-pub(crate) fn method_not_allowed(method: &Method, path: &str) -> Response {
-    OvhError::new(
-        "Client::MethodNotAllowed",
-        format!("method {method} is not allowed on {path}"),
-    )
-    .into_response()
+    fn error_response(&self, error: LocalError) -> Response {
+        from_local(error, Subject::Service).into_response()
+    }
+
+    fn unknown_route(&self, method: &Method, path: &str) -> Response {
+        OvhError::new(
+            "Client::NotFound",
+            format!("Got an invalid (or empty) URL: no OVH operation {method} {path}"),
+        )
+        .into_response()
+    }
 }
 
 /// Adds `X-Ovh-QueryID` to a reply.
@@ -170,42 +185,8 @@ pub(crate) fn stamp(state: &AppState, response: &mut Response) {
     }
 }
 
-/// Checks OVH's signature (all paths but `/auth/time`) before the request goes on; the body is
-/// read for the check and handed on intact.
-pub(crate) async fn authenticate(state: AppState, request: Request, next: Next) -> Response {
-    let Some(ovh) = state.dialects.ovh.clone() else {
-        return not_configured();
-    };
-    if request.uri().path() == format!("{BASE}/auth/time") {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            return OvhError::bad_request(format!("cannot read the request body: {error}"))
-                .into_response();
-        }
-    };
-    let full_url = full_url(&parts);
-    let now = state.databases.clock().now().timestamp();
-    if let Err(error) = auth::verify(
-        &ovh.dialect,
-        &parts.headers,
-        parts.method.as_str(),
-        &full_url,
-        &bytes,
-        now,
-    ) {
-        tracing::info!(method = %parts.method, path = %parts.uri.path(), ?error, "OVH request refused");
-        return error.into_response();
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
-}
-
 /// The URL the client signed: `http://` + `Host` + the raw request URI.
-fn full_url(parts: &axum::http::request::Parts) -> String {
+fn full_url(parts: &Parts) -> String {
     if parts.uri.scheme().is_some() {
         return parts.uri.to_string();
     }
@@ -222,7 +203,7 @@ fn full_url(parts: &axum::http::request::Parts) -> String {
     format!("http://{host}{target}")
 }
 
-/// Routes of the dialect (always mounted; [`authenticate`] answers for an unconfigured one).
+/// Routes of the dialect (always mounted; [`Front`] answers for an unconfigured one).
 pub(crate) fn routes() -> Router<AppState> {
     let p = format!("{BASE}/cloud/project/{{service_name}}/database");
     let cluster = format!("{p}/mongodb/{{cluster_id}}");

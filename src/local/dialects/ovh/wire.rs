@@ -15,8 +15,9 @@
 //!   user or IP restriction (a lifecycle fault) is `ERROR`, locked or not.
 //! - Nodes are the database's `node_count`, with ids derived from its UUID (UUIDv5 of
 //!   `node-<n>`), so they are stable without being stored.
-//! - Endpoints: one `mongodb` endpoint whose `uri` is the native endpoint (no credentials, no
-//!   TLS: `ssl` false).
+//! - Endpoints: one `mongodb` endpoint on `<name>.<ovh region, lower case>.dbaas.local` (e.g.
+//!   `orders.gra.dbaas.local`; the native API says `eu-west-1` there), no credentials in its
+//!   `uri`, no TLS (`ssl` false).
 //! - Backup and maintenance times, disk and storage are shown (from the flavor) but not stored:
 //!   writes of them are accepted and ignored.
 
@@ -25,7 +26,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use crate::local::catalog::{CATALOG, Engine};
-use crate::local::databases::endpoint;
 use crate::local::model::{Credential, Database, IpRestriction, Status};
 
 /// Store region ↔ OVH region name.
@@ -167,7 +167,12 @@ pub(crate) fn service(database: &Database, restrictions: &[IpRestriction]) -> Va
     };
     let all =
         |state: &str| json!({"create": state, "delete": state, "read": "enabled", "update": state});
-    let domain = format!("{}.{}.dbaas.local", database.name, database.region);
+    // Hosts name the region as OVH spells it in its hostnames (`gra`), not the store's.
+    let domain = format!(
+        "{}.{}.dbaas.local",
+        database.name,
+        region.to_ascii_lowercase()
+    );
     let port = CATALOG
         .engine(&database.engine)
         .map_or(0, |engine| engine.port);
@@ -194,7 +199,7 @@ pub(crate) fn service(database: &Database, restrictions: &[IpRestriction]) -> Va
             "scheme": database.engine,
             "ssl": false,
             "sslMode": null,
-            "uri": endpoint(database),
+            "uri": format!("{}://{domain}:{port}/{}", database.engine, database.name),
         }],
         "ipRestrictions": restrictions.iter().map(ip_restriction).collect::<Vec<_>>(),
         "nodes": (1..=database.node_count).map(|index| node(database, index)).collect::<Vec<_>>(),
@@ -476,9 +481,11 @@ mod tests {
         assert_eq!(body["description"], "orders");
         assert_eq!(body["region"], "GRA");
         assert_eq!(body["nodes"].as_array().unwrap().len(), 3);
+        // The host names the region as OVH does, not as the native API does.
+        assert_eq!(body["endpoints"][0]["domain"], "orders.gra.dbaas.local");
         assert_eq!(
             body["endpoints"][0]["uri"],
-            "mongodb://orders.eu-west-1.dbaas.local:27017/orders"
+            "mongodb://orders.gra.dbaas.local:27017/orders"
         );
         assert_eq!(body["createdAt"], "2027-01-15T08:00:00+00:00");
     }
