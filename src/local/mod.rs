@@ -651,6 +651,7 @@ mod tests {
             retry_after: None,
             skip: 0,
             count: 1,
+            body: None,
         });
         let app = app(state.clone());
         let (status, _) = call(&app, "GET", "/v1/databases").await;
