@@ -114,7 +114,7 @@ mod catalog;
 mod cidr;
 mod credentials;
 mod databases;
-mod dialects;
+pub(crate) mod dialects;
 mod error;
 mod faults;
 mod idempotency;
