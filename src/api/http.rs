@@ -868,7 +868,7 @@ fn is_plain_value_byte(byte: u8) -> bool {
     !byte.is_ascii_whitespace()
         && !matches!(
             byte,
-            b',' | b';' | b'&' | b')' | b']' | b'}' | b'"' | b'\'' | b'<' | b'>'
+            b',' | b';' | b'&' | b')' | b']' | b'}' | b'"' | b'\'' | b'`' | b'<' | b'>'
         )
 }
 
