@@ -5,7 +5,7 @@ CARGO ?= cargo
 # installs. Passed to those recipes only, so that `make tools` still installs when the user named none.
 TERRAFORM := $(if $(TF_ACC_TERRAFORM_PATH),$(TF_ACC_TERRAFORM_PATH),$(CURDIR)/.tools/bin/terraform)
 
-.PHONY: all build tools demo local test faults lint fmt bench docs clean-demo
+.PHONY: all build tools demo local test faults fuzz lint fmt bench docs clean-demo
 
 all: build
 
@@ -35,6 +35,25 @@ test: tools
 ## the real Terraform; prints one table. `make test` runs a reduced matrix.
 faults: tools
 	DBAAS_FAULTS_FULL=1 TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) test --test e2e_faults -- --nocapture --test-threads=1
+
+# `make fuzz`: where cargo-fuzz is installed when missing, how long each target runs, and the
+# targets (one per file of fuzz/fuzz_targets/, each a function of src/fuzzing.rs).
+CARGO_FUZZ_ROOT ?= $(CURDIR)/.tools
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
+
+## fuzz: run each fuzz target with libFuzzer for FUZZ_SECONDS (60) from its seed corpus
+## (fuzz/corpus/<target>; what a run adds goes to the git-ignored fuzz/grown/); fails on a crash.
+## cargo-fuzz passes nightly-only flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
+## No sanitizer: the crate forbids unsafe code, and a panic is what libFuzzer reports as a crash.
+fuzz:
+	@test -x $(CARGO_FUZZ_ROOT)/bin/cargo-fuzz || $(CARGO) install --locked --root $(CARGO_FUZZ_ROOT) cargo-fuzz
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/grown/$$target; \
+	  echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ_ROOT)/bin/cargo-fuzz run --sanitizer none $$target \
+	    fuzz/grown/$$target fuzz/corpus/$$target -- -max_total_time=$(FUZZ_SECONDS); \
+	done
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -20,11 +20,15 @@
 //!   settings, dbaas-local flags); it imports nothing of the crate.
 //! - [`docs`]: the registry documentation (`docs/`), generated from the provider's own schemas
 //!   and the examples under `examples/` by the `dbaas-docs` binary (`make docs`).
+//! - `fuzzing` (hidden): one entry point per fuzz target (`fuzz/`, `make fuzz`), shared with the
+//!   test that replays their corpus; not an API.
 
 pub mod api;
 pub mod cidr;
 pub mod docs;
 pub mod duration;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod local;
 pub mod provider;
 pub mod tfplugin;

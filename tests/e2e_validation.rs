@@ -63,6 +63,25 @@ const CASES: &[(&str, &str, &str)] = &[
         "system.",
     ),
     (
+        r#"resource "dbaas_collection_index" "bad" {
+  database_id = "db-000000000000"
+  collection  = "orders"
+  name        = "wide"
+  keys        = [for n in range(33) : { field = "f${n}" }]
+}"#,
+        "keys        = [for n in range(33)",
+        "a MongoDB index has at most 32",
+    ),
+    (
+        r#"resource "dbaas_collection_index" "bad" {
+  database_id = "db-000000000000"
+  collection  = "orders"
+  keys        = [for f in ["a", "b"] : { field = format("%s%070d", f, 0) }]
+}"#,
+        r#"keys        = [for f in ["a", "b"]"#,
+        "Set name.",
+    ),
+    (
         r#"resource "dbaas_credential" "bad" {
   database_id = "db-000000000000"
   username    = "app"

@@ -535,7 +535,7 @@ async fn fault_skip_passes_requests_then_count_hits_them() -> Result<()> {
         pending,
         json!([{"path_prefix": "/v1/capabilities", "method": null, "when": "before",
                 "action": "status", "status": 502, "delay_ms": null, "retry_after": null,
-                "skip": 2, "count": 2}])
+                "skip": 2, "count": 2, "body": null}])
     );
     let mut statuses = Vec::new();
     for _ in 0..5 {

@@ -345,9 +345,10 @@ impl ApiResponse {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|error| Error::Protocol {
             message: format!(
-                "HTTP {} reply of {} bytes is not the expected JSON: {error}",
+                "HTTP {} reply of {} bytes is not the expected JSON: {}",
                 self.status,
-                self.body.len()
+                self.body.len(),
+                hide_quoted_strings(&error.to_string())
             ),
         })
     }
@@ -423,17 +424,19 @@ pub fn status_reason(status: u16) -> String {
 /// Longest piece of a non-JSON error body quoted in a message.
 const MAX_QUOTED_BODY: usize = 300;
 
-/// A human message from an error body, in the usual shapes; `None` when there is none.
+/// A human message from an error body, in the usual shapes; `None` when there is none. The
+/// message is redacted ([`redact_text`]): the value of a sensitive field is never quoted.
 pub fn error_message_from_body(body: &[u8]) -> Option<String> {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        return message_from_json(&value);
+        return message_from_json(&value).map(|message| redact_text(&message));
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() || text.starts_with('<') {
         return None; // empty, or an HTML error page: the status says more
     }
-    Some(truncate_chars(text, MAX_QUOTED_BODY))
+    // Redacted before the cut, which could otherwise leave half a URL whose password shows.
+    Some(truncate_chars(&redact_text(text), MAX_QUOTED_BODY))
 }
 
 fn message_from_json(value: &Value) -> Option<String> {
@@ -444,10 +447,16 @@ fn message_from_json(value: &Value) -> Option<String> {
             .filter_map(|key| map.get(*key))
             .find_map(message_from_json)
             .or_else(|| {
-                // DRF-style `{field: ["msg", …]}`.
+                // DRF-style `{field: ["msg", …]}`; a sensitive field keeps its name only, since
+                // its "message" may be the value the client sent.
                 let parts: Vec<String> = map
                     .iter()
-                    .filter_map(|(field, v)| message_from_json(v).map(|m| format!("{field}: {m}")))
+                    .filter_map(|(field, v)| {
+                        if is_sensitive_field(field) && !v.is_null() && !is_index_spec(field, v) {
+                            return Some(format!("{field}: {REDACTED}"));
+                        }
+                        message_from_json(v).map(|m| format!("{field}: {m}"))
+                    })
                     .collect();
                 (!parts.is_empty()).then(|| parts.join("; "))
             }),
@@ -508,7 +517,16 @@ const SENSITIVE_HEADER_PARTS: [&str; 8] = [
     "password",
 ];
 
-const SENSITIVE_FIELD_PARTS: [&str; 6] = ["password", "passwd", "pwd", "secret", "token", "key"];
+const SENSITIVE_FIELD_PARTS: [&str; 8] = [
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "authorization",
+    "cookie",
+];
 
 /// Field names that are sensitive by name (they contain "key") but usually hold an index
 /// specification (`"keys": [{"field": "a", "direction": 1}]`, MongoDB's `"key": {"a": 1}`).
@@ -526,7 +544,7 @@ pub fn is_sensitive_header(name: &str) -> bool {
 
 /// True for a JSON field (or query parameter) whose value must never be logged, judged by its
 /// name alone: anything naming a password, secret, token or key (`api_key`, `consumer_key`,
-/// `AccessKey`, and a bare `key` too).
+/// `AccessKey`, and a bare `key` too), and `Authorization` or `Cookie` echoed as fields.
 pub fn is_sensitive_field(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SENSITIVE_FIELD_PARTS.iter().any(|part| key.contains(part))
@@ -560,8 +578,8 @@ pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Replaces, at any depth, the value of every sensitive field by `***`, and the password of any
-/// URL-looking string (`mongodb://user:pw@host`) too.
+/// Replaces, at any depth, the value of every sensitive field by `***`, and redacts every
+/// string as free text ([`redact_text`]: `mongodb://user:pw@host`, `token=…`).
 pub fn redact_json(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -574,23 +592,9 @@ pub fn redact_json(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_json),
-        Value::String(text) => {
-            if let Some(redacted) = redact_url_password(text) {
-                *text = redacted;
-            }
-        }
+        Value::String(text) => *text = redact_text(text),
         _ => {}
     }
-}
-
-fn redact_url_password(text: &str) -> Option<String> {
-    if !text.contains("://") || !text.contains('@') {
-        return None;
-    }
-    let mut url = Url::parse(text).ok()?;
-    url.password()?;
-    url.set_password(Some(REDACTED)).ok()?;
-    Some(url.to_string())
 }
 
 /// A body for logs: JSON with secrets replaced, other text quoted up to a limit.
@@ -603,12 +607,269 @@ pub fn redact_body(body: &[u8]) -> String {
             redact_json(&mut value);
             value.to_string()
         }
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = redact_url_password(&text).unwrap_or_else(|| text.into_owned());
-            truncate_chars(&text, 1024)
+        Err(_) => truncate_chars(&redact_text(&String::from_utf8_lossy(body)), 1024),
+    }
+}
+
+/// Free text with its secrets replaced by `***`: the one redaction every error message built
+/// from an API reply or a URL goes through (see [`Error::redacted`]), and the non-JSON bodies
+/// of logs. It hides
+/// - the user-info password of any `scheme://user:pass@…`, found by scanning the text, so
+///   multi-host URIs (`mongodb://u:pw@h1,h2/db`) and URLs inside sentences are covered; a
+///   user-info without a password may be a token (`https://TOKEN@host`) and is hidden whole;
+/// - the credential after `Bearer` (and after `Basic`, when it looks like base64);
+/// - the value of every sensitive `key=value`, `key: value` and `"key": "value"` pair
+///   (names as [`is_sensitive_field`] judges them).
+///
+/// Everything else is kept, so a message still names the field and says why.
+pub fn redact_text(text: &str) -> String {
+    let text = redact_user_info(text);
+    let text = redact_auth_schemes(&text);
+    redact_sensitive_pairs(&text)
+}
+
+/// Characters that end a URL inside free text.
+fn ends_url(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
+}
+
+/// Hides the user-info of every `scheme://user:pass@…` in `text` (the password, or a lone user
+/// name, which may be a token). The user-info runs to the URL's last `@`, so a password with a
+/// raw `@` or `/` is hidden whole.
+fn redact_user_info(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let (head, tail) = rest.split_at(found + 3);
+        shown.push_str(head);
+        let url_end = tail.find(ends_url).unwrap_or(tail.len());
+        let Some(at) = tail[..url_end].rfind('@') else {
+            rest = tail;
+            continue;
+        };
+        let user_info = &tail[..at];
+        match user_info.find(':') {
+            Some(colon) => {
+                shown.push_str(&user_info[..=colon]);
+                shown.push_str(REDACTED);
+            }
+            // No password and no path before the `@`: a lone user name (or token).
+            None if !user_info.contains(['/', '?', '#']) => shown.push_str(REDACTED),
+            // An `@` in the path or query (`…/users/a@b`), not user-info.
+            None => shown.push_str(user_info),
+        }
+        rest = &tail[at..];
+    }
+    shown.push_str(rest);
+    shown
+}
+
+/// Characters of an HTTP credential token (RFC 9110 token68).
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+/// Characters of a field name in free text (`api_key`, `X-Api-Key`, `user.password`).
+fn is_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.')
+}
+
+/// The end of the run of bytes from `start` on that satisfy `keep`.
+fn run_end(bytes: &[u8], start: usize, keep: impl Fn(u8) -> bool) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|byte| !keep(*byte))
+        .map_or(bytes.len(), |offset| start + offset)
+}
+
+/// Text with the given byte ranges (sorted, disjoint, on ASCII boundaries) replaced by `***`.
+fn replace_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let mut copied = 0;
+    for &(start, end) in ranges {
+        shown.push_str(&text[copied..start]);
+        shown.push_str(REDACTED);
+        copied = end;
+    }
+    shown.push_str(&text[copied..]);
+    shown
+}
+
+/// Hides the credential after `Bearer ` and after `Basic ` (when it looks like base64: eight
+/// characters or more, or `=`-padded, so "Basic plan" stays readable).
+fn redact_auth_schemes(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        let starts_word = index == 0 || !bytes[index - 1].is_ascii_alphanumeric();
+        let scheme = ["bearer", "basic"].into_iter().find(|scheme| {
+            bytes[index..]
+                .get(..scheme.len())
+                .is_some_and(|word| word.eq_ignore_ascii_case(scheme.as_bytes()))
+        });
+        let Some(scheme) = scheme.filter(|_| starts_word) else {
+            index += 1;
+            continue;
+        };
+        let gap_end = run_end(bytes, index + scheme.len(), |b| b == b' ' || b == b'\t');
+        let token_end = run_end(bytes, gap_end, is_token_byte);
+        let token = &bytes[gap_end..token_end];
+        let credential = gap_end > index + scheme.len()
+            && !token.is_empty()
+            && (scheme == "bearer" || token.len() >= 8 || token.ends_with(b"="));
+        if credential {
+            ranges.push((gap_end, token_end));
+        }
+        index = token_end.max(index + scheme.len());
+    }
+    replace_ranges(text, &ranges)
+}
+
+/// Where the quoted value starting at `start` (its opening quote) ends (after the closing
+/// quote), honouring backslash escapes; the end of the text when it is not closed.
+fn quoted_end(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut index = start + 1;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\\' => index += 2,
+            byte if byte == quote => return index + 1,
+            _ => index += 1,
         }
     }
+    bytes.len()
+}
+
+/// Where the bracketed value starting at `start` (`[` or `{`) ends: after its matching bracket,
+/// quotes honoured; the end of the text when it is not closed.
+fn bracketed_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut index = start;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'"' | b'\'' => {
+                index = quoted_end(bytes, index);
+                continue;
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return index + 1;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    bytes.len()
+}
+
+/// Hides the value of every sensitive `name=value`, `name: value` and `"name": "value"` pair
+/// (JSON quoted in text, escaped JSON, headers echoed in a message, query strings).
+fn redact_sensitive_pairs(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        let starts_name =
+            is_name_byte(bytes[index]) && (index == 0 || !is_name_byte(bytes[index - 1]));
+        if !starts_name {
+            index += 1;
+            continue;
+        }
+        let name_end = run_end(bytes, index, is_name_byte);
+        let name = &text[index..name_end];
+        index = name_end;
+        if !is_sensitive_field(name) {
+            continue;
+        }
+        // Past a closing quote (`"password":`, or `\"password\":` in escaped JSON).
+        let mut cursor = name_end;
+        if bytes.get(cursor) == Some(&b'\\') {
+            cursor += 1;
+        }
+        if matches!(bytes.get(cursor), Some(b'"' | b'\'')) {
+            cursor += 1;
+        }
+        cursor = run_end(bytes, cursor, |b| b == b' ' || b == b'\t');
+        let separator = match bytes.get(cursor) {
+            Some(&separator @ (b'=' | b':')) => separator,
+            _ => continue,
+        };
+        let start = run_end(bytes, cursor + 1, |b| b == b' ' || b == b'\t');
+        // `key`/`keys` name an index as often as an API key: after a colon, only a quoted
+        // string is hidden, a structure (`keys: [{"field": …}]`) is an index and stays shown.
+        let index_spec = INDEX_SPEC_FIELDS
+            .iter()
+            .any(|spec| name.eq_ignore_ascii_case(spec));
+        let end = match bytes.get(start) {
+            None => continue,
+            Some(b'"' | b'\'') => quoted_end(bytes, start),
+            Some(b'\\') if matches!(bytes.get(start + 1), Some(b'"' | b'\'')) => {
+                // An escaped quoted value: up to the next escaped quote.
+                let quote = [b'\\', bytes[start + 1]];
+                bytes[start + 2..]
+                    .windows(2)
+                    .position(|pair| pair == quote)
+                    .map_or(bytes.len(), |offset| start + 2 + offset + 2)
+            }
+            Some(b'[' | b'{') if index_spec => continue,
+            Some(b'[' | b'{') => bracketed_end(bytes, start),
+            Some(_) if index_spec && separator == b':' => continue,
+            Some(_) => {
+                let end = run_end(bytes, start, is_plain_value_byte);
+                // `Authorization: Bearer abc`: the scheme and its credential.
+                let word = &text[start..end];
+                let is_scheme = ["bearer", "basic", "token", "digest"]
+                    .iter()
+                    .any(|scheme| word.eq_ignore_ascii_case(scheme));
+                let gap_end = run_end(bytes, end, |b| b == b' ' || b == b'\t');
+                if is_scheme && gap_end > end {
+                    run_end(bytes, gap_end, is_plain_value_byte)
+                } else {
+                    end
+                }
+            }
+        };
+        if end > start && !(end - start == REDACTED.len() && &text[start..end] == REDACTED) {
+            ranges.push((start, end));
+        }
+        index = end.max(index);
+    }
+    replace_ranges(text, &ranges)
+}
+
+/// A decoder's message with every double-quoted string replaced by `"***"`: serde quotes the
+/// value it choked on (`invalid type: string "…"`), which may be a secret of the reply.
+fn hide_quoted_strings(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut index = 0;
+    while let Some(offset) = bytes[index..].iter().position(|byte| *byte == b'"') {
+        let start = index + offset;
+        let end = quoted_end(bytes, start);
+        let closed = end > start + 1 && bytes[end - 1] == b'"';
+        let inner_end = if closed { end - 1 } else { bytes.len() };
+        if inner_end > start + 1 {
+            ranges.push((start + 1, inner_end));
+        }
+        if end >= bytes.len() {
+            break;
+        }
+        index = end;
+    }
+    replace_ranges(text, &ranges)
+}
+
+/// Bytes of an unquoted value in free text: up to white space or a delimiter.
+fn is_plain_value_byte(byte: u8) -> bool {
+    !byte.is_ascii_whitespace()
+        && !matches!(
+            byte,
+            b',' | b';' | b'&' | b')' | b']' | b'}' | b'"' | b'\'' | b'`' | b'<' | b'>'
+        )
 }
 
 /// A URL for logs: user-info password and sensitive query values replaced by `***`.
@@ -728,7 +989,10 @@ impl HttpClient {
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
         let base_url = Url::parse(config.base_url.trim()).map_err(|error| Error::Invalid {
             field: Some("endpoint".to_owned()),
-            message: format!("`{}` is not a valid URL: {error}", config.base_url),
+            message: format!(
+                "`{}` is not a valid URL: {error}",
+                redact_text(&config.base_url)
+            ),
         })?;
         if !matches!(base_url.scheme(), "http" | "https") || base_url.host_str().is_none() {
             return Err(Error::Invalid {
@@ -980,7 +1244,7 @@ impl HttpClient {
         } else {
             error_chain(&error.without_url())
         };
-        let message = format!("{method} {}: {what}", redact_url(url));
+        let message = redact_text(&format!("{method} {}: {what}", redact_url(url)));
         if builder {
             AttemptError::Fatal(Error::Transport { message })
         } else if not_sent {
@@ -990,8 +1254,10 @@ impl HttpClient {
         }
     }
 
+    /// The one place an error reply becomes an [`Error`]: the vendor's mapper, then the server's
+    /// pause, then redaction, so no mapper can quote a secret of the body.
     fn map_error(&self, response: &ApiResponse) -> Error {
-        match (self.inner.config.error_mapper)(response) {
+        let error = match (self.inner.config.error_mapper)(response) {
             Error::RateLimited {
                 retry_after: None,
                 message,
@@ -1007,7 +1273,8 @@ impl HttpClient {
                 message,
             },
             other => other,
-        }
+        };
+        error.redacted()
     }
 
     fn retry_after_cap(&self) -> Duration {
@@ -1864,6 +2131,247 @@ mod tests {
         assert!(!redact_body(b"postgresql://u:hunter2@h/db").contains("hunter2"));
         let url = Url::parse("https://u:hunter2@h.test/p?token=abc&name=x").unwrap();
         assert_eq!(redact_url(&url), "https://u:***@h.test/p?token=***&name=x");
+    }
+
+    #[test]
+    fn redact_text_hides_each_shape_of_secret() {
+        let cases = [
+            (
+                "mongodb://admin:pa55@h1:27017,h2:27017/db?replicaSet=rs0",
+                "mongodb://admin:***@h1:27017,h2:27017/db?replicaSet=rs0",
+            ),
+            (
+                "upstream https://user:p@ss/w0rd@db.test/x failed",
+                "upstream https://user:***@db.test/x failed",
+            ),
+            (
+                "clone https://ghp_T0ken@github.test/r",
+                "clone https://***@github.test/r",
+            ),
+            (
+                "see https://host.test/users/a@b.test",
+                "see https://host.test/users/a@b.test",
+            ),
+            (
+                "sent Authorization: Bearer eyJ.abc-123 upstream",
+                "sent Authorization: *** upstream",
+            ),
+            ("bearer eyJ.abc-123", "bearer ***"),
+            ("Basic dXNlcjpwYXNz", "Basic ***"),
+            ("the Basic plan is gone", "the Basic plan is gone"),
+            (
+                "GET /x?token=t0k&name=db&api_key=k3y",
+                "GET /x?token=***&name=db&api_key=***",
+            ),
+            (
+                r#"body {"password": "hun ter2", "name": "db"}"#,
+                r#"body {"password": ***, "name": "db"}"#,
+            ),
+            (r#"{\"secret\":\"s3\"}"#, r#"{\"secret\":***}"#),
+            (
+                r#"password: ["a", "b"]; name: taken"#,
+                "password: ***; name: taken",
+            ),
+            ("keys: at most 32 fields", "keys: at most 32 fields"),
+            (
+                r#"keys: [{"field": "a", "password": "p"}]"#,
+                r#"keys: [{"field": "a", "password": ***}]"#,
+            ),
+            ("key=AIzaSy0", "key=***"),
+            (
+                "name: This field is required.",
+                "name: This field is required.",
+            ),
+            (
+                "password must be 12 characters",
+                "password must be 12 characters",
+            ),
+            ("password: ***", "password: ***"),
+            ("", ""),
+            ("é password=ü€ ok", "é password=*** ok"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(redact_text(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn error_message_from_body_names_fields_but_hides_sensitive_values() {
+        let body = br#"{"password": ["Hunter2-secret"], "token": "T0k-secret",
+            "name": ["This field is required."]}"#;
+        let message = error_message_from_body(body).unwrap();
+        assert_eq!(
+            message,
+            "password: ***; token: ***; name: This field is required."
+        );
+        let text = b"bad request: password=Hunter2-secret for mongodb://u:Pw-secret@h1,h2/db";
+        let message = error_message_from_body(text).unwrap();
+        assert_eq!(
+            message,
+            "bad request: password=*** for mongodb://u:***@h1,h2/db"
+        );
+        let long = format!(
+            "{} https://u:Pw-secret@h.test",
+            "x".repeat(MAX_QUOTED_BODY - 20)
+        );
+        let message = error_message_from_body(long.as_bytes()).unwrap();
+        assert!(!message.contains("Pw-s"), "{message}");
+    }
+
+    #[test]
+    fn json_decode_errors_do_not_quote_the_reply() {
+        let reply = response(200, r#"{"id": "Gener4ted-secret"}"#);
+        let error = reply
+            .json::<std::collections::BTreeMap<String, u64>>()
+            .unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.contains("invalid type"), "{shown}");
+        assert!(!shown.contains("Gener4ted-secret"), "{shown}");
+    }
+
+    /// A careless vendor mapper: it quotes the whole body.
+    fn quoting_mapper(response: &ApiResponse) -> Error {
+        Error::Conflict {
+            message: response.text(),
+        }
+    }
+
+    #[tokio::test]
+    async fn send_redacts_whatever_a_mapper_quotes() {
+        let body =
+            r#"{"password":"Mapper-pw-secret","detail":"Authorization: Bearer Mapper-tok-secret"}"#;
+        let (url, _server) = serve(vec![reply(409).body(body)]).await;
+        let (client, _) = client_with(&url, |config| config.error_mapper = quoting_mapper);
+        let error = client.send(ApiRequest::get("/x")).await.unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            shown.contains("conflicts") && shown.contains("detail"),
+            "{shown}"
+        );
+        for secret in ["Mapper-pw-secret", "Mapper-tok-secret"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
+
+    #[test]
+    fn endpoint_errors_hide_user_info() {
+        let error = HttpClient::new(HttpConfig::new("test", "ftp://u:Url-pw-secret@h.test/"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ftp://u:***@h.test"), "{error}");
+        let error = HttpClient::new(HttpConfig::new("test", "https://u:Url-pw-secret@[::1"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("is not a valid URL"), "{error}");
+        assert!(!error.contains("Url-pw-secret"), "{error}");
+    }
+
+    mod secrets_never_survive {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::*;
+
+        /// A secret: long enough to be unmistakable, in the characters secrets use.
+        fn secret() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9]{4}[A-Za-z0-9!$%*+=.~_-]{8,20}"
+        }
+
+        /// A field name the redaction must treat as sensitive.
+        fn sensitive_name() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "password",
+                "Password",
+                "db_password",
+                "token",
+                "access_token",
+                "api_key",
+                "ApiKey",
+                "application_secret",
+                "client_secret",
+                "passwd",
+                "Authorization",
+            ])
+            .prop_map(str::to_owned)
+        }
+
+        /// Harmless text around the secret.
+        fn words() -> impl Strategy<Value = String> {
+            "[a-z ]{0,20}"
+        }
+
+        /// The secret placed in free text in one of the shapes replies use.
+        fn secret_in_text(
+            name: String,
+            secret: String,
+            before: String,
+            after: String,
+        ) -> [String; 7] {
+            [
+                format!("{before} {name}={secret} {after}"),
+                format!("{before} {name}: {secret}; {after}"),
+                format!(r#"{before} "{name}": "{secret}", {after}"#),
+                format!("{before} Authorization: Bearer {secret} {after}"),
+                format!("{before} mongodb://app:{secret}@h1:27017,h2:27017/db {after}"),
+                format!("{before} (https://user:{secret}@api.test/v1?x=1) {after}"),
+                format!(r#"{before} {{\"{name}\":\"{secret}\"}} {after}"#),
+            ]
+        }
+
+        /// The secret under a sensitive name at some depth of a JSON error body.
+        fn secret_in_json(name: String, secret: String, shape: u8, depth: u8) -> Value {
+            let mut value = match shape % 3 {
+                0 => json!({ name.clone(): secret }),
+                1 => json!({ name.clone(): [secret] }),
+                _ => json!({ name.clone(): {"value": secret} }),
+            };
+            for level in 0..depth % 3 {
+                value = match level {
+                    0 => json!({"errors": value, "status": 400}),
+                    _ => json!({"error": value}),
+                };
+            }
+            value
+        }
+
+        proptest! {
+            #[test]
+            fn in_free_text(
+                name in sensitive_name(),
+                secret in secret(),
+                before in words(),
+                after in words(),
+            ) {
+                for text in secret_in_text(name, secret.clone(), before, after) {
+                    let shown = redact_text(&text);
+                    prop_assert!(!shown.contains(&secret), "{text} -> {shown}");
+                    let message = error_message_from_body(text.as_bytes()).unwrap_or_default();
+                    prop_assert!(!message.contains(&secret), "{text} -> {message}");
+                    let quoted = json!({"message": text}).to_string();
+                    let message = error_message_from_body(quoted.as_bytes()).unwrap_or_default();
+                    prop_assert!(!message.contains(&secret), "{quoted} -> {message}");
+                }
+            }
+
+            #[test]
+            fn in_json_bodies(
+                name in sensitive_name(),
+                secret in secret(),
+                shape in any::<u8>(),
+                depth in any::<u8>(),
+                reason in "[A-Z][a-z ]{3,30}\\.",
+            ) {
+                let mut body = secret_in_json(name, secret.clone(), shape, depth);
+                if let Value::Object(map) = &mut body {
+                    map.insert("name".to_owned(), json!([reason.clone()]));
+                }
+                let text = body.to_string();
+                let error = default_error_mapper(&response(400, &text));
+                let shown = error.to_string();
+                prop_assert!(!shown.contains(&secret), "{text} -> {shown}");
+                prop_assert!(!redact_body(text.as_bytes()).contains(&secret));
+            }
+        }
     }
 
     /// Collects log output so a test can check that no secret reaches it.

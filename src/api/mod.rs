@@ -1108,6 +1108,64 @@ impl Error {
         }
     }
 
+    /// The same error with its message redacted ([`http::redact_text`]). The HTTP client
+    /// returns every error this way, whatever the vendor's mapper quoted from the reply.
+    pub fn redacted(self) -> Self {
+        let hide = |message: String| http::redact_text(&message);
+        match self {
+            Error::NotFound { message } => Error::NotFound {
+                message: hide(message),
+            },
+            Error::Conflict { message } => Error::Conflict {
+                message: hide(message),
+            },
+            Error::Busy {
+                message,
+                retry_after,
+            } => Error::Busy {
+                message: hide(message),
+                retry_after,
+            },
+            Error::Unauthorized { message } => Error::Unauthorized {
+                message: hide(message),
+            },
+            Error::Forbidden { message } => Error::Forbidden {
+                message: hide(message),
+            },
+            Error::RateLimited {
+                retry_after,
+                message,
+            } => Error::RateLimited {
+                retry_after,
+                message: hide(message),
+            },
+            Error::Invalid { field, message } => Error::Invalid {
+                field,
+                message: hide(message),
+            },
+            Error::PaymentRequired { message } => Error::PaymentRequired {
+                message: hide(message),
+            },
+            Error::Unavailable { message } => Error::Unavailable {
+                message: hide(message),
+            },
+            Error::Unreachable { message } => Error::Unreachable {
+                message: hide(message),
+            },
+            Error::Transport { message } => Error::Transport {
+                message: hide(message),
+            },
+            Error::Protocol { message } => Error::Protocol {
+                message: hide(message),
+            },
+            Error::Api { status, message } => Error::Api {
+                status,
+                message: hide(message),
+            },
+            unsupported @ Error::Unsupported { .. } => unsupported,
+        }
+    }
+
     /// The API's own message (for diagnostics that end with it).
     pub fn api_message(&self) -> &str {
         match self {

@@ -141,7 +141,7 @@ mod auth;
 mod catalog;
 mod credentials;
 mod databases;
-mod dialects;
+pub(crate) mod dialects;
 mod error;
 mod faults;
 mod idempotency;
@@ -812,6 +812,7 @@ mod tests {
             retry_after: None,
             skip: 0,
             count: 1,
+            body: None,
         });
         let app = app(state.clone());
         let (status, _) = call_as(&app, None, "GET", "/v1/databases", "").await;

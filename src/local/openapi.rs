@@ -397,7 +397,8 @@ fn paths() -> Value {
                  wait `delay_ms` and then handle it. `after`: the handler runs to completion \
                  (its work is committed), then its reply is replaced by `status`, withheld by \
                  cutting the connection (`drop`), or held `delay_ms`. Errors use the format of \
-                 the API the path belongs to (a vendor dialect's under its prefix).",
+                 the API the path belongs to (a vendor dialect's under its prefix), unless the \
+                 fault has a `body` of its own.",
                 json!({
                     "200": ok("The pending faults.", "FaultList"),
                     "400": error_ref("Invalid")
@@ -1036,8 +1037,13 @@ fn schemas() -> Value {
                              the request; after: once the handler completed, its work committed."},
                 "action": {"type": ["string", "null"], "enum": ["status", "drop", "delay", null],
                            "default": "status"},
-                "status": {"type": ["integer", "null"], "enum": [429, 500, 502, 503, 504, null],
-                           "description": "Required with action status; refused otherwise."},
+                "status": {"type": ["integer", "null"], "minimum": 400, "maximum": 599,
+                           "description": "Required with action status; refused otherwise. \
+                               429, 500, 502, 503 or 504; with a body, any of 400-599."},
+                "body": {"type": ["string", "object", "array", "null"],
+                         "description": "Action status only: the reply body instead of the \
+                             API's error, a string as text/plain, JSON as application/json \
+                             (e.g. a hostile error body that quotes a password)."},
                 "delay_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_DELAY_MS,
                              "description": "Required with action delay; refused otherwise."},
                 "retry_after": {"type": ["integer", "null"], "minimum": 0,
@@ -1127,10 +1133,12 @@ fn plan_rules(by_default: bool) -> Vec<Value> {
 }
 
 /// What goes with each action of a request fault: `status` (the default) needs `status` and
-/// alone takes `retry_after`; `delay` needs `delay_ms`, which nothing else takes.
+/// alone takes `retry_after` and `body`; `delay` needs `delay_ms`, which nothing else takes;
+/// without a body, the status is one a service could answer by itself (429 or 5xx).
 fn fault_rules() -> Value {
     let delay = json!({"properties": {"action": {"const": "delay"}}, "required": ["action"]});
     let status = json!({"properties": {"action": {"enum": ["status", null]}}});
+    let without_body = json!({"properties": {"body": {"type": "null"}}});
     json!([
         {"if": delay, "then": {"required": ["delay_ms"],
                                "properties": {"delay_ms": {"type": "integer"}}},
@@ -1138,7 +1146,10 @@ fn fault_rules() -> Value {
         {"if": status, "then": {"required": ["status"],
                                 "properties": {"status": {"type": "integer"}}},
                        "else": {"properties": {"status": {"type": "null"},
-                                               "retry_after": {"type": "null"}}}}
+                                               "retry_after": {"type": "null"},
+                                               "body": {"type": "null"}}}},
+        {"if": without_body,
+         "then": {"properties": {"status": {"enum": [429, 500, 502, 503, 504, null]}}}}
     ])
 }
 

@@ -12,7 +12,7 @@ use crate::api::compose::{self, ComposeApi, ComposeConfig};
 use crate::api::databaselabs::{self, DatabaselabsApi, DatabaselabsConfig};
 use crate::api::globo::{GloboApi, GloboConfig};
 use crate::api::goaddon::{self, GoaddonApi, GoaddonConfig};
-use crate::api::http::HttpTuning;
+use crate::api::http::{HttpTuning, redact_text};
 use crate::api::local::{DEFAULT_ENDPOINT, LocalApi};
 use crate::api::ovh::{IpRestrictionMode, OvhApi, OvhConfig};
 use crate::api::{self, DbaasApi};
@@ -615,7 +615,10 @@ fn built<A: DbaasApi + 'static>(
 fn cannot_configure(endpoint: &str, err: &crate::api::Error) -> Diagnostics {
     Diagnostics::from_error(
         "Cannot Configure the dbaas Provider",
-        format!("The client for {endpoint} could not be built: {err}"),
+        format!(
+            "The client for {} could not be built: {err}",
+            redact_text(endpoint)
+        ),
     )
 }
 
@@ -719,7 +722,8 @@ fn check_endpoint(endpoint: &str) -> Result<(), String> {
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
         _ => Err(format!(
-            "\"{endpoint}\" is not an http(s) URL; expected something like {DEFAULT_ENDPOINT}."
+            "\"{}\" is not an http(s) URL; expected something like {DEFAULT_ENDPOINT}.",
+            redact_text(endpoint)
         )),
     }
 }

@@ -2,6 +2,7 @@
 //! names the object, says what to do, and ends with the API's own message.
 
 use crate::api;
+use crate::api::http::redact_text;
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::timeouts::format_duration;
@@ -63,8 +64,11 @@ pub(super) fn api_error(
     Diagnostics::from(Diagnostic {
         severity: Severity::Error,
         summary: summary.to_string(),
+        // Redacted again here: a client may build an error from a reply itself (a status it
+        // cannot read), outside the HTTP client's redaction.
         detail: format!(
-            "Could not work on {object} ({api_name} API). {advice}\n\n{api_name} said: {err}"
+            "Could not work on {object} ({api_name} API). {advice}\n\n{api_name} said: {}",
+            redact_text(&err.to_string())
         ),
         path,
     })
@@ -99,8 +103,9 @@ pub(super) fn wait_error(
         WaitError::Failed {
             status, message, ..
         } => format!(
-            "The {api_name} API reports {object} as {status}: {message}.{kept} Check the \
-             object in the vendor's console; fix the cause, then apply again."
+            "The {api_name} API reports {object} as {status}: {}.{kept} Check the object in the \
+             vendor's console; fix the cause, then apply again.",
+            redact_text(message)
         ),
         WaitError::Cancelled { .. } => {
             format!(
@@ -113,4 +118,47 @@ pub(super) fn wait_error(
         }
     };
     Diagnostics::from_error(summary, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_diagnostics_hide_secrets_a_client_quoted() {
+        let err = api::Error::Protocol {
+            message: "unknown status `password=Client-built-secret`".to_owned(),
+        };
+        let diags = api_error(
+            "Error Reading Database",
+            "database \"a\"",
+            "local",
+            &err,
+            &[],
+        );
+        let detail = &diags.iter().next().unwrap().detail;
+        assert!(detail.contains("unknown status `password=***`"), "{detail}");
+    }
+
+    #[test]
+    fn wait_error_diagnostics_hide_secrets_of_a_status_message() {
+        let err = WaitError::Failed {
+            what: "database \"a\"".to_owned(),
+            status: "ERROR".to_owned(),
+            message: "restore from mongodb://admin:Status-secret@h1,h2/db failed".to_owned(),
+        };
+        let diags = wait_error(
+            "Error Creating Database",
+            "database \"a\"",
+            "local",
+            &err,
+            false,
+            &[],
+        );
+        let detail = &diags.iter().next().unwrap().detail;
+        assert!(
+            detail.contains("mongodb://admin:***@h1,h2/db failed"),
+            "{detail}"
+        );
+    }
 }

@@ -35,6 +35,17 @@ const ATTRIBUTES: &[&str] = &["collection", "keys", "name", "unique", "sparse"];
 const ASC: &str = "asc";
 const DESC: &str = "desc";
 
+/// Most fields in one index: MongoDB's limit on a compound index, which every API that builds
+/// MongoDB indexes enforces (dbaas-local answers 400 beyond it).
+const MAX_INDEX_KEYS: usize = 32;
+
+/// Longest index name, given or derived from the keys: dbaas-local's limit (the native API and
+/// the goaddon dialect share its index validation).
+const MAX_INDEX_NAME_CHARS: usize = 128;
+
+/// Longest collection name: dbaas-local's limit, for every dialect with collections.
+const MAX_COLLECTION_CHARS: usize = 120;
+
 /// The `dbaas_collection_index` resource type.
 #[derive(Debug)]
 pub(super) struct CollectionIndexResource;
@@ -118,8 +129,9 @@ impl Resource<Client> for CollectionIndexResource {
                 AttributePath::attr("collection"),
                 "Invalid Collection Name",
                 format!(
-                    "collection = \"{collection}\" {problem}. A collection name is 1 to 120 \
-                     characters, without `$` and not starting with `system.`."
+                    "collection = \"{collection}\" {problem}. A collection name is 1 to \
+                     {MAX_COLLECTION_CHARS} characters, without `$` and not starting with \
+                     `system.`."
                 ),
             );
         }
@@ -131,11 +143,14 @@ impl Resource<Client> for CollectionIndexResource {
                     "`_id_` is the implicit index of every collection; it is never managed. \
                      Choose another name.",
                 );
-            } else if name.is_empty() || name.chars().count() > 128 {
+            } else if name.is_empty() || name.chars().count() > MAX_INDEX_NAME_CHARS {
                 diags.attribute_error(
                     AttributePath::attr("name"),
                     "Invalid Index Name",
-                    "An index name is 1 to 128 characters; leave it out for the default.",
+                    format!(
+                        "An index name is 1 to {MAX_INDEX_NAME_CHARS} characters; leave it out \
+                         for the default."
+                    ),
                 );
             }
         }
@@ -147,6 +162,34 @@ impl Resource<Client> for CollectionIndexResource {
                 "Empty Index",
                 "keys needs at least one `{ field = \"…\" }`.",
             );
+        }
+        if keys.len() > MAX_INDEX_KEYS {
+            diags.attribute_error(
+                AttributePath::attr("keys"),
+                "Too Many Index Fields",
+                format!(
+                    "keys lists {} fields; a MongoDB index has at most {MAX_INDEX_KEYS}. Index \
+                     fewer fields, or split the index.",
+                    keys.len()
+                ),
+            );
+        }
+        if config.attr("name").is_null()
+            && let Some(known) = index_keys(config.attr("keys"))
+        {
+            let derived = default_name(&known).chars().count();
+            if derived > MAX_INDEX_NAME_CHARS {
+                // At the keys, the line that made the name: `name` is not in the config.
+                diags.attribute_error(
+                    AttributePath::attr("keys"),
+                    "Index Name Needed",
+                    format!(
+                        "The default name of this index (its fields and directions joined) \
+                         would be {derived} characters; the API allows at most \
+                         {MAX_INDEX_NAME_CHARS}. Set name."
+                    ),
+                );
+            }
         }
         let mut seen = Vec::new();
         for (index, key) in keys.iter().enumerate() {
@@ -575,7 +618,7 @@ fn location(value: &Value) -> (String, String) {
 
 fn check_collection(collection: &str) -> Result<(), String> {
     let length = collection.chars().count();
-    if !(1..=120).contains(&length) {
+    if !(1..=MAX_COLLECTION_CHARS).contains(&length) {
         return Err(format!("has {length} characters"));
     }
     if collection.contains('$') || collection.contains('\0') {
@@ -635,6 +678,67 @@ mod tests {
             paths,
             vec!["keys[0].direction", "keys[1].field", "keys[2].field"]
         );
+    }
+
+    fn validated(config: Value) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::default();
+        CollectionIndexResource.validate(&config, &mut diags);
+        diags
+            .iter()
+            .map(|d| (d.path.as_ref().unwrap().to_string(), d.detail.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn index_validation_refuses_more_fields_than_mongodb_allows() {
+        let keys = |count: usize| {
+            Value::list(
+                (0..count)
+                    .map(|n| key(&format!("f{n}"), None))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let config = |count| {
+            Value::object([
+                ("collection", Value::string("orders")),
+                ("name", Value::string("wide")),
+                ("keys", keys(count)),
+            ])
+        };
+        assert_eq!(validated(config(MAX_INDEX_KEYS)), vec![]);
+        let refused = validated(config(MAX_INDEX_KEYS + 1));
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].0, "keys");
+        assert!(refused[0].1.contains("33 fields"), "{refused:?}");
+        assert!(refused[0].1.contains("at most 32"), "{refused:?}");
+    }
+
+    #[test]
+    fn index_validation_asks_for_a_name_when_the_default_is_too_long() {
+        // `a…_1_b…_1`: 71 + 2 + 1 + 71 + 2 characters.
+        let field = "f".repeat(70);
+        let keys = Value::list([
+            key(&format!("a{field}"), None),
+            key(&format!("b{field}"), None),
+        ]);
+        let unnamed = Value::object([
+            ("collection", Value::string("orders")),
+            ("name", Value::Null),
+            ("keys", keys.clone()),
+        ]);
+        let refused = validated(unnamed);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].0, "keys");
+        assert!(
+            refused[0].1.contains("would be 147 characters"),
+            "{refused:?}"
+        );
+        let named = Value::object([
+            ("collection", Value::string("orders")),
+            ("name", Value::string("short")),
+            ("keys", keys),
+        ]);
+        assert_eq!(validated(named), vec![]);
     }
 
     #[test]

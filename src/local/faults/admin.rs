@@ -106,6 +106,7 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
             "retry_after",
             "skip",
             "count",
+            "body",
         ],
         &[],
     )?;
@@ -165,13 +166,28 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
     refuse_unless("status", "status")?;
     refuse_unless("retry_after", "status")?;
     refuse_unless("delay_ms", "delay")?;
+    refuse_unless("body", "status")?;
+    let body = match object.get("body") {
+        None | Some(Value::Null) => None,
+        Some(body @ (Value::String(_) | Value::Object(_) | Value::Array(_))) => Some(body.clone()),
+        Some(_) => {
+            return Err(LocalError::invalid(
+                "body",
+                "body must be a string (sent as text/plain), a JSON object or array (sent as \
+                 application/json), or null",
+            ));
+        }
+    };
     let action = match action_name {
         "status" => match object.get("status").and_then(counted) {
             Some(status @ (429 | 500 | 502 | 503 | 504)) => Action::Status(status as u16),
+            // A body of its own can say anything, so any error status may carry it.
+            Some(status @ 400..=599) if body.is_some() => Action::Status(status as u16),
             _ => {
                 return Err(LocalError::invalid(
                     "status",
-                    "status is required: 429, 500, 502, 503 or 504",
+                    "status is required: 429, 500, 502, 503 or 504 (with a body, any of \
+                     400-599)",
                 ));
             }
         },
@@ -219,6 +235,7 @@ pub(crate) fn parse_fault(object: &Map<String, Value>) -> Result<Fault, LocalErr
         retry_after,
         skip,
         count,
+        body,
     })
 }
 
@@ -334,7 +351,8 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&delayed).unwrap(),
             json!({"path_prefix": "/", "method": null, "when": "before", "action": "delay",
-                   "status": null, "delay_ms": 1500, "retry_after": null, "skip": 3, "count": 1})
+                   "status": null, "delay_ms": 1500, "retry_after": null, "skip": 3, "count": 1,
+                   "body": null})
         );
         for status in [502, 504] {
             assert_eq!(
@@ -344,6 +362,23 @@ mod tests {
                 Action::Status(status as u16)
             );
         }
+    }
+
+    #[test]
+    fn parse_fault_reads_a_body_with_any_error_status() {
+        let parse = |value: Value| parse_fault(value.as_object().unwrap());
+        let text = parse(json!({"path_prefix": "/", "status": 400, "body": "no"})).unwrap();
+        assert_eq!(
+            (text.action, text.body),
+            (Action::Status(400), Some(json!("no")))
+        );
+        let object = json!({"password": ["p"]});
+        let json_body =
+            parse(json!({"path_prefix": "/", "status": 422, "body": object.clone()})).unwrap();
+        assert_eq!(json_body.body, Some(object.clone()));
+        assert_eq!(serde_json::to_value(&json_body).unwrap()["body"], object);
+        let none = parse(json!({"path_prefix": "/", "status": 503, "body": null})).unwrap();
+        assert_eq!(none.body, None);
     }
 
     #[test]
@@ -401,6 +436,22 @@ mod tests {
             (
                 json!({"path_prefix": "/", "status": 503, "skip": -1}),
                 "skip",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 503, "body": 7}),
+                "body",
+            ),
+            (
+                json!({"path_prefix": "/", "action": "drop", "body": "x"}),
+                "body",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 399, "body": "x"}),
+                "status",
+            ),
+            (
+                json!({"path_prefix": "/", "status": 600, "body": {}}),
+                "status",
             ),
         ] {
             let error = parse(body.clone()).unwrap_err();

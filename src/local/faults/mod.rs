@@ -16,7 +16,10 @@
 //! | `drop` | no reply: the connection is cut | its reply is withheld: the connection is cut |
 //! | `delay` | waits `delay_ms`, then handles it | its reply is held `delay_ms` |
 //!
-//! Errors are in the dialect's error format under a dialect's prefix, the native one elsewhere.
+//! Errors are in the dialect's error format under a dialect's prefix, the native one elsewhere,
+//! unless a status fault has a `body` of its own: a string is sent as `text/plain`, a JSON object
+//! or array as `application/json`, in place of the API's error (how a test sends a hostile error
+//! body, say one that quotes a password). With a `body`, `status` may be any of 400–599.
 //! A cut connection ([`connection`]) sends nothing at all, not even a status line: the client
 //! sees the connection closed before any response (reqwest: `send()` fails with hyper's
 //! "connection closed before message completed"). A handler that a fault lets run does so in a
@@ -178,6 +181,9 @@ pub(crate) struct Fault {
     pub(crate) skip: u64,
     /// Matching requests still to hit.
     pub(crate) count: u64,
+    /// The reply body of a status, instead of the API's own error: how a test sends a hostile
+    /// error body (a string as text/plain, JSON as application/json).
+    pub(crate) body: Option<serde_json::Value>,
 }
 
 impl Fault {
@@ -192,6 +198,27 @@ impl Fault {
     /// `"<when>:<action>"`, as the request log shows it.
     pub(crate) fn label(&self) -> String {
         format!("{}:{}", self.when.as_str(), self.action.as_str())
+    }
+
+    /// The reply of a status fault: the API's error in its format, with the fault's own body
+    /// (and the status itself, which may be one the API's errors never have) when it has one.
+    fn reply(&self, path: &str, status: u16) -> Response {
+        let mut reply = error_reply(path, self.error(status));
+        if let Some(body) = &self.body {
+            let (content_type, bytes) = match body {
+                serde_json::Value::String(text) => ("text/plain; charset=utf-8", text.clone()),
+                json => ("application/json", json.to_string()),
+            };
+            *reply.status_mut() =
+                http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
+            reply.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(content_type),
+            );
+            reply.headers_mut().remove(http::header::CONTENT_LENGTH);
+            *reply.body_mut() = Body::from(bytes);
+        }
+        reply
     }
 
     /// The error a status fault answers with.
@@ -224,6 +251,7 @@ struct FaultBody<'a> {
     retry_after: Option<u64>,
     skip: u64,
     count: u64,
+    body: Option<&'a serde_json::Value>,
 }
 
 impl Serialize for Fault {
@@ -244,6 +272,7 @@ impl Serialize for Fault {
             retry_after: self.retry_after,
             skip: self.skip,
             count: self.count,
+            body: self.body.as_ref(),
         }
         .serialize(serializer)
     }
@@ -443,7 +472,7 @@ async fn apply(
     connection: Option<Connection>,
 ) -> (Response, u16) {
     match (fault.when, fault.action) {
-        (When::Before, Action::Status(status)) => (error_reply(path, fault.error(status)), status),
+        (When::Before, Action::Status(status)) => (fault.reply(path, status), status),
         (When::Before, Action::Drop) => (withheld(connection), NO_REPLY_STATUS),
         (When::Before, Action::Delay(wait)) => {
             tokio::time::sleep(wait).await;
@@ -455,7 +484,7 @@ async fn apply(
             let reply = next.run(request).await;
             let handled = reply.status().as_u16();
             match action {
-                Action::Status(status) => (error_reply(path, fault.error(status)), status),
+                Action::Status(status) => (fault.reply(path, status), status),
                 Action::Drop => (withheld(connection), handled),
                 Action::Delay(wait) => {
                     tokio::time::sleep(wait).await;
@@ -491,6 +520,7 @@ mod tests {
             retry_after: None,
             skip: 0,
             count,
+            body: None,
         }
     }
 
@@ -558,6 +588,53 @@ mod tests {
             error_of(faults.take("POST", "/v1/databases")),
             Some(LocalError::GatewayTimeout(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn faults_with_a_body_send_it_with_their_status() {
+        let read = |reply: Response| async move {
+            let status = reply.status().as_u16();
+            let content_type = reply.headers()[http::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let bytes = axum::body::to_bytes(reply.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (
+                status,
+                content_type,
+                String::from_utf8(bytes.to_vec()).unwrap(),
+            )
+        };
+        let text = Fault {
+            body: Some(serde_json::json!("plain words")),
+            ..fault("/v1", None, 400, 1)
+        };
+        assert_eq!(
+            read(text.reply("/v1/databases", 400)).await,
+            (
+                400,
+                "text/plain; charset=utf-8".into(),
+                "plain words".into()
+            )
+        );
+        let json = Fault {
+            body: Some(serde_json::json!({"password": ["p"]})),
+            ..fault("/ovh", None, 422, 1)
+        };
+        assert_eq!(
+            read(json.reply("/ovh/1.0/me", 422)).await,
+            (
+                422,
+                "application/json".into(),
+                r#"{"password":["p"]}"#.into()
+            )
+        );
+        let own = fault("/v1", None, 503, 1);
+        let (status, _, body) = read(own.reply("/v1/databases", 503)).await;
+        assert_eq!(status, 503);
+        assert!(body.contains("injected fault"), "{body}");
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub(crate) fn verify(
     }
     let timestamp = header(TIMESTAMP).ok_or(AuthError::QueryTimeOut)?;
     let sent_secs: i64 = timestamp.parse().map_err(|_| AuthError::QueryTimeOut)?;
-    if (sent_secs - now_secs).abs() > MAX_CLOCK_SKEW_SECS {
+    // A difference, not a subtraction: a timestamp near i64::MIN must not overflow.
+    if sent_secs.abs_diff(now_secs) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         return Err(AuthError::QueryTimeOut);
     }
     let presented = header(SIGNATURE).ok_or(AuthError::InvalidSignature)?;
@@ -208,5 +209,20 @@ mod tests {
         missing.remove(SIGNATURE);
         assert_eq!(check(&missing, body), Err(AuthError::InvalidSignature));
         assert_eq!(check(&HeaderMap::new(), body), Err(AuthError::InvalidKey));
+    }
+
+    /// A timestamp at either end of i64 (the `ovh_signature` fuzz target sends such) made the
+    /// skew subtraction overflow: a panic in debug builds.
+    #[test]
+    fn verify_refuses_extreme_timestamps_without_overflow() {
+        let url = "http://127.0.0.1:1/ovh/1.0/me";
+        for stamp in [i64::MIN, i64::MAX] {
+            let headers = signed("ak", "as", "ck", stamp, url, b"");
+            assert_eq!(
+                verify(&dialect(), &headers, "POST", url, b"", 1_700_000_000),
+                Err(AuthError::QueryTimeOut),
+                "{stamp}"
+            );
+        }
     }
 }

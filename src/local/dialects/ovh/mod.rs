@@ -33,7 +33,7 @@
 //!   narrows it to that cluster's engine. `action`/`target` are validated, not used.
 //! - A path id that is not a UUID is a 400 `Client::BadRequest`.
 
-mod auth;
+pub(crate) mod auth;
 mod decode;
 pub(crate) mod errors;
 pub(crate) mod wire;
