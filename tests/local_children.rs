@@ -5,6 +5,9 @@
 //! how long anything takes. Every test installs the same log capture so that one test can grep
 //! the service's log output for passwords.
 
+#[path = "support/openapi.rs"]
+mod openapi;
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -123,7 +126,7 @@ impl Local {
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply> {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
@@ -138,6 +141,7 @@ impl Local {
             serde_json::from_slice(&bytes)
                 .with_context(|| format!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))?
         };
+        openapi::assert_documented(method.as_str(), path, status.as_u16(), &body);
         Ok(Reply {
             status,
             headers,

@@ -4,6 +4,9 @@
 //! Waiting for lifecycle transitions polls with a generous hang guard; no assertion depends on
 //! how long anything takes.
 
+#[path = "support/openapi.rs"]
+mod openapi;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -76,7 +79,7 @@ impl Local {
     ) -> Result<Reply> {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(&self.token);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -94,6 +97,7 @@ impl Local {
             serde_json::from_slice(&bytes)
                 .with_context(|| format!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))?
         };
+        openapi::assert_documented(method.as_str(), path, status.as_u16(), &body);
         Ok(Reply {
             status,
             headers,
@@ -1449,4 +1453,30 @@ async fn native_and_admin_paths_need_the_token_while_a_dialect_is_served() -> Re
     }
     service.shutdown().await;
     Ok(())
+}
+
+#[test]
+fn the_reply_check_refuses_what_the_document_does_not_describe() {
+    let refused = |method: &str, path: &str, status: u16, body: Value| {
+        std::panic::catch_unwind(|| openapi::assert_documented(method, path, status, &body))
+            .is_err()
+    };
+    let database = json!({
+        "id": "db-0123456789ab", "name": "shop", "engine": "mongodb", "version": "8.0",
+        "plan": "essential", "region": "eu-west-1", "flavor": "db1-4", "node_count": 1,
+        "description": null, "locked": false, "status": "READY", "status_message": null,
+        "endpoint": "mongodb://shop.eu-west-1.dbaas.local:27017/shop",
+        "created_at": "2026-12-02T00:00:00Z", "updated_at": "2026-12-02T00:00:00Z"
+    });
+    let path = "/v1/databases/db-0123456789ab";
+    assert!(!refused("GET", path, 200, database.clone()));
+    let mut unknown_status = database.clone();
+    unknown_status["status"] = json!("SLEEPING");
+    assert!(refused("GET", path, 200, unknown_status));
+    let mut without_endpoint = database.clone();
+    without_endpoint.as_object_mut().unwrap().remove("endpoint");
+    assert!(refused("GET", path, 200, without_endpoint));
+    assert!(refused("GET", path, 418, database));
+    // Paths the document has no operation for are not its business.
+    assert!(!refused("GET", "/v1/nothing-here", 404, Value::Null));
 }

@@ -184,6 +184,11 @@ pub use dialects::ovh::OvhDialect;
 pub use error::LocalError;
 pub use faults::{FaultPlan, FaultPlanError};
 
+/// The OpenAPI 3.1 document of the native API, as `GET /v1/openapi.json` serves it.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::document().clone()
+}
+
 use credentials::Credentials;
 use databases::Databases;
 use dialects::Dialects;

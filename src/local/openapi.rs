@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
+use super::MAX_BODY_BYTES;
 use super::catalog::CATALOG;
 use super::faults::MAX_DELAY_MS;
 use super::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
@@ -265,6 +266,7 @@ fn ok(description: &str, schema: &str) -> Value {
 fn common_errors(responses: &mut Value) {
     for (status, name) in [
         ("401", "Unauthorized"),
+        ("413", "PayloadTooLarge"),
         ("429", "RateLimited"),
         ("500", "Internal"),
         ("502", "BadGateway"),
@@ -825,7 +827,8 @@ fn schemas() -> Value {
                     "properties": {
                         "code": {"type": "string", "enum": [
                             "invalid", "unauthorized", "not_found", "method_not_allowed",
-                            "conflict", "rate_limited", "internal", "unavailable"]},
+                            "conflict", "payload_too_large", "rate_limited", "internal",
+                            "bad_gateway", "gateway_timeout", "unavailable"]},
                         "reason": {"type": "string", "enum": ["busy", "duplicate", "state"],
                                    "description": "Present on every 409 (code conflict) and \
                                        only there. busy: the object or its database is in a \
@@ -1188,6 +1191,9 @@ fn error_responses() -> Value {
     json!({
         "Invalid": error("A field is invalid (code invalid); `field` names it."),
         "Unauthorized": error("Missing or wrong bearer token (code unauthorized)."),
+        "PayloadTooLarge": error(&format!(
+            "The request body is longer than {MAX_BODY_BYTES} bytes (code payload_too_large)."
+        )),
         "NotFound": error("No such object (code not_found)."),
         "Conflict": conflict,
         "RateLimited": rate_limited,

@@ -6,7 +6,9 @@ naming the field; these hooks only keep the generator's *valid* examples valid.
 """
 
 import ipaddress
+import time
 
+import requests
 import schemathesis
 from hypothesis import strategies as st
 
@@ -74,3 +76,20 @@ def map_case(context, case):
     ):
         case.body = {**body, "path_prefix": "/schemathesis-unused" + body["path_prefix"]}
     return case
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    """A DELETE the service accepts (202) finishes later: the object stays readable, DELETING,
+    until the provision delay (0s in this run) has passed. Like the provider, wait until it is
+    gone before going on, so what follows sees the outcome of the delete (and the use-after-free
+    check judges the finished delete, not one still under way)."""
+    if case.operation.method.upper() != "DELETE" or response.status_code != 202:
+        return
+    request = response.request
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if requests.get(request.url, headers=headers, timeout=5).status_code == 404:
+            return
+        time.sleep(0.01)
