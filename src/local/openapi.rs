@@ -609,6 +609,7 @@ fn child_schemas() -> Value {
             "pattern": format!("^({})@[A-Za-z0-9_-]{{1,{MAX_ROLE_DATABASE_CHARS}}}$", ROLES.join("|")),
             "description": format!("<role>@<database>, role one of {}.", ROLES.join(", "))
         },
+        "uniqueItems": true,
         "description": "Kept in the order given; no role twice."
     });
     let chosen_password = json!({
@@ -652,6 +653,7 @@ fn child_schemas() -> Value {
             "properties": {
                 "username": username,
                 "roles": {"type": ["array", "null"], "items": roles["items"].clone(),
+                          "uniqueItems": true,
                           "description": "Absent or null: no roles."},
                 "password": chosen_password
             }
