@@ -81,19 +81,30 @@ pub(crate) fn new_rows(
     now: DateTime<Utc>,
     settles_at: DateTime<Utc>,
 ) -> Vec<IpRestriction> {
+    let with_database = Schedule {
+        transition_at: Some(settles_at),
+        fails_with: None,
+    };
     wanted
         .iter()
-        .map(|entry| IpRestriction {
+        .map(|entry| entry.creating(database_id, now, with_database.clone()))
+        .collect()
+}
+
+impl WantedRestriction {
+    /// The new row of this entry: `CREATING`, settling as `schedule` says.
+    fn creating(&self, database_id: &str, now: DateTime<Utc>, schedule: Schedule) -> IpRestriction {
+        IpRestriction {
             database_id: database_id.to_owned(),
             uuid: new_uuid(),
-            cidr: entry.cidr.clone(),
-            description: entry.description.clone(),
+            cidr: self.cidr.clone(),
+            description: self.description.clone(),
             status: Status::Creating,
             created_at: whole_seconds(now),
-            transition_at: Some(settles_at),
-            fails_with: None,
-        })
-        .collect()
+            transition_at: schedule.transition_at,
+            fails_with: schedule.fails_with,
+        }
+    }
 }
 
 /// Makes the restrictions of a `READY` database exactly `wanted`, inside the caller's
@@ -135,20 +146,8 @@ pub(crate) fn replace_set(
                 }
             }
             None => {
-                let Schedule {
-                    transition_at,
-                    fails_with,
-                } = faults.schedule(FaultedKind::IpRestriction, &entry.cidr, settles_at);
-                tx.insert_ip_restriction(&IpRestriction {
-                    database_id: database_id.to_owned(),
-                    uuid: new_uuid(),
-                    cidr: entry.cidr.clone(),
-                    description: entry.description.clone(),
-                    status: Status::Creating,
-                    created_at: whole_seconds(now),
-                    transition_at,
-                    fails_with,
-                })?;
+                let schedule = faults.schedule(FaultedKind::IpRestriction, &entry.cidr, settles_at);
+                tx.insert_ip_restriction(&entry.creating(database_id, now, schedule))?;
                 change = SetChange::Membership;
             }
         }
@@ -156,9 +155,8 @@ pub(crate) fn replace_set(
     Ok(change)
 }
 
-/// A CIDR already present: a duplicate, or busy while the old one is being deleted.
-/// The answer for a network already listed: busy while it is being removed (retrying works once
-/// it is gone), a duplicate otherwise.
+/// A CIDR already present: a duplicate, or busy while the old one is being deleted (retrying
+/// works once it is gone).
 pub(crate) fn taken(existing: &IpRestriction) -> LocalError {
     if existing.status == Status::Deleting {
         LocalError::Busy(format!(

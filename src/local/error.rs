@@ -144,6 +144,21 @@ impl LocalError {
         }
     }
 
+    /// The `Retry-After` the answer carries: a rate limit's, an outage's when known, and
+    /// [`BUSY_RETRY_AFTER_SECS`] for a busy object.
+    pub(crate) fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            Self::Unavailable {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            Self::Busy(_) => Some(BUSY_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub(crate) fn status(&self) -> StatusCode {
         match self {
@@ -227,17 +242,7 @@ impl IntoResponse for LocalError {
             None => json!({"error": {"code": self.code(), "message": message, "field": field}}),
         };
         let mut response = (status, Json(body)).into_response();
-        let retry_after = match &self {
-            Self::RateLimited {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
-            Self::Unavailable {
-                retry_after_secs, ..
-            } => *retry_after_secs,
-            Self::Busy(_) => Some(BUSY_RETRY_AFTER_SECS),
-            _ => None,
-        };
-        if let Some(secs) = retry_after {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -257,14 +257,10 @@ impl DialectFront for Front {
     }
 
     fn error_response(&self, error: LocalError) -> Response {
+        // Compose's busy answers carry no Retry-After; its rate limits and outages do.
         let retry_after = match &error {
-            LocalError::RateLimited {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
-            LocalError::Unavailable {
-                retry_after_secs, ..
-            } => *retry_after_secs,
-            _ => None,
+            LocalError::Busy(_) => None,
+            other => other.retry_after_secs(),
         };
         let mut response = ComposeError::from(error).into_response();
         if let Some(wait) = retry_after

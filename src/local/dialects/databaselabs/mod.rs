@@ -138,20 +138,10 @@ fn refusal(local: LocalError) -> Refusal {
         }
         other => other.to_string(),
     };
-    let retry_after_secs = match &local {
-        LocalError::RateLimited {
-            retry_after_secs, ..
-        } => Some(*retry_after_secs),
-        LocalError::Unavailable {
-            retry_after_secs, ..
-        } => *retry_after_secs,
-        LocalError::Busy(_) => Some(crate::local::error::BUSY_RETRY_AFTER_SECS),
-        _ => None,
-    };
     Refusal {
         status,
         message,
-        retry_after_secs,
+        retry_after_secs: local.retry_after_secs(),
     }
 }
 
