@@ -159,6 +159,7 @@ fn poll_policy() -> WaitPolicy {
         multiplier: 1.5,
         jitter: 0.2,
         check_grace: Duration::from_secs(30),
+        hold: Duration::ZERO,
         not_found_grace: Duration::ZERO,
     }
 }

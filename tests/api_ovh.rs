@@ -1646,14 +1646,15 @@ mod dialect {
         api: &OvhApi,
         what: &str,
         status: fn(&T) -> &Status,
-        get: F,
+        mut get: F,
     ) -> Result<T>
     where
         T: Clone,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        until_ready(what, &policy(api), &CancellationToken::new(), status, get)
+        let cancel = CancellationToken::new();
+        until_ready(what, &policy(api), &cancel, status, None, |_| get())
             .await
             .map_err(|(_, error)| anyhow::anyhow!("{error}"))
     }

@@ -1480,3 +1480,111 @@ fn the_reply_check_refuses_what_the_document_does_not_describe() {
     // Paths the document has no operation for are not its business.
     assert!(!refused("GET", "/v1/nothing-here", 404, Value::Null));
 }
+
+/// A read with `wait_for=READY` answers when the object settles, whatever the provision delay:
+/// asked right after the create of a database that takes 1 s, a plain read shows CREATING and
+/// the blocking read READY. A short `timeout` answers with the object as it still is. Children
+/// hold the same way; bad query values are 400s naming the parameter.
+#[tokio::test]
+async fn blocking_read_answers_when_the_status_settles() -> Result<()> {
+    let local = start_local(Duration::from_secs(1), None).await?;
+    let created = local.post("/v1/databases", json!({"name": "held"})).await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let retry_after = created
+        .headers
+        .get("retry-after")
+        .context("Retry-After on 202")?;
+    assert_eq!(retry_after.to_str()?, "1", "whole seconds until READY");
+    let id = id_of(&created.body);
+    let path = format!("/v1/databases/{id}");
+
+    let plain = local.get(&path).await?;
+    assert_eq!(plain.body["status"], "CREATING");
+    let short = local
+        .get(&format!("{path}?wait_for=READY&timeout=50ms"))
+        .await?;
+    assert_eq!(short.status, StatusCode::OK);
+    assert_eq!(
+        short.body["status"], "CREATING",
+        "a hold ends at its timeout"
+    );
+    let held = local
+        .get(&format!("{path}?wait_for=READY&timeout=30s"))
+        .await?;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.body);
+    assert_eq!(
+        held.body["status"], "READY",
+        "held until the transition settled"
+    );
+    let at_once = local.get(&format!("{path}?wait_for=READY")).await?;
+    assert_eq!(
+        at_once.body["status"], "READY",
+        "a settled object answers at once"
+    );
+
+    let user = local
+        .post(&format!("{path}/credentials"), json!({"username": "app"}))
+        .await?;
+    assert_eq!(user.status, StatusCode::ACCEPTED, "{}", user.body);
+    assert!(user.headers.contains_key("retry-after"));
+    let user = local
+        .get(&format!(
+            "{path}/credentials/app?wait_for=READY&timeout=30s"
+        ))
+        .await?;
+    assert_eq!(user.body["status"], "READY", "{}", user.body);
+    // A child's change may make the database UPDATING for a while: wait for it the same way.
+    local
+        .get(&format!("{path}?wait_for=READY&timeout=30s"))
+        .await?;
+    let restriction = local
+        .post(
+            &format!("{path}/ip-restrictions"),
+            json!({"cidr": "10.0.0.0/24"}),
+        )
+        .await?;
+    assert_eq!(
+        restriction.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        restriction.body
+    );
+    let restriction = local
+        .get(&format!(
+            "{path}/ip-restrictions/10.0.0.0%2F24?wait_for=READY&timeout=30s"
+        ))
+        .await?;
+    assert_eq!(restriction.body["status"], "READY", "{}", restriction.body);
+    local
+        .get(&format!("{path}?wait_for=READY&timeout=30s"))
+        .await?;
+    let index = local
+        .post(
+            &format!("{path}/collections/orders/indexes"),
+            json!({"keys": [{"field": "customer", "direction": 1}]}),
+        )
+        .await?;
+    assert_eq!(index.status, StatusCode::ACCEPTED, "{}", index.body);
+    let name = index.body["name"]
+        .as_str()
+        .context("index name")?
+        .to_owned();
+    let index = local
+        .get(&format!(
+            "{path}/collections/orders/indexes/{name}?wait_for=READY&timeout=30s"
+        ))
+        .await?;
+    assert_eq!(index.body["status"], "READY", "{}", index.body);
+
+    for (query, field) in [
+        ("wait_for=GONE", "wait_for"),
+        ("wait_for=READY&timeout=2m", "timeout"),
+        ("wait_for=READY&timeout=soon", "timeout"),
+        ("timeout=5s", "timeout"),
+    ] {
+        let refused = local.get(&format!("{path}?{query}")).await?;
+        assert_error(&refused, StatusCode::BAD_REQUEST, "invalid", Some(field));
+    }
+    local.service.shutdown().await;
+    Ok(())
+}

@@ -509,6 +509,11 @@ impl DbaasApi for ComposeApi {
             })
     }
 
+    /// The list reads the same objects, through the same conversion, as a read of one.
+    fn lists_whole_databases(&self) -> bool {
+        true
+    }
+
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {
         let deployment = self.deployment().await?;
         Ok(deployment

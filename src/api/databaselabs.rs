@@ -472,6 +472,11 @@ impl DbaasApi for DatabaselabsApi {
         Ok(to_database(wire))
     }
 
+    /// The list reads the same objects, through the same conversion, as a read of one.
+    fn lists_whole_databases(&self) -> bool {
+        true
+    }
+
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {
         let wires: Vec<WireDatabase> = self
             .http

@@ -6,6 +6,7 @@
 //! children (credentials, collection indexes, IP restrictions) live under `/v1/databases`; every
 //! variable path segment is percent-encoded, so a CIDR's `/` travels as `%2F`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +20,10 @@ use super::http::{
     encode_path_segment, error_for_status, error_message_from_body, object_segment, status_reason,
 };
 use super::{
-    Capabilities, Credential, CredentialSpec, Database, DatabaseChanges, DatabaseSpec, DbaasApi,
-    Defaults, EngineInfo, Error, Feature, FlavorInfo, Index, IndexDirection, IndexKey, IndexSpec,
-    IpRestriction, IpRestrictionSpec, Phase, PlanInfo, PollGuidance, RegionInfo, Status,
+    Capabilities, Children, Credential, CredentialSpec, Database, DatabaseChanges, DatabaseSpec,
+    DbaasApi, Defaults, EngineInfo, Error, Feature, FlavorInfo, Index, IndexDirection, IndexKey,
+    IndexSpec, Inventory, IpRestriction, IpRestrictionSpec, Phase, PlanInfo, PollGuidance,
+    RegionInfo, Status,
 };
 
 /// Where dbaas-local listens unless told otherwise.
@@ -55,6 +57,30 @@ pub const FEATURES: &[Feature] = &[
 #[derive(Clone, Debug)]
 pub struct LocalApi {
     http: HttpClient,
+    /// The longest blocking read: one request timeout, less a margin for the reply to travel.
+    read_hold: Duration,
+}
+
+/// Databases per page of a refresh's listing (the service allows up to 1,000).
+const INVENTORY_PAGE: usize = 500;
+
+/// A listing longer than this many pages is refused rather than followed for ever.
+const MAX_INVENTORY_PAGES: usize = 10_000;
+
+/// What a blocking read leaves of the request timeout for the reply to arrive.
+const HOLD_MARGIN: Duration = Duration::from_secs(5);
+
+/// The service's longest hold (its `timeout` query is at most 60 s).
+const MAX_HOLD: Duration = Duration::from_secs(55);
+
+/// `request` as a blocking read held up to `hold` (whole milliseconds; zero: a plain read).
+fn held(request: ApiRequest, hold: Duration) -> ApiRequest {
+    if hold.is_zero() {
+        return request;
+    }
+    request
+        .with_query("wait_for", "READY")
+        .with_query("timeout", format!("{}ms", hold.as_millis().max(1)))
 }
 
 impl LocalApi {
@@ -76,8 +102,10 @@ impl LocalApi {
             auth,
             error_mapper: local_error_mapper,
         };
+        let read_hold = tuning_hold(config.tuning.request_timeout);
         Ok(Self {
             http: HttpClient::new(config)?,
+            read_hold,
         })
     }
 
@@ -161,6 +189,16 @@ impl LocalApi {
     }
 }
 
+/// The hold a request timeout leaves room for; zero when it is too short to hold at all.
+fn tuning_hold(request_timeout: Duration) -> Duration {
+    let hold = request_timeout.saturating_sub(HOLD_MARGIN).min(MAX_HOLD);
+    if hold < Duration::from_secs(1) {
+        Duration::ZERO
+    } else {
+        hold
+    }
+}
+
 /// One encoded path segment of a child object. Empty, `.` and `..` are refused before any
 /// request: URL normalisation would drop them and the call would reach another endpoint.
 fn child_segment(field: &str, value: &str) -> Result<String, Error> {
@@ -203,6 +241,10 @@ impl DbaasApi for LocalApi {
             min_interval: Duration::from_millis(250),
             max_interval: Duration::from_secs(5),
         }
+    }
+
+    fn read_hold(&self) -> Duration {
+        self.read_hold
     }
 
     async fn capabilities(&self) -> Result<Capabilities, Error> {
@@ -252,8 +294,15 @@ impl DbaasApi for LocalApi {
     }
 
     async fn get_database(&self, id: &str) -> Result<Database, Error> {
+        self.get_database_held(id, Duration::ZERO).await
+    }
+
+    async fn get_database_held(&self, id: &str, hold: Duration) -> Result<Database, Error> {
         let path = Self::database_path(id)?;
-        let wire: WireDatabase = self.http.send_json(ApiRequest::get(path)).await?;
+        let wire: WireDatabase = self
+            .http
+            .send_json(held(ApiRequest::get(path), hold))
+            .await?;
         Ok(wire.into())
     }
 
@@ -264,6 +313,58 @@ impl DbaasApi for LocalApi {
         }
         let wire: WireDatabaseList = self.http.send_json(request).await?;
         Ok(wire.databases.into_iter().map(Database::from).collect())
+    }
+
+    /// Page by page, each database with its children: a plan of a thousand databases and their
+    /// children costs a couple of requests.
+    async fn inventory(&self) -> Result<Option<Inventory>, Error> {
+        let mut inventory = Inventory {
+            databases: Vec::new(),
+            children: Some(HashMap::new()),
+        };
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_INVENTORY_PAGES {
+            let mut request = ApiRequest::get("/v1/databases")
+                .with_query("include", "children")
+                .with_query("limit", INVENTORY_PAGE.to_string());
+            if let Some(token) = &page_token {
+                request = request.with_query("page_token", token.clone());
+            }
+            let page: WireInventoryPage = self.http.send_json(request).await?;
+            for listed in page.databases {
+                let database = Database::from(listed.database);
+                let indexes = listed
+                    .indexes
+                    .into_iter()
+                    .map(|wire| wire.into_index(&database.id, ""))
+                    .collect::<Result<_, _>>()?;
+                let children = Children {
+                    credentials: listed
+                        .credentials
+                        .into_iter()
+                        .map(Credential::from)
+                        .collect(),
+                    indexes,
+                    ip_restrictions: listed
+                        .ip_restrictions
+                        .into_iter()
+                        .map(IpRestriction::from)
+                        .collect(),
+                };
+                if let Some(all) = &mut inventory.children {
+                    all.insert(database.id.clone(), children);
+                }
+                inventory.databases.push(database);
+            }
+            // A token that does not move on would loop for ever: the listing ends there.
+            match page.next_page_token {
+                Some(token) if page_token.as_ref() != Some(&token) => page_token = Some(token),
+                _ => return Ok(Some(inventory)),
+            }
+        }
+        Err(Error::Protocol {
+            message: format!("the list of databases did not end after {MAX_INVENTORY_PAGES} pages"),
+        })
     }
 
     async fn update_database(
@@ -341,8 +442,21 @@ impl DbaasApi for LocalApi {
     }
 
     async fn get_credential(&self, database_id: &str, username: &str) -> Result<Credential, Error> {
+        self.get_credential_held(database_id, username, Duration::ZERO)
+            .await
+    }
+
+    async fn get_credential_held(
+        &self,
+        database_id: &str,
+        username: &str,
+        hold: Duration,
+    ) -> Result<Credential, Error> {
         let path = Self::credential_path(database_id, username)?;
-        let wire: WireCredential = self.http.send_json(ApiRequest::get(path)).await?;
+        let wire: WireCredential = self
+            .http
+            .send_json(held(ApiRequest::get(path), hold))
+            .await?;
         Ok(wire.into())
     }
 
@@ -442,8 +556,22 @@ impl DbaasApi for LocalApi {
         collection: &str,
         name: &str,
     ) -> Result<Index, Error> {
+        self.get_index_held(database_id, collection, name, Duration::ZERO)
+            .await
+    }
+
+    async fn get_index_held(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+        hold: Duration,
+    ) -> Result<Index, Error> {
         let path = Self::index_path(database_id, collection, name)?;
-        let wire: WireIndex = self.http.send_json(ApiRequest::get(path)).await?;
+        let wire: WireIndex = self
+            .http
+            .send_json(held(ApiRequest::get(path), hold))
+            .await?;
         wire.into_index(database_id, collection)
     }
 
@@ -492,8 +620,19 @@ impl DbaasApi for LocalApi {
         database_id: &str,
         cidr: &str,
     ) -> Result<IpRestriction, Error> {
+        self.get_ip_restriction_held(database_id, cidr, Duration::ZERO)
+            .await
+    }
+
+    async fn get_ip_restriction_held(
+        &self,
+        database_id: &str,
+        cidr: &str,
+        hold: Duration,
+    ) -> Result<IpRestriction, Error> {
         let path = Self::ip_restriction_path(database_id, cidr)?;
-        let wire: WireIpRestriction = self.http.send_json(ApiRequest::get(path)).await?;
+        let request = held(ApiRequest::get(path), hold);
+        let wire: WireIpRestriction = self.http.send_json(request).await?;
         Ok(wire.into())
     }
 
@@ -736,6 +875,23 @@ impl From<WireIpRestriction> for IpRestriction {
 #[derive(Deserialize)]
 struct WireDatabaseList {
     databases: Vec<WireDatabase>,
+}
+
+/// A page of `GET /v1/databases?include=children`.
+#[derive(Deserialize)]
+struct WireInventoryPage {
+    databases: Vec<WireListedDatabase>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireListedDatabase {
+    #[serde(flatten)]
+    database: WireDatabase,
+    credentials: Vec<WireCredential>,
+    indexes: Vec<WireIndex>,
+    ip_restrictions: Vec<WireIpRestriction>,
 }
 
 #[derive(Deserialize)]

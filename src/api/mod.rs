@@ -59,6 +59,12 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// The longest this API holds a read until the object's status settles (a blocking read,
+    /// the `*_held` reads); zero when reads answer at once and waiters must poll.
+    fn read_hold(&self) -> Duration {
+        Duration::ZERO
+    }
+
     /// Engines, versions, plans, regions and flavors the API offers, for plan-time validation.
     async fn capabilities(&self) -> Result<Capabilities, Error>;
 
@@ -74,6 +80,32 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
 
     /// Reads one database by id. A database that is gone is [`Error::NotFound`].
     async fn get_database(&self, id: &str) -> Result<Database, Error>;
+
+    /// [`Self::get_database`], held up to `hold` until its status settles where the API offers
+    /// blocking reads ([`Self::read_hold`]); a zero `hold` is a plain read.
+    async fn get_database_held(&self, id: &str, hold: Duration) -> Result<Database, Error> {
+        let _ = hold;
+        self.get_database(id).await
+    }
+
+    /// True when [`Self::list_databases`] returns each database whole, exactly as
+    /// [`Self::get_database`] would: a refresh may then serve many reads from one list.
+    fn lists_whole_databases(&self) -> bool {
+        false
+    }
+
+    /// Everything a batched refresh can read in one go (every page of the list): the databases,
+    /// and their children where the API lists them along. `None` where the API's list does not
+    /// return whole objects, so each read asks for its object.
+    async fn inventory(&self) -> Result<Option<Inventory>, Error> {
+        if !self.lists_whole_databases() {
+            return Ok(None);
+        }
+        Ok(Some(Inventory {
+            databases: self.list_databases(None).await?,
+            children: None,
+        }))
+    }
 
     /// Lists databases, optionally only those whose name starts with `name_prefix`.
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error>;
@@ -197,6 +229,17 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         Err(self.unsupported("reading credentials"))
     }
 
+    /// [`Self::get_credential`], held as [`Self::get_database_held`] is.
+    async fn get_credential_held(
+        &self,
+        database_id: &str,
+        username: &str,
+        hold: Duration,
+    ) -> Result<Credential, Error> {
+        let _ = hold;
+        self.get_credential(database_id, username).await
+    }
+
     /// Lists the credentials of a database (without passwords).
     async fn list_credentials(&self, database_id: &str) -> Result<Vec<Credential>, Error> {
         let _ = database_id;
@@ -265,6 +308,18 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         Err(self.unsupported("reading indexes"))
     }
 
+    /// [`Self::get_index`], held as [`Self::get_database_held`] is.
+    async fn get_index_held(
+        &self,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+        hold: Duration,
+    ) -> Result<Index, Error> {
+        let _ = hold;
+        self.get_index(database_id, collection, name).await
+    }
+
     /// Lists the indexes of a collection, the implicit `_id_` index included.
     async fn list_indexes(&self, database_id: &str, collection: &str) -> Result<Vec<Index>, Error> {
         let _ = (database_id, collection);
@@ -301,6 +356,17 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
     ) -> Result<IpRestriction, Error> {
         let _ = (database_id, cidr);
         Err(self.unsupported("reading IP restrictions"))
+    }
+
+    /// [`Self::get_ip_restriction`], held as [`Self::get_database_held`] is.
+    async fn get_ip_restriction_held(
+        &self,
+        database_id: &str,
+        cidr: &str,
+        hold: Duration,
+    ) -> Result<IpRestriction, Error> {
+        let _ = hold;
+        self.get_ip_restriction(database_id, cidr).await
     }
 
     /// Lists the IP restrictions of a database.
@@ -403,6 +469,27 @@ pub struct Project {
     pub id: String,
     /// The project name.
     pub name: String,
+}
+
+/// What one listing of an API holds, for a batched refresh.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    /// Every database the API lists.
+    pub databases: Vec<Database>,
+    /// The children of each listed database, by database id, where the API lists them along;
+    /// `None` where it does not (their reads then ask for each object).
+    pub children: Option<std::collections::HashMap<String, Children>>,
+}
+
+/// The children of one database.
+#[derive(Clone, Debug, Default)]
+pub struct Children {
+    /// Its credentials, without passwords.
+    pub credentials: Vec<Credential>,
+    /// Its indexes, of every collection.
+    pub indexes: Vec<Index>,
+    /// Its IP restrictions.
+    pub ip_restrictions: Vec<IpRestriction>,
 }
 
 /// How often a waiter may poll an API.

@@ -20,7 +20,7 @@ use super::allow_list::{self, CreateIpRestriction, SetChange};
 use super::catalog::{CATALOG, Plan};
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
-use super::lifecycle::{Clock, FaultedKind, LifecycleFaults, Schedule, Wake};
+use super::lifecycle::{self, Clock, FaultedKind, LifecycleFaults, Schedule, Wake};
 use super::model::{Credential, Database, Status, StoredPassword, new_id, new_uuid, whole_seconds};
 use super::passwords;
 use super::store::{Modified, Store, StoreTx};
@@ -132,6 +132,20 @@ impl Databases {
     /// The shared store (the child rule modules run their transactions on it).
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// A blocking read over this store: see [`lifecycle::read_when_settled`].
+    pub(crate) async fn read_when_settled<T, F, Fut>(
+        &self,
+        within: Duration,
+        status_of: impl Fn(&T) -> Status,
+        read: F,
+    ) -> Result<T, LocalError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, LocalError>>,
+    {
+        lifecycle::read_when_settled(&self.store, within, status_of, read).await
     }
 
     /// Tells the lifecycle worker that a transition was scheduled.

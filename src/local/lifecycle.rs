@@ -416,6 +416,43 @@ impl LifecycleFaults {
     }
 }
 
+/// The longest a blocking read may hold its reply.
+pub(crate) const MAX_HOLD: Duration = Duration::from_secs(60);
+
+/// A blocking read: reads with `read` until the object is no longer in a status that settles
+/// by itself (`status_of`), or `within` (at most [`MAX_HOLD`]) has passed, and returns the last
+/// read. A read error (the object is gone: 404) ends it at once. It re-reads after every
+/// committed write, so it answers as soon as the status changes.
+pub(crate) async fn read_when_settled<T, F, Fut>(
+    store: &Store,
+    within: Duration,
+    status_of: impl Fn(&T) -> Status,
+    mut read: F,
+) -> Result<T, LocalError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LocalError>>,
+{
+    let deadline = tokio::time::Instant::now() + within.min(MAX_HOLD);
+    let mut writes = store.watch_writes();
+    loop {
+        // Marked seen before the read: a write during the read wakes the next nap at once.
+        writes.borrow_and_update();
+        let current = read().await?;
+        if !status_of(&current).is_settling() {
+            return Ok(current);
+        }
+        tokio::select! {
+            changed = writes.changed() => {
+                if changed.is_err() {
+                    return Ok(current);
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return Ok(current),
+        }
+    }
+}
+
 /// Handle used by request handlers to tell the worker that an earlier transition may now exist.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Wake(Arc<Notify>);

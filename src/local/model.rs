@@ -39,6 +39,11 @@ impl Status {
         }
     }
 
+    /// A status the service moves on from by itself towards `READY` (or `ERROR`).
+    pub(crate) fn is_settling(self) -> bool {
+        matches!(self, Self::Creating | Self::Building | Self::Updating)
+    }
+
     /// Reads the storage spelling back.
     pub(crate) fn parse(text: &str) -> Result<Self, LocalError> {
         Ok(match text {

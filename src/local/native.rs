@@ -17,9 +17,10 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -31,7 +32,8 @@ use super::idempotency::Idempotency;
 use super::json_body::{
     not_a_string, optional_string, parse_object, reject_unknown, required_if_present, whole_number,
 };
-use super::model::{Database, format_timestamp};
+use super::lifecycle;
+use super::model::{Database, Status, format_timestamp};
 use super::openapi;
 
 /// Scope of idempotency keys sent to `POST /v1/databases` of this API (a child create's scope
@@ -80,7 +82,16 @@ async fn capabilities() -> Response {
 struct ListQuery {
     /// Only names starting with this.
     name_prefix: Option<String>,
+    /// At most this many databases per page (1 to [`MAX_PAGE`]); all of them when absent.
+    limit: Option<String>,
+    /// Where the page starts: the `next_page_token` of the page before.
+    page_token: Option<String>,
+    /// `children`: each database also lists its credentials, indexes and IP restrictions.
+    include: Option<String>,
 }
+
+/// The largest page of `GET /v1/databases`.
+const MAX_PAGE: usize = 1000;
 
 async fn list_databases(
     State(state): State<AppState>,
@@ -89,10 +100,77 @@ async fn list_databases(
     let Query(query) = query.map_err(|rejection| {
         LocalError::invalid("name_prefix", format!("bad query string: {rejection}"))
     })?;
+    let limit = match query.limit.as_deref() {
+        None => None,
+        Some(text) => Some(
+            text.parse::<usize>()
+                .ok()
+                .filter(|limit| (1..=MAX_PAGE).contains(limit))
+                .ok_or_else(|| {
+                    LocalError::invalid(
+                        "limit",
+                        format!("limit {text:?} is not a page size; allowed: 1 to {MAX_PAGE}"),
+                    )
+                })?,
+        ),
+    };
+    let with_children = match query.include.as_deref() {
+        None => false,
+        Some("children") => true,
+        Some(other) => {
+            return Err(LocalError::invalid(
+                "include",
+                format!("include {other:?} is not something a list can include; allowed: children"),
+            ));
+        }
+    };
     let prefix = query.name_prefix.filter(|prefix| !prefix.is_empty());
-    let databases = state.databases.list(prefix).await?;
-    let rendered: Vec<DatabaseBody<'_>> = databases.iter().map(DatabaseBody::from).collect();
-    Ok(Json(json!({"databases": rendered})))
+    let mut databases = state.databases.list(prefix).await?;
+    // Names of live databases are unique and the list is sorted by name: the last name of a
+    // page is where the next one starts, and stays valid whatever is created meanwhile.
+    if let Some(after) = query.page_token.filter(|token| !token.is_empty()) {
+        databases.retain(|database| database.name > after);
+    }
+    let next_page_token = match limit {
+        Some(limit) if databases.len() > limit => {
+            databases.truncate(limit);
+            databases.last().map(|database| database.name.clone())
+        }
+        _ => None,
+    };
+    let mut rendered = Vec::with_capacity(databases.len());
+    for database in &databases {
+        let mut body = render(database);
+        if with_children {
+            children_of(&state, &database.id, &mut body).await?;
+        }
+        rendered.push(body);
+    }
+    let mut reply = json!({"databases": rendered});
+    if let Some(token) = next_page_token {
+        reply["next_page_token"] = Value::String(token);
+    }
+    Ok(Json(reply))
+}
+
+/// Adds the children of database `id` to its `body`; a database deleted meanwhile has none.
+async fn children_of(state: &AppState, id: &str, body: &mut Value) -> Result<(), LocalError> {
+    let listed = async {
+        Ok::<_, LocalError>((
+            credentials::listed(state, id).await?,
+            indexes::listed(state, id).await?,
+            ip_restrictions::listed(state, id).await?,
+        ))
+    };
+    let (credentials, indexes, restrictions) = match listed.await {
+        Ok(listed) => listed,
+        Err(LocalError::NotFound(_)) => (Vec::new(), Vec::new(), Vec::new()),
+        Err(error) => return Err(error),
+    };
+    body["credentials"] = Value::Array(credentials);
+    body["indexes"] = Value::Array(indexes);
+    body["ip_restrictions"] = Value::Array(restrictions);
+    Ok(())
 }
 
 async fn create_database(
@@ -131,16 +209,98 @@ async fn create_database(
     };
     let idempotency = idempotency_key(&headers, CREATE_SCOPE.to_owned())?;
     let database = state.databases.create(request, idempotency).await?;
-    Ok(accepted(&database))
+    Ok(accepted(&state, &database))
 }
 
 async fn read_database(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    hold: Result<Query<HoldQuery>, QueryRejection>,
 ) -> Result<Json<Value>, LocalError> {
     let id = path_id(id)?;
-    let database = state.databases.get(&id).await?;
+    let database = read_held(
+        &state,
+        hold,
+        |database: &Database| database.status,
+        || state.databases.get(&id),
+    )
+    .await?;
     Ok(Json(render(&database)))
+}
+
+/// One object read with `read`, held as the query asks (see [`HoldQuery`]).
+pub(crate) async fn read_held<T, F, Fut>(
+    state: &AppState,
+    hold: Result<Query<HoldQuery>, QueryRejection>,
+    status_of: impl Fn(&T) -> Status,
+    mut read: F,
+) -> Result<T, LocalError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LocalError>>,
+{
+    match hold_of(hold)? {
+        None => read().await,
+        Some(within) => {
+            state
+                .databases
+                .read_when_settled(within, status_of, read)
+                .await
+        }
+    }
+}
+
+/// The query of a blocking read (`GET` of one object): `wait_for=READY` holds the reply until
+/// the object leaves `CREATING`, `BUILDING` and `UPDATING` (or is gone), at most `timeout`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct HoldQuery {
+    /// The status waited for; only `READY`.
+    wait_for: Option<String>,
+    /// The longest hold, a duration such as `30s` (default 30 s, at most 60 s).
+    timeout: Option<String>,
+}
+
+/// The default hold of a blocking read without `timeout`.
+const DEFAULT_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a read may hold its reply; `None` answers at once.
+fn hold_of(
+    query: Result<Query<HoldQuery>, QueryRejection>,
+) -> Result<Option<std::time::Duration>, LocalError> {
+    let Query(query) = query.map_err(|rejection| {
+        LocalError::invalid("wait_for", format!("bad query string: {rejection}"))
+    })?;
+    match query.wait_for.as_deref() {
+        None if query.timeout.is_some() => Err(LocalError::invalid(
+            "timeout",
+            "timeout bounds a blocking read: give it with wait_for=READY",
+        )),
+        None => Ok(None),
+        Some("READY") => {
+            let Some(text) = query.timeout else {
+                return Ok(Some(DEFAULT_HOLD));
+            };
+            let max = lifecycle::MAX_HOLD;
+            match crate::duration::parse(&text) {
+                Ok(within) if within <= max => Ok(Some(within)),
+                Ok(_) => Err(LocalError::invalid(
+                    "timeout",
+                    format!(
+                        "timeout {text:?} is longer than {}s, the longest hold",
+                        max.as_secs()
+                    ),
+                )),
+                Err(problem) => Err(LocalError::invalid(
+                    "timeout",
+                    format!("timeout {text:?} is not a duration: {problem}; use e.g. \"30s\""),
+                )),
+            }
+        }
+        Some(other) => Err(LocalError::invalid(
+            "wait_for",
+            format!("wait_for {other:?} is not a status a read can wait for; allowed: READY"),
+        )),
+    }
 }
 
 async fn update_database(
@@ -173,7 +333,7 @@ async fn update_database(
     };
     let updated = state.databases.update(&id, request).await?;
     if updated.changed {
-        Ok(accepted(&updated.database))
+        Ok(accepted(&state, &updated.database))
     } else {
         Ok((StatusCode::OK, Json(render(&updated.database))).into_response())
     }
@@ -185,11 +345,31 @@ async fn delete_database(
 ) -> Result<Response, LocalError> {
     let id = path_id(id)?;
     let database = state.databases.delete(&id).await?;
-    Ok(accepted(&database))
+    Ok(accepted(&state, &database))
 }
 
-fn accepted(database: &Database) -> Response {
-    (StatusCode::ACCEPTED, Json(render(database))).into_response()
+fn accepted(state: &AppState, database: &Database) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        settles_hint(state, database.transition_at),
+        Json(render(database)),
+    )
+        .into_response()
+}
+
+/// `Retry-After` of an accepted change: whole seconds (rounded up) until its transition is due,
+/// so a client that can only poll checks once, when it should be done. Empty when nothing is
+/// due (a stuck object, or a settled one).
+pub(crate) fn settles_hint(state: &AppState, transition_at: Option<DateTime<Utc>>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(due) = transition_at {
+        let millis = (due - state.databases.clock().now())
+            .num_milliseconds()
+            .max(0);
+        let secs = u64::try_from(millis).unwrap_or(0).div_ceil(1000);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    headers
 }
 
 /// A `node_count` value: a whole number (its range is the plan's rule, checked later).

@@ -44,11 +44,15 @@ fn build() -> Value {
                 change (409 state). When started with the OVH dialect's flags, the service also \
                 speaks OVHcloud's API (Public Cloud Databases, MongoDB) under /ovh/1.0 over the \
                 same databases; that API is OVH's own (signed requests, OVH's models and error \
-                classes) and is not described here."
+                classes) and is not described here. A 202 carries `Retry-After`: the whole \
+                seconds until its transition is due. The GET of one object is a blocking read \
+                with `wait_for=READY`: the reply comes as soon as the object leaves CREATING, \
+                BUILDING and UPDATING (or is gone: 404), at the latest after `timeout`, with \
+                the object as it is then."
         },
         "servers": [{"url": "http://127.0.0.1:8780"}],
         "security": [{"bearer": []}],
-        "paths": with_links(merged(paths(), child_paths())),
+        "paths": with_settle_hints(with_links(merged(paths(), child_paths()))),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"}
@@ -93,6 +97,18 @@ fn build() -> Value {
                     "description": "The network with its `/` percent-encoded, e.g. \
                         `10.0.0.0%2F24`; any spelling of the same network finds it (a bare \
                         address means /32 or /128)."
+                },
+                "WaitFor": {
+                    "name": "wait_for", "in": "query", "required": false,
+                    "schema": {"type": "string", "enum": ["READY"]},
+                    "description": "Hold the reply until the object leaves CREATING, BUILDING \
+                        and UPDATING (READY, ERROR, DELETING) or is gone (404)."
+                },
+                "HoldTimeout": {
+                    "name": "timeout", "in": "query", "required": false,
+                    "schema": {"type": "string", "examples": ["30s"]},
+                    "description": "The longest hold of a `wait_for` read, a duration such as \
+                        `30s` or `500ms` (default 30s, at most 60s); only with `wait_for`."
                 }
             },
             "headers": {
@@ -177,6 +193,42 @@ struct CreateLinks {
 
 /// `paths` with [`LINKS`] added to the success reply of each create; a link passes the
 /// parameters its target's path has.
+/// The GETs of one object a client can wait on with a blocking read.
+const BLOCKING_READS: &[&str] = &[
+    "getDatabase",
+    "getCredential",
+    "getIndex",
+    "getIpRestriction",
+];
+
+/// `paths` with `Retry-After` on every 202 and the blocking-read parameters (and their 400) on
+/// the GETs of one object: one rule, not one copy per operation.
+fn with_settle_hints(mut paths: Value) -> Value {
+    let operations = paths
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|items| items.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        if let Some(accepted) = operation.pointer_mut("/responses/202") {
+            accepted["headers"] =
+                json!({"Retry-After": {"$ref": "#/components/headers/RetryAfter"}});
+        }
+        let blocking = operation["operationId"]
+            .as_str()
+            .is_some_and(|id| BLOCKING_READS.contains(&id));
+        if blocking {
+            operation["parameters"] = json!([
+                {"$ref": "#/components/parameters/WaitFor"},
+                {"$ref": "#/components/parameters/HoldTimeout"}
+            ]);
+            operation["responses"]["400"] = error_ref("Invalid");
+        }
+    }
+    paths
+}
+
 fn with_links(mut paths: Value) -> Value {
     let path_of: Vec<(String, String)> = paths
         .as_object()
@@ -325,6 +377,22 @@ fn paths() -> Value {
                     "name": "name_prefix", "in": "query", "required": false,
                     "schema": {"type": "string"},
                     "description": "Only databases whose name starts with this (literally)."
+                }, {
+                    "name": "limit", "in": "query", "required": false,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "description": "At most this many databases; the reply then carries \
+                        `next_page_token` when more follow. Without it, every database."
+                }, {
+                    "name": "page_token", "in": "query", "required": false,
+                    "schema": {"type": "string"},
+                    "description": "The `next_page_token` of the page before: the page \
+                        starts after it."
+                }, {
+                    "name": "include", "in": "query", "required": false,
+                    "schema": {"type": "string", "enum": ["children"]},
+                    "description": "`children`: each database also lists its credentials \
+                        (without passwords), indexes (of every collection, `_id_` included) \
+                        and IP restrictions, as their own lists show them."
                 }]
             })),
             "post": operation("createDatabase",
@@ -951,7 +1019,19 @@ fn schemas() -> Value {
         "DatabaseList": {
             "type": "object", "required": ["databases"],
             "properties": {
-                "databases": {"type": "array", "items": {"$ref": "#/components/schemas/Database"}}
+                "databases": {"type": "array", "items": {"$ref": "#/components/schemas/ListedDatabase"}},
+                "next_page_token": {"type": "string",
+                    "description": "Present when a `limit` cut the list: pass it as \
+                        `page_token` for the next page."}
+            }
+        },
+        "ListedDatabase": {
+            "description": "A database; with `include=children`, also its children.",
+            "allOf": [{"$ref": "#/components/schemas/Database"}],
+            "properties": {
+                "credentials": {"type": "array", "items": {"$ref": "#/components/schemas/Credential"}},
+                "indexes": {"type": "array", "items": {"$ref": "#/components/schemas/Index"}},
+                "ip_restrictions": {"type": "array", "items": {"$ref": "#/components/schemas/IpRestriction"}}
             }
         },
         "CreateDatabase": {

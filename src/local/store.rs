@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use tokio::sync::watch;
 
 use super::error::LocalError;
 use secrecy::{ExposeSecret, SecretString};
@@ -232,6 +233,8 @@ pub(crate) enum Modified {
 pub(crate) struct Store {
     connection: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Counts committed writes, so a blocking read wakes when something may have changed.
+    writes: Arc<watch::Sender<u64>>,
     /// The data dir's lock, held while any clone lives: a second process on the same data dir
     /// would run a second lifecycle worker and meet SQLITE_BUSY, so it is refused at start.
     _data_dir_lock: Arc<std::fs::File>,
@@ -327,8 +330,19 @@ impl Store {
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             path,
+            writes: Arc::new(watch::channel(0).0),
             _data_dir_lock: Arc::new(data_dir_lock),
         })
+    }
+
+    /// A receiver that sees a new value after every committed write.
+    pub(crate) fn watch_writes(&self) -> watch::Receiver<u64> {
+        self.writes.subscribe()
+    }
+
+    fn announce_write(&self) {
+        self.writes
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Runs `work` on the blocking pool with the connection locked.
@@ -408,30 +422,35 @@ impl Store {
         F: FnOnce(&Database) -> Result<Option<Database>, LocalError> + Send + 'static,
     {
         let id = id.to_owned();
-        self.call(move |connection| {
-            let tx = begin_write(connection)?;
-            let Some(current) = select_database(&tx, &id, false)? else {
-                return Ok(Modified::Missing);
-            };
-            let Some(next) = decide(&current)? else {
-                return Ok(Modified::Unchanged(current));
-            };
-            if next.id != current.id {
-                return Err(LocalError::Corrupt(format!(
-                    "refusing to change database id {} to {}",
-                    current.id, next.id
-                )));
-            }
-            tx.execute(
+        let modified = self
+            .call(move |connection| {
+                let tx = begin_write(connection)?;
+                let Some(current) = select_database(&tx, &id, false)? else {
+                    return Ok(Modified::Missing);
+                };
+                let Some(next) = decide(&current)? else {
+                    return Ok(Modified::Unchanged(current));
+                };
+                if next.id != current.id {
+                    return Err(LocalError::Corrupt(format!(
+                        "refusing to change database id {} to {}",
+                        current.id, next.id
+                    )));
+                }
+                tx.execute(
                 &format!(
                     "UPDATE databases SET ({DATABASE_COLUMNS}) = ({DATABASE_VALUES}) WHERE id = ?1"
                 ),
                 database_params(&next),
             )?;
-            tx.commit()?;
-            Ok(Modified::Written(next))
-        })
-        .await
+                tx.commit()?;
+                Ok(Modified::Written(next))
+            })
+            .await;
+        if let Ok(Modified::Written(_)) = &modified {
+            self.announce_write();
+        }
+        modified
     }
 
     /// Runs `work` in one transaction, committed when it returns `Ok` and rolled back when it
@@ -441,13 +460,24 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&StoreTx<'_>) -> Result<T, LocalError> + Send + 'static,
     {
-        self.call(move |connection| {
-            let tx = StoreTx(begin_write(connection)?);
-            let result = work(&tx)?;
-            tx.0.commit()?;
-            Ok(result)
-        })
-        .await
+        let (result, wrote) = self
+            .call(move |connection| {
+                let before = connection.total_changes();
+                let result = {
+                    let tx = StoreTx(begin_write(connection)?);
+                    let result = work(&tx)?;
+                    tx.0.commit()?;
+                    result
+                };
+                // Reads run in write transactions too (they check the parent's status): only
+                // a transaction that changed rows wakes blocking reads.
+                Ok((result, connection.total_changes() != before))
+            })
+            .await?;
+        if wrote {
+            self.announce_write();
+        }
+        Ok(result)
     }
 
     /// The earliest pending transition of any object, so the lifecycle worker knows when to

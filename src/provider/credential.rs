@@ -366,7 +366,7 @@ impl Resource<Client> for CredentialResource {
                 ),
             );
         }
-        let waited = wait_credential(ctx, &database_id, &username, timeout).await;
+        let waited = wait_credential(ctx, &database_id, &username, timeout, Some(&created)).await;
         after_wait(
             ctx,
             &object,
@@ -380,9 +380,13 @@ impl Resource<Client> for CredentialResource {
 
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
         let (database_id, username) = names(state);
+        let client = ctx.client;
         refreshed(
             ctx,
-            ctx.client.api.get_credential(&database_id, &username).await,
+            client
+                .refresh
+                .credential(&*client.api, &database_id, &username)
+                .await,
             credential_status,
             "Error Reading Credential",
             &format!("user \"{username}\" of database {database_id}"),
@@ -401,34 +405,44 @@ impl Resource<Client> for CredentialResource {
         let mut state = prior.clone();
         state.set_attr(TIMEOUTS_BLOCK, planned.attr(TIMEOUTS_BLOCK).clone());
 
+        // The credential as the last reply showed it: a wait after it starts from there.
+        let mut latest: Option<Credential> = None;
         let roles = strings(planned.attr("roles"));
         if planned.attr("roles") != prior.attr("roles") {
             let updated = retry_while_busy(&object, &policy, ctx.cancel, || {
                 api.update_credential_roles(&database_id, &username, &roles)
             })
             .await;
-            if let Err(err) = updated {
-                let diags = wait_error(
-                    "Error Updating Credential",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    ATTRIBUTES,
-                );
-                return ApplyResult::failed(state, diags);
-            }
+            let updated = match updated {
+                Ok(updated) => updated,
+                Err(err) => {
+                    let diags = wait_error(
+                        "Error Updating Credential",
+                        &object,
+                        api.api_name(),
+                        &err,
+                        true,
+                        ATTRIBUTES,
+                    );
+                    return ApplyResult::failed(state, diags);
+                }
+            };
             state.set_attr("roles", planned.attr("roles").clone());
-            if let Err((_, err)) = wait_credential(ctx, &database_id, &username, timeout).await {
-                let diags = wait_error(
-                    "Error Waiting For Credential",
-                    &object,
-                    api.api_name(),
-                    &err,
-                    true,
-                    &[],
-                );
-                return ApplyResult::failed(state, diags);
+            let waited =
+                wait_credential(ctx, &database_id, &username, timeout, Some(&updated)).await;
+            match waited {
+                Ok(ready) => latest = Some(ready),
+                Err((_, err)) => {
+                    let diags = wait_error(
+                        "Error Waiting For Credential",
+                        &object,
+                        api.api_name(),
+                        &err,
+                        true,
+                        &[],
+                    );
+                    return ApplyResult::failed(state, diags);
+                }
             }
         }
 
@@ -444,6 +458,7 @@ impl Resource<Client> for CredentialResource {
             match reset {
                 Ok(credential) => {
                     state.set_attr("password", password_value(credential.password.as_ref()));
+                    latest = Some(credential);
                 }
                 Err(err) => {
                     let diags = wait_error(
@@ -461,7 +476,7 @@ impl Resource<Client> for CredentialResource {
         for name in ["password_reset", "password_wo_version"] {
             state.set_attr(name, planned.attr(name).clone());
         }
-        let waited = wait_credential(ctx, &database_id, &username, timeout).await;
+        let waited = wait_credential(ctx, &database_id, &username, timeout, latest.as_ref()).await;
         after_wait(
             ctx,
             &object,
@@ -635,6 +650,7 @@ async fn wait_credential(
     database_id: &str,
     username: &str,
     timeout: Duration,
+    reply: Option<&Credential>,
 ) -> Result<Credential, (Option<Credential>, super::wait::WaitError)> {
     let api = &ctx.client.api;
     let policy = ctx.client.wait_policy(timeout);
@@ -643,7 +659,8 @@ async fn wait_credential(
         &policy,
         ctx.cancel,
         credential_status,
-        || api.get_credential(database_id, username),
+        reply,
+        |hold| api.get_credential_held(database_id, username, hold),
     )
     .await
 }

@@ -424,7 +424,7 @@ impl Resource<Client> for DatabaseResource {
             }),
         );
         let planned = &planned;
-        let waited = wait_ready(ctx, &created.id, timeout, true).await;
+        let waited = wait_ready(ctx, &created.id, timeout, true, Some(&created)).await;
         after_wait(
             ctx,
             &object,
@@ -440,9 +440,10 @@ impl Resource<Client> for DatabaseResource {
         let Some(id) = state.attr("id").as_str() else {
             return Ok(None);
         };
+        let client = ctx.client;
         refreshed(
             ctx,
-            ctx.client.api.get_database(id).await,
+            client.refresh.database(&*client.api, id).await,
             database_status,
             "Error Reading Database",
             &format!("database {id}"),
@@ -463,7 +464,7 @@ impl Resource<Client> for DatabaseResource {
         if changes.is_empty() {
             if awaiting_ready(ctx) {
                 // The last run stopped before the database was ready: wait for it now.
-                let waited = wait_ready(ctx, &id, timeout, false).await;
+                let waited = wait_ready(ctx, &id, timeout, false, None).await;
                 return after_wait(
                     ctx,
                     &object,
@@ -484,18 +485,21 @@ impl Resource<Client> for DatabaseResource {
             api.update_database(&id, &changes)
         })
         .await;
-        if let Err(err) = accepted {
-            let diags = wait_error(
-                "Error Updating Database",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                &[],
-            );
-            return ApplyResult::failed(prior.clone(), diags);
-        }
-        let waited = wait_ready(ctx, &id, timeout, false).await;
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                let diags = wait_error(
+                    "Error Updating Database",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                    &[],
+                );
+                return ApplyResult::failed(prior.clone(), diags);
+            }
+        };
+        let waited = wait_ready(ctx, &id, timeout, false, Some(&accepted)).await;
         after_wait(
             ctx,
             &object,
@@ -719,12 +723,14 @@ fn refuse_replacement_into_quarantine(
 }
 
 /// Waits until the database is READY; on failure, also returns the latest database seen.
-/// `just_created` tolerates a short "not found" while an eventually consistent API catches up.
+/// `just_created` tolerates a short "not found" while an eventually consistent API catches up;
+/// `reply` is the database as the change's reply showed it.
 async fn wait_ready(
     ctx: &Context<'_, Client>,
     id: &str,
     timeout: Duration,
     just_created: bool,
+    reply: Option<&Database>,
 ) -> Result<Database, (Option<Database>, super::wait::WaitError)> {
     let api = &ctx.client.api;
     let policy = ctx.client.wait_policy(timeout).just_created(just_created);
@@ -733,7 +739,8 @@ async fn wait_ready(
         &policy,
         ctx.cancel,
         database_status,
-        || api.get_database(id),
+        reply,
+        |hold| api.get_database_held(id, hold),
     )
     .await
 }

@@ -353,9 +353,14 @@ impl Resource<Client> for CollectionIndexResource {
             Err(failed) => return failed,
         };
         let policy = policy.just_created(true);
-        let waited = until_ready(&object, &policy, ctx.cancel, index_status, || {
-            api.get_index(&database_id, &collection, &created.name)
-        })
+        let waited = until_ready(
+            &object,
+            &policy,
+            ctx.cancel,
+            index_status,
+            Some(&created),
+            |hold| api.get_index_held(&database_id, &collection, &created.name, hold),
+        )
         .await;
         after_wait(
             ctx,
@@ -371,11 +376,12 @@ impl Resource<Client> for CollectionIndexResource {
     async fn read(&self, ctx: &Context<'_, Client>, state: &Value) -> ReadResult {
         let (database_id, collection) = location(state);
         let name = state.attr("name").as_str().unwrap_or_default().to_string();
+        let client = ctx.client;
         refreshed(
             ctx,
-            ctx.client
-                .api
-                .get_index(&database_id, &collection, &name)
+            client
+                .refresh
+                .index(&*client.api, &database_id, &collection, &name)
                 .await,
             index_status,
             "Error Reading Index",
@@ -400,8 +406,8 @@ impl Resource<Client> for CollectionIndexResource {
         let policy =
             ctx.client
                 .wait_policy(timeouts::get(request.planned, "create", CREATE_TIMEOUT));
-        let waited = until_ready(&object, &policy, ctx.cancel, index_status, || {
-            api.get_index(&database_id, &collection, &name)
+        let waited = until_ready(&object, &policy, ctx.cancel, index_status, None, |hold| {
+            api.get_index_held(&database_id, &collection, &name, hold)
         })
         .await;
         after_wait(

@@ -217,9 +217,14 @@ impl Resource<Client> for IpRestrictionResource {
             Err(failed) => return failed,
         };
         let policy = policy.just_created(true);
-        let waited = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
-            api.get_ip_restriction(&database_id, &cidr)
-        })
+        let waited = until_ready(
+            &object,
+            &policy,
+            ctx.cancel,
+            restriction_status,
+            Some(&created),
+            |hold| api.get_ip_restriction_held(&database_id, &cidr, hold),
+        )
         .await;
         after_wait(
             ctx,
@@ -236,9 +241,13 @@ impl Resource<Client> for IpRestrictionResource {
         let database_id = attr_string(state, "database_id");
         let written = attr_string(state, "cidr");
         let cidr = canonical_cidr(&written).unwrap_or(written);
+        let client = ctx.client;
         refreshed(
             ctx,
-            ctx.client.api.get_ip_restriction(&database_id, &cidr).await,
+            client
+                .refresh
+                .ip_restriction(&*client.api, &database_id, &cidr)
+                .await,
             restriction_status,
             "Error Reading IP Restriction",
             &format!("IP restriction {cidr} of database {database_id}"),
@@ -279,28 +288,36 @@ impl Resource<Client> for IpRestrictionResource {
         let policy = ctx.client.wait_policy(left);
         // Unchanged but awaiting: the last run stopped before it was ready; only wait.
         let updated = if unchanged {
-            Ok(())
+            Ok(None)
         } else {
             retry_while_busy(&object, &policy, ctx.cancel, || {
                 api.update_ip_restriction(&database_id, &cidr, description.as_deref())
             })
             .await
-            .map(drop)
+            .map(Some)
         };
-        if let Err(err) = updated {
-            let diags = wait_error(
-                "Error Updating IP Restriction",
-                &object,
-                api.api_name(),
-                &err,
-                true,
-                ATTRIBUTES,
-            );
-            return ApplyResult::failed(prior.clone(), diags);
-        }
-        let waited = until_ready(&object, &policy, ctx.cancel, restriction_status, || {
-            api.get_ip_restriction(&database_id, &cidr)
-        })
+        let updated = match updated {
+            Ok(updated) => updated,
+            Err(err) => {
+                let diags = wait_error(
+                    "Error Updating IP Restriction",
+                    &object,
+                    api.api_name(),
+                    &err,
+                    true,
+                    ATTRIBUTES,
+                );
+                return ApplyResult::failed(prior.clone(), diags);
+            }
+        };
+        let waited = until_ready(
+            &object,
+            &policy,
+            ctx.cancel,
+            restriction_status,
+            updated.as_ref(),
+            |hold| api.get_ip_restriction_held(&database_id, &cidr, hold),
+        )
         .await;
         after_wait(
             ctx,

@@ -49,7 +49,13 @@ pub struct Client {
     poll_interval: Option<Duration>,
     /// The timeout of one HTTP request: how far one check may run past a wait's deadline.
     request_timeout: Duration,
+    /// Serves a plan's reads from one listing where the API can (see [`refresh::Batch`]).
+    refresh: refresh::Batch,
 }
+
+/// Beyond this many database locks, the ones nobody holds or waits for are forgotten, so a
+/// provider that touches many databases keeps a small map.
+const LOCKS_KEPT: usize = 256;
 
 impl Client {
     /// A client for `api`; `poll_interval` overrides the API's shortest pause between polls
@@ -66,6 +72,7 @@ impl Client {
             database_locks: Mutex::default(),
             poll_interval,
             request_timeout,
+            refresh: refresh::Batch::default(),
         }
     }
 
@@ -94,6 +101,7 @@ impl Client {
     pub fn wait_policy(&self, timeout: Duration) -> wait::WaitPolicy {
         wait::WaitPolicy {
             check_grace: self.request_timeout,
+            hold: self.api.read_hold(),
             ..wait::WaitPolicy::from_guidance(&self.poll_guidance(), timeout)
         }
     }
@@ -111,6 +119,10 @@ impl Client {
                 .database_locks
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if locks.len() >= LOCKS_KEPT {
+                // Only the map holds these: no turn is taken or awaited on them.
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
             locks.entry(database_id.to_string()).or_default().clone()
         };
         let started = tokio::time::Instant::now();

@@ -1,10 +1,17 @@
 //! The refresh every resource shares: a read of the object becomes its new state, or no state
-//! when the API no longer has it (or is deleting it), so Terraform plans it again.
+//! when the API no longer has it (or is deleting it), so Terraform plans it again. Reads are
+//! batched ([`Batch`]) where the API can list whole objects.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::Client;
 use super::creation::refresh_awaiting;
 use super::errors::api_error;
 use crate::api;
+use crate::cidr::Cidr;
 use crate::tfplugin::resource::{Context, ReadResult};
 use crate::tfplugin::value::Value;
 
@@ -37,5 +44,182 @@ pub(super) fn refreshed<T>(
             &err,
             attributes,
         )),
+    }
+}
+
+/// How long one listing serves reads: a plan's refresh of thousands of objects takes seconds;
+/// anything older is listed again.
+const LISTING_LIFETIME: Duration = Duration::from_secs(30);
+
+/// A batched refresh: the reads Terraform sends during one plan are served from one listing of
+/// the API ([`api::DbaasApi::inventory`]) instead of one request each.
+///
+/// Nothing is lost to a stale or partial listing: an object missing from it is read on its own
+/// (a single GET) before it is declared gone. A listing serves each object once: a second read
+/// of the same object (a later command of a long-lived provider, a read after a change) makes
+/// a new listing, so no read ever returns what an earlier read already saw.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// The latest listing; its lock makes concurrent reads wait for the one list call.
+    current: tokio::sync::Mutex<Option<Listing>>,
+}
+
+/// One listing, and what it already served.
+#[derive(Debug)]
+struct Listing {
+    taken: Instant,
+    /// Whole objects not yet served; `None` when the listing failed or the API cannot list
+    /// (every read then asks for its object until the listing is due again).
+    objects: Option<HashMap<Key, Listed>>,
+    served: HashSet<Key>,
+}
+
+/// Which object a read is for.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub(crate) enum Key {
+    /// A database, by id.
+    Database(String),
+    /// A credential: database id, username.
+    Credential(String, String),
+    /// An index: database id, collection, name.
+    Index(String, String, String),
+    /// An IP restriction: database id, network (canonical).
+    IpRestriction(String, String),
+}
+
+impl Key {
+    /// The key of an IP restriction, whichever spelling of its network is given.
+    pub(crate) fn ip_restriction(database_id: &str, cidr: &str) -> Self {
+        let network =
+            Cidr::parse(cidr).map_or_else(|_| cidr.to_owned(), |c| c.network().to_string());
+        Self::IpRestriction(database_id.to_owned(), network)
+    }
+}
+
+/// An object as a listing showed it.
+#[derive(Debug)]
+pub(crate) enum Listed {
+    Database(api::Database),
+    Credential(api::Credential),
+    Index(api::Index),
+    IpRestriction(api::IpRestriction),
+}
+
+impl Listing {
+    fn of(inventory: Option<api::Inventory>) -> Self {
+        let objects = inventory.map(|inventory| {
+            let mut objects = HashMap::new();
+            for database in inventory.databases {
+                objects.insert(
+                    Key::Database(database.id.clone()),
+                    Listed::Database(database),
+                );
+            }
+            for (id, children) in inventory.children.into_iter().flatten() {
+                for credential in children.credentials {
+                    let key = Key::Credential(id.clone(), credential.username.clone());
+                    objects.insert(key, Listed::Credential(credential));
+                }
+                for index in children.indexes {
+                    let key = Key::Index(id.clone(), index.collection.clone(), index.name.clone());
+                    objects.insert(key, Listed::Index(index));
+                }
+                for restriction in children.ip_restrictions {
+                    let key = Key::ip_restriction(&id, &restriction.cidr);
+                    objects.insert(key, Listed::IpRestriction(restriction));
+                }
+            }
+            objects
+        });
+        Self {
+            taken: Instant::now(),
+            objects,
+            served: HashSet::new(),
+        }
+    }
+
+    /// Whether this listing may serve the read of `key`.
+    fn serves(&self, key: &Key) -> bool {
+        self.taken.elapsed() < LISTING_LIFETIME && !self.served.contains(key)
+    }
+}
+
+impl Batch {
+    /// The object `key` names as a listing shows it, or `None` when the read must ask the API
+    /// for it alone (not listed, listing failed, or the API cannot list whole objects).
+    pub(crate) async fn take(&self, api: &dyn api::DbaasApi, key: Key) -> Option<Listed> {
+        let mut current = self.current.lock().await;
+        if !current.as_ref().is_some_and(|listing| listing.serves(&key)) {
+            let inventory = match api.inventory().await {
+                Ok(inventory) => inventory,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot list for a batched refresh; reading one by one");
+                    None
+                }
+            };
+            *current = Some(Listing::of(inventory));
+        }
+        let listing = current.as_mut()?;
+        listing.served.insert(key.clone());
+        listing.objects.as_mut()?.remove(&key)
+    }
+
+    /// The database `id`: from the listing, else read alone.
+    pub(crate) async fn database(
+        &self,
+        api: &dyn api::DbaasApi,
+        id: &str,
+    ) -> Result<api::Database, api::Error> {
+        match self.take(api, Key::Database(id.to_owned())).await {
+            Some(Listed::Database(database)) => Ok(database),
+            _ => api.get_database(id).await,
+        }
+    }
+
+    /// The credential `username` of database `database_id`: from the listing, else read alone.
+    pub(crate) async fn credential(
+        &self,
+        api: &dyn api::DbaasApi,
+        database_id: &str,
+        username: &str,
+    ) -> Result<api::Credential, api::Error> {
+        let key = Key::Credential(database_id.to_owned(), username.to_owned());
+        match self.take(api, key).await {
+            Some(Listed::Credential(credential)) => Ok(credential),
+            _ => api.get_credential(database_id, username).await,
+        }
+    }
+
+    /// The index `name` on `collection` of database `database_id`: from the listing, else read
+    /// alone.
+    pub(crate) async fn index(
+        &self,
+        api: &dyn api::DbaasApi,
+        database_id: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<api::Index, api::Error> {
+        let key = Key::Index(
+            database_id.to_owned(),
+            collection.to_owned(),
+            name.to_owned(),
+        );
+        match self.take(api, key).await {
+            Some(Listed::Index(index)) => Ok(index),
+            _ => api.get_index(database_id, collection, name).await,
+        }
+    }
+
+    /// The IP restriction `cidr` of database `database_id`: from the listing, else read alone.
+    pub(crate) async fn ip_restriction(
+        &self,
+        api: &dyn api::DbaasApi,
+        database_id: &str,
+        cidr: &str,
+    ) -> Result<api::IpRestriction, api::Error> {
+        match self.take(api, Key::ip_restriction(database_id, cidr)).await {
+            Some(Listed::IpRestriction(restriction)) => Ok(restriction),
+            _ => api.get_ip_restriction(database_id, cidr).await,
+        }
     }
 }

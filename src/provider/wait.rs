@@ -39,6 +39,9 @@ pub struct WaitPolicy {
     /// How long one check may run past the deadline (one request timeout): a check cut short
     /// there ends the wait, so `timeouts` is a hard limit, HTTP retries included.
     pub check_grace: Duration,
+    /// How long the API may hold one check until the status settles (a blocking read); zero
+    /// when it answers at once. With a hold, checks follow each other without pauses.
+    pub hold: Duration,
     /// How long "not found" counts as "not visible yet" right after a create (eventually
     /// consistent APIs); zero for every other wait.
     pub not_found_grace: Duration,
@@ -62,8 +65,15 @@ impl WaitPolicy {
             multiplier: 1.5,
             jitter: 0.2,
             check_grace: Duration::from_secs(30),
+            hold: Duration::ZERO,
             not_found_grace: Duration::ZERO,
         }
+    }
+
+    /// The hold of a check starting at `now` in a wait ending at `deadline`: the policy's,
+    /// cut to the time left.
+    fn hold_at(&self, now: Instant, deadline: Instant) -> Duration {
+        self.hold.min(deadline.saturating_duration_since(now))
     }
 
     /// This policy for the wait right after a create (`just_created`): "not found" then means
@@ -210,7 +220,12 @@ where
     };
     let mut last_status: Option<String> = None;
     let mut base: Option<Duration> = None;
-    let mut pause = policy.initial_delay;
+    // A held check answers when the status changes: nothing is gained by waiting before it.
+    let mut pause = if policy.hold.is_zero() {
+        policy.initial_delay
+    } else {
+        Duration::ZERO
+    };
     let mut attempt: u32 = 0;
     loop {
         // Clamp to the deadline so the wait ends on time, but never below min_interval so the
@@ -218,14 +233,21 @@ where
         let now = Instant::now();
         let latest = deadline.max(later(now, policy.min_interval));
         let wake = later(now, pause).min(latest);
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => return Err(cancelled()),
-            () = tokio::time::sleep_until(wake) => {}
+        if cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+        if !pause.is_zero() {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Err(cancelled()),
+                () = tokio::time::sleep_until(wake) => {}
+            }
         }
         attempt += 1;
+        let check_started = Instant::now();
+        let hold = policy.hold_at(check_started, deadline);
         // A check may finish past the deadline by one request timeout at most.
-        let cut_off = later(deadline.max(Instant::now()), policy.check_grace);
+        let cut_off = later(deadline.max(check_started), policy.check_grace);
         let outcome = tokio::select! {
             biased;
             () = cancel.cancelled() => return Err(cancelled()),
@@ -262,9 +284,16 @@ where
         if Instant::now() >= deadline {
             return Err(timed_out(last_status.as_deref(), check_error.as_deref()));
         }
-        let (next_base, next_pause) = policy.next_interval(base);
-        base = Some(next_base);
-        pause = next_pause.max(server_pause.unwrap_or_default());
+        // The API held the check to its end, so the status did not change: ask again at once.
+        // A check that came back early (the API does not hold, or an error) is paced as a poll.
+        let held_to_end = !hold.is_zero() && check_started.elapsed() >= hold.mul_f64(0.9);
+        pause = if held_to_end && server_pause.is_none() {
+            Duration::ZERO
+        } else {
+            let (next_base, next_pause) = policy.next_interval(base);
+            base = Some(next_base);
+            next_pause.max(server_pause.unwrap_or_default())
+        };
         debug!(
             what,
             status = last_status.as_deref().unwrap_or("unknown"),
@@ -367,22 +396,43 @@ where
 
 /// Waits until `get` reports the object Ready. A Failed status ends the wait at once. On failure,
 /// also returns the latest object seen, so the caller can record what exists.
+///
+/// `reply` is the object the change's own reply showed: when it is already Ready (or Failed)
+/// no check can tell more, so the wait ends without one. `get` is given the check's hold (see
+/// [`WaitPolicy::hold`]; zero for a plain read).
 pub async fn until_ready<T, F, Fut>(
     what: &str,
     policy: &WaitPolicy,
     cancel: &CancellationToken,
     status_of: fn(&T) -> &api::Status,
+    reply: Option<&T>,
     mut get: F,
 ) -> Result<T, (Option<T>, WaitError)>
 where
     T: Clone,
-    F: FnMut() -> Fut,
+    F: FnMut(Duration) -> Fut,
     Fut: Future<Output = Result<T, api::Error>>,
 {
-    let latest = std::sync::Mutex::new(None::<T>);
+    if let Some(reply) = reply {
+        let status = status_of(reply);
+        match status.phase {
+            api::Phase::Ready => return Ok(reply.clone()),
+            api::Phase::Failed => {
+                let failed = WaitError::Failed {
+                    what: what.to_owned(),
+                    status: status.raw.clone(),
+                    message: status.message.clone().unwrap_or_default(),
+                };
+                return Err((Some(reply.clone()), failed));
+            }
+            api::Phase::Pending | api::Phase::Deleting => {}
+        }
+    }
+    let latest = std::sync::Mutex::new(reply.cloned());
     let started = Instant::now();
+    let deadline = later(started, policy.timeout);
     let result = wait_for(what, policy, cancel, || {
-        let next = get();
+        let next = get(policy.hold_at(Instant::now(), deadline));
         let latest = &latest;
         async move {
             let object = match next.await {
@@ -490,6 +540,7 @@ mod tests {
             multiplier: 1.5,
             jitter: 0.2,
             check_grace: Duration::from_secs(30),
+            hold: Duration::ZERO,
             not_found_grace: Duration::ZERO,
         }
     }
@@ -1022,7 +1073,8 @@ mod tests {
             &fresh,
             &CancellationToken::new(),
             |s| s,
-            || {
+            None,
+            |_| {
                 let next = replies.lock().unwrap().pop().unwrap();
                 async move { next }
             },
@@ -1035,7 +1087,8 @@ mod tests {
             &policy(600),
             &CancellationToken::new(),
             |s| s,
-            || async {
+            None,
+            |_| async {
                 Err::<api::Status, _>(api::Error::NotFound {
                     message: "no database db-1".into(),
                 })
@@ -1043,5 +1096,125 @@ mod tests {
         )
         .await;
         assert!(matches!(never, Err((None, WaitError::Api(err))) if err.is_not_found()));
+    }
+
+    fn status(raw: &str, phase: api::Phase) -> api::Status {
+        api::Status {
+            phase,
+            raw: raw.into(),
+            message: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_already_ready_or_failed_ends_the_wait_without_a_check() {
+        let checks = Mutex::new(0);
+        let count = || {
+            *checks.lock().unwrap() += 1;
+            async { Ok(status("CREATING", api::Phase::Pending)) }
+        };
+        let started = Instant::now();
+        let ready = status("READY", api::Phase::Ready);
+        let done = until_ready(
+            "db-1",
+            &policy(600),
+            &CancellationToken::new(),
+            |s| s,
+            Some(&ready),
+            |_| count(),
+        )
+        .await;
+        assert_eq!(done.unwrap().raw, "READY");
+        let failed = status("ERROR", api::Phase::Failed);
+        let ended = until_ready(
+            "db-1",
+            &policy(600),
+            &CancellationToken::new(),
+            |s| s,
+            Some(&failed),
+            |_| count(),
+        )
+        .await;
+        assert!(matches!(ended, Err((Some(_), WaitError::Failed { .. }))));
+        assert_eq!(
+            *checks.lock().unwrap(),
+            0,
+            "no request for an answer already known"
+        );
+        assert_eq!(started.elapsed(), Duration::ZERO, "no pause either");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn held_checks_follow_each_other_without_pauses_and_never_past_the_deadline() {
+        let mut held = policy(70);
+        held.hold = Duration::from_secs(25);
+        let holds = Mutex::new(Vec::new());
+        let started = Instant::now();
+        let ready = until_ready(
+            "db-1",
+            &held,
+            &CancellationToken::new(),
+            |s| s,
+            None,
+            |hold| {
+                holds.lock().unwrap().push((started.elapsed(), hold));
+                async move {
+                    // The API holds the reply until READY, which comes 60 s after the start.
+                    let settle = Duration::from_secs(60).saturating_sub(started.elapsed());
+                    if settle <= hold {
+                        tokio::time::sleep(settle).await;
+                        Ok(status("READY", api::Phase::Ready))
+                    } else {
+                        tokio::time::sleep(hold).await;
+                        Ok(status("CREATING", api::Phase::Pending))
+                    }
+                }
+            },
+        )
+        .await;
+        assert_eq!(ready.unwrap().raw, "READY");
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(60),
+            "noticed the moment it settled"
+        );
+        let secs = |d: Duration| d.as_secs();
+        let holds: Vec<(u64, u64)> = holds
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|&(at, hold)| (secs(at), secs(hold)))
+            .collect();
+        assert_eq!(
+            holds,
+            [(0, 25), (25, 25), (50, 20)],
+            "three checks, the last cut to the deadline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_that_was_not_held_is_paced_as_a_poll() {
+        // An API that ignores the hold answers at once: the wait must not spin.
+        let mut held = policy(10);
+        held.hold = Duration::from_secs(25);
+        let checks = Mutex::new(0u32);
+        let result = until_ready(
+            "db-1",
+            &held,
+            &CancellationToken::new(),
+            |s| s,
+            None,
+            |_| {
+                *checks.lock().unwrap() += 1;
+                async { Ok(status("CREATING", api::Phase::Pending)) }
+            },
+        )
+        .await;
+        assert!(matches!(result, Err((_, WaitError::TimedOut { .. }))));
+        let checks = *checks.lock().unwrap();
+        assert!(
+            (4..=12).contains(&checks),
+            "{checks} checks in 10 s at a 1 s spacing"
+        );
     }
 }

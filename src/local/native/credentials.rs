@@ -8,8 +8,8 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{idempotency_key, path_params};
+use super::{HoldQuery, idempotency_key, path_params, read_held, settles_hint};
 use crate::local::AppState;
 use crate::local::credentials::CreateCredential;
 use crate::local::error::LocalError;
@@ -61,12 +61,18 @@ async fn list_credentials(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, LocalError> {
     let id = path_params(id)?;
-    let credentials = state.credentials.list(&id).await?;
-    let rendered: Vec<CredentialBody<'_>> = credentials
+    Ok(Json(json!({"credentials": listed(&state, &id).await?})))
+}
+
+/// The credentials of database `id` as its list shows them (without passwords).
+pub(super) async fn listed(state: &AppState, id: &str) -> Result<Vec<Value>, LocalError> {
+    let credentials = state.credentials.list(id).await?;
+    Ok(credentials
         .iter()
-        .map(|credential| CredentialBody::new(credential, None))
-        .collect();
-    Ok(Json(json!({"credentials": rendered})))
+        .map(|credential| {
+            serde_json::to_value(CredentialBody::new(credential, None)).unwrap_or(Value::Null)
+        })
+        .collect())
 }
 
 async fn create_credential(
@@ -89,6 +95,7 @@ async fn create_credential(
     let created = state.credentials.create(&id, request, idempotency).await?;
     Ok((
         StatusCode::ACCEPTED,
+        settles_hint(&state, created.credential.transition_at),
         Json(CredentialBody::new(
             &created.credential,
             created.password.as_ref(),
@@ -100,9 +107,16 @@ async fn create_credential(
 async fn read_credential(
     State(state): State<AppState>,
     path: UserPath,
+    hold: Result<Query<HoldQuery>, QueryRejection>,
 ) -> Result<Json<Value>, LocalError> {
     let (id, username) = path_params(path)?;
-    let credential = state.credentials.get(&id, &username).await?;
+    let credential = read_held(
+        &state,
+        hold,
+        |credential: &Credential| credential.status,
+        || state.credentials.get(&id, &username),
+    )
+    .await?;
     Ok(Json(render(&credential)))
 }
 
@@ -138,7 +152,8 @@ async fn update_credential(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(render(&updated.credential))).into_response())
+    let hint = settles_hint(&state, updated.credential.transition_at);
+    Ok((status, hint, Json(render(&updated.credential))).into_response())
 }
 
 async fn delete_credential(
@@ -147,7 +162,8 @@ async fn delete_credential(
 ) -> Result<Response, LocalError> {
     let (id, username) = path_params(path)?;
     let credential = state.credentials.delete(&id, &username).await?;
-    Ok((StatusCode::ACCEPTED, Json(render(&credential))).into_response())
+    let hint = settles_hint(&state, credential.transition_at);
+    Ok((StatusCode::ACCEPTED, hint, Json(render(&credential))).into_response())
 }
 
 async fn reset_password(

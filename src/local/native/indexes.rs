@@ -3,15 +3,15 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{idempotency_key, path_params};
+use super::{HoldQuery, idempotency_key, path_params, read_held, settles_hint};
 use crate::local::AppState;
 use crate::local::error::LocalError;
 use crate::local::indexes::CreateIndex;
@@ -48,6 +48,17 @@ async fn list_collections(
     Ok(Json(json!({"collections": rendered})))
 }
 
+/// Every index of database `id`, collection by collection (`_id_` included), as the lists of
+/// its collections show them.
+pub(super) async fn listed(state: &AppState, id: &str) -> Result<Vec<Value>, LocalError> {
+    let mut listed = Vec::new();
+    for collection in state.indexes.collections(id).await? {
+        let indexes = state.indexes.list(id, &collection.name).await?;
+        listed.extend(indexes.iter().map(render));
+    }
+    Ok(listed)
+}
+
 async fn list_indexes(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -79,15 +90,23 @@ async fn create_index(
         .indexes
         .create(&id, &collection, request, idempotency)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(render(&index))).into_response())
+    let hint = settles_hint(&state, index.transition_at);
+    Ok((StatusCode::ACCEPTED, hint, Json(render(&index))).into_response())
 }
 
 async fn read_index(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    hold: Result<Query<HoldQuery>, QueryRejection>,
 ) -> Result<Json<Value>, LocalError> {
     let (id, collection, name) = path_params(path)?;
-    let index = state.indexes.get(&id, &collection, &name).await?;
+    let index = read_held(
+        &state,
+        hold,
+        |index: &Index| index.status,
+        || state.indexes.get(&id, &collection, &name),
+    )
+    .await?;
     Ok(Json(render(&index)))
 }
 
@@ -97,7 +116,8 @@ async fn delete_index(
 ) -> Result<Response, LocalError> {
     let (id, collection, name) = path_params(path)?;
     let index = state.indexes.delete(&id, &collection, &name).await?;
-    Ok((StatusCode::ACCEPTED, Json(render(&index))).into_response())
+    let hint = settles_hint(&state, index.transition_at);
+    Ok((StatusCode::ACCEPTED, hint, Json(render(&index))).into_response())
 }
 
 /// `keys`: a required list of `{"field": str, "direction": integer}` objects; the values are

@@ -6,15 +6,15 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{idempotency_key, path_params};
+use super::{HoldQuery, idempotency_key, path_params, read_held, settles_hint};
 use crate::local::AppState;
 use crate::local::allow_list::CreateIpRestriction;
 use crate::local::error::LocalError;
@@ -43,10 +43,13 @@ async fn list_restrictions(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, LocalError> {
     let id = path_params(id)?;
-    let restrictions = state.ip_restrictions.list(&id).await?;
-    let rendered: Vec<RestrictionBody<'_>> =
-        restrictions.iter().map(RestrictionBody::from).collect();
-    Ok(Json(json!({"ip_restrictions": rendered})))
+    Ok(Json(json!({"ip_restrictions": listed(&state, &id).await?})))
+}
+
+/// The IP restrictions of database `id` as its list shows them.
+pub(super) async fn listed(state: &AppState, id: &str) -> Result<Vec<Value>, LocalError> {
+    let restrictions = state.ip_restrictions.list(id).await?;
+    Ok(restrictions.iter().map(render).collect())
 }
 
 async fn create_restriction(
@@ -69,15 +72,23 @@ async fn create_restriction(
         .ip_restrictions
         .create(&id, request, idempotency)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(render(&restriction))).into_response())
+    let hint = settles_hint(&state, restriction.transition_at);
+    Ok((StatusCode::ACCEPTED, hint, Json(render(&restriction))).into_response())
 }
 
 async fn read_restriction(
     State(state): State<AppState>,
     path: CidrPath,
+    hold: Result<Query<HoldQuery>, QueryRejection>,
 ) -> Result<Json<Value>, LocalError> {
     let (id, cidr) = path_params(path)?;
-    let restriction = state.ip_restrictions.get(&id, &cidr).await?;
+    let restriction = read_held(
+        &state,
+        hold,
+        |restriction: &IpRestriction| restriction.status,
+        || state.ip_restrictions.get(&id, &cidr),
+    )
+    .await?;
     Ok(Json(render(&restriction)))
 }
 
@@ -125,7 +136,8 @@ async fn delete_restriction(
 ) -> Result<Response, LocalError> {
     let (id, cidr) = path_params(path)?;
     let restriction = state.ip_restrictions.delete(&id, &cidr).await?;
-    Ok((StatusCode::ACCEPTED, Json(render(&restriction))).into_response())
+    let hint = settles_hint(&state, restriction.transition_at);
+    Ok((StatusCode::ACCEPTED, hint, Json(render(&restriction))).into_response())
 }
 
 /// The wire form of an IP restriction.
