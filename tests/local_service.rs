@@ -1580,7 +1580,7 @@ async fn blocking_read_answers_when_the_status_settles() -> Result<()> {
         ("wait_for=GONE", "wait_for"),
         ("wait_for=READY&timeout=2m", "timeout"),
         ("wait_for=READY&timeout=soon", "timeout"),
-        ("timeout=5s", "timeout"),
+        ("wait_for=READY&timeout=1234567s", "timeout"),
     ] {
         let refused = local.get(&format!("{path}?{query}")).await?;
         assert_error(&refused, StatusCode::BAD_REQUEST, "invalid", Some(field));

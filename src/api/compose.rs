@@ -71,6 +71,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::CredentialPasswordReset,
     Feature::CredentialChosenPassword,
     Feature::ListDatabases,
+    Feature::BatchedRefresh,
 ];
 
 /// How to reach and authenticate to Compose.
@@ -507,11 +508,6 @@ impl DbaasApi for ComposeApi {
                     self.deployment
                 ),
             })
-    }
-
-    /// The list reads the same objects, through the same conversion, as a read of one.
-    fn lists_whole_databases(&self) -> bool {
-        true
     }
 
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {

@@ -58,6 +58,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::DatabaseSuperuserPassword,
     Feature::Capabilities,
     Feature::ListDatabases,
+    Feature::BatchedRefresh,
 ];
 
 /// databaselabs asks callers to "sleep for at least 30 seconds between retry attempts".
@@ -470,11 +471,6 @@ impl DbaasApi for DatabaselabsApi {
             });
         }
         Ok(to_database(wire))
-    }
-
-    /// The list reads the same objects, through the same conversion, as a read of one.
-    fn lists_whole_databases(&self) -> bool {
-        true
     }
 
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {

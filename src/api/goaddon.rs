@@ -509,11 +509,6 @@ impl DbaasApi for GoaddonApi {
         Ok(database_of(project))
     }
 
-    /// The list reads the same objects, through the same conversion, as a read of one.
-    fn lists_whole_databases(&self) -> bool {
-        true
-    }
-
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {
         Ok(self
             .wire_projects()

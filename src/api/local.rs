@@ -51,6 +51,9 @@ pub const FEATURES: &[Feature] = &[
     Feature::IpRestrictionDescription,
     Feature::Capabilities,
     Feature::ListDatabases,
+    Feature::BatchedRefresh,
+    Feature::BatchedChildRefresh,
+    Feature::BlockingRead,
 ];
 
 /// Client for dbaas-local's native API.

@@ -88,17 +88,11 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         self.get_database(id).await
     }
 
-    /// True when [`Self::list_databases`] returns each database whole, exactly as
-    /// [`Self::get_database`] would: a refresh may then serve many reads from one list.
-    fn lists_whole_databases(&self) -> bool {
-        false
-    }
-
     /// Everything a batched refresh can read in one go (every page of the list): the databases,
     /// and their children where the API lists them along. `None` where the API's list does not
     /// return whole objects, so each read asks for its object.
     async fn inventory(&self) -> Result<Option<Inventory>, Error> {
-        if !self.lists_whole_databases() {
+        if !self.supports(Feature::BatchedRefresh) {
             return Ok(None);
         }
         Ok(Some(Inventory {
@@ -920,6 +914,13 @@ pub enum Feature {
     ListDatabases,
     /// The `dbaas_projects` data source (globo's projects).
     Projects,
+    /// A plan's refresh reads the databases from one list call (which returns each database
+    /// whole, exactly as a read of one does), not one request per database.
+    BatchedRefresh,
+    /// The list of databases also shows their children, so their refresh costs nothing more.
+    BatchedChildRefresh,
+    /// Waits use blocking reads that answer when the status changes, instead of polling.
+    BlockingRead,
 }
 
 impl Feature {
@@ -948,6 +949,9 @@ impl Feature {
         Feature::Availability,
         Feature::ListDatabases,
         Feature::Projects,
+        Feature::BatchedRefresh,
+        Feature::BatchedChildRefresh,
+        Feature::BlockingRead,
     ];
 
     /// The Terraform type the feature belongs to, and the attribute when it is about one.
@@ -975,6 +979,12 @@ impl Feature {
             Feature::Availability => ("data dbaas_availability", None),
             Feature::ListDatabases => ("data dbaas_databases, dbaas_database by name", None),
             Feature::Projects => ("data dbaas_projects", None),
+            Feature::BatchedRefresh => ("dbaas_database", None),
+            Feature::BatchedChildRefresh => (
+                "dbaas_credential, dbaas_collection_index, dbaas_ip_restriction",
+                None,
+            ),
+            Feature::BlockingRead => ("every resource type", None),
         }
     }
 
@@ -984,6 +994,12 @@ impl Feature {
         match (self, self.location().1) {
             (Feature::DatabasePlanChange, _) => {
                 "`plan` changed in place (else a change replaces the database)".to_owned()
+            }
+            (Feature::BatchedRefresh | Feature::BatchedChildRefresh, _) => {
+                "refresh batched: one list call per plan (else one read each)".to_owned()
+            }
+            (Feature::BlockingRead, _) => {
+                "waits answered when the status changes (else polled)".to_owned()
             }
             (_, Some(attribute)) => format!("`{attribute}`"),
             (_, None) => "(the type itself)".to_owned(),

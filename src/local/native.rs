@@ -256,51 +256,54 @@ where
 pub(crate) struct HoldQuery {
     /// The status waited for; only `READY`.
     wait_for: Option<String>,
-    /// The longest hold, a duration such as `30s` (default 30 s, at most 60 s).
+    /// The longest hold, `30s` or `500ms` (default 30 s, cut to 60 s).
     timeout: Option<String>,
 }
 
 /// The default hold of a blocking read without `timeout`.
 const DEFAULT_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// How long a read may hold its reply; `None` answers at once.
+/// How long a read may hold its reply; `None` answers at once. A `timeout` without
+/// `wait_for` holds nothing; one beyond the longest hold is cut to it.
 fn hold_of(
     query: Result<Query<HoldQuery>, QueryRejection>,
 ) -> Result<Option<std::time::Duration>, LocalError> {
     let Query(query) = query.map_err(|rejection| {
         LocalError::invalid("wait_for", format!("bad query string: {rejection}"))
     })?;
+    let timeout = match query.timeout.as_deref() {
+        None => DEFAULT_HOLD,
+        Some(text) => hold_timeout(text).ok_or_else(|| {
+            LocalError::invalid(
+                "timeout",
+                format!(
+                    "timeout {text:?} is not a hold: use whole seconds or milliseconds, e.g. \
+                     \"30s\" or \"500ms\" (at most 6 digits)"
+                ),
+            )
+        })?,
+    };
     match query.wait_for.as_deref() {
-        None if query.timeout.is_some() => Err(LocalError::invalid(
-            "timeout",
-            "timeout bounds a blocking read: give it with wait_for=READY",
-        )),
         None => Ok(None),
-        Some("READY") => {
-            let Some(text) = query.timeout else {
-                return Ok(Some(DEFAULT_HOLD));
-            };
-            let max = lifecycle::MAX_HOLD;
-            match crate::duration::parse(&text) {
-                Ok(within) if within <= max => Ok(Some(within)),
-                Ok(_) => Err(LocalError::invalid(
-                    "timeout",
-                    format!(
-                        "timeout {text:?} is longer than {}s, the longest hold",
-                        max.as_secs()
-                    ),
-                )),
-                Err(problem) => Err(LocalError::invalid(
-                    "timeout",
-                    format!("timeout {text:?} is not a duration: {problem}; use e.g. \"30s\""),
-                )),
-            }
-        }
+        Some("READY") => Ok(Some(timeout.min(lifecycle::MAX_HOLD))),
         Some(other) => Err(LocalError::invalid(
             "wait_for",
             format!("wait_for {other:?} is not a status a read can wait for; allowed: READY"),
         )),
     }
+}
+
+/// A hold as the OpenAPI document writes it (`^[0-9]{1,6}(ms|s)$`): `30s`, `500ms`.
+fn hold_timeout(text: &str) -> Option<std::time::Duration> {
+    let (digits, per_unit) = match text.strip_suffix("ms") {
+        Some(digits) => (digits, 1),
+        None => (text.strip_suffix('s')?, 1000),
+    };
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let count: u64 = digits.parse().ok()?;
+    Some(std::time::Duration::from_millis(count * per_unit))
 }
 
 async fn update_database(

@@ -106,9 +106,11 @@ fn build() -> Value {
                 },
                 "HoldTimeout": {
                     "name": "timeout", "in": "query", "required": false,
-                    "schema": {"type": "string", "examples": ["30s"]},
-                    "description": "The longest hold of a `wait_for` read, a duration such as \
-                        `30s` or `500ms` (default 30s, at most 60s); only with `wait_for`."
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,6}(ms|s)$",
+                               "examples": ["30s", "500ms"]},
+                    "description": "The longest hold of a `wait_for` read, in whole seconds or \
+                        milliseconds (default 30s; a longer one is cut to 60s). Without \
+                        `wait_for` it holds nothing."
                 }
             },
             "headers": {

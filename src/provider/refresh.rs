@@ -223,3 +223,140 @@ impl Batch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::api::{Capabilities, Database, DatabaseChanges, DatabaseSpec, Error, Feature};
+
+    fn database(id: &str, description: &str) -> Database {
+        Database {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            engine: "mongodb".to_owned(),
+            version: "8.0".to_owned(),
+            plan: "essential".to_owned(),
+            region: "eu-west-1".to_owned(),
+            flavor: None,
+            node_count: None,
+            description: Some(description.to_owned()),
+            status: api::Status {
+                phase: api::Phase::Ready,
+                raw: "READY".to_owned(),
+                message: None,
+            },
+            endpoint: None,
+            created_at: String::new(),
+        }
+    }
+
+    /// An API whose list is stale: it misses `db-new`, which a read of one finds.
+    #[derive(Debug, Default)]
+    struct StaleList {
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl StaleList {
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl api::DbaasApi for StaleList {
+        fn api_name(&self) -> &'static str {
+            "local"
+        }
+
+        fn features(&self) -> &'static [Feature] {
+            &[Feature::Database, Feature::BatchedRefresh]
+        }
+
+        async fn capabilities(&self) -> Result<Capabilities, Error> {
+            Ok(Capabilities::default())
+        }
+
+        async fn create_database(&self, _spec: &DatabaseSpec) -> Result<Database, Error> {
+            Err(self.unsupported("creating databases"))
+        }
+
+        async fn get_database(&self, id: &str) -> Result<Database, Error> {
+            self.calls.lock().unwrap().push(format!("get {id}"));
+            match id {
+                "db-new" => Ok(database(id, "read alone")),
+                _ => Err(Error::NotFound {
+                    message: format!("no database {id}"),
+                }),
+            }
+        }
+
+        async fn list_databases(&self, _prefix: Option<&str>) -> Result<Vec<Database>, Error> {
+            self.calls.lock().unwrap().push("list".to_owned());
+            Ok(vec![database("db-a", "listed"), database("db-b", "listed")])
+        }
+
+        async fn update_database(
+            &self,
+            _id: &str,
+            _changes: &DatabaseChanges,
+        ) -> Result<Database, Error> {
+            Err(self.unsupported("updating databases"))
+        }
+
+        async fn delete_database(&self, _id: &str) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_listing_serves_each_read_once_and_never_drops_what_it_misses() {
+        let api = StaleList::default();
+        let batch = Batch::default();
+        let a = batch.database(&api, "db-a").await.unwrap();
+        let b = batch.database(&api, "db-b").await.unwrap();
+        assert_eq!(
+            (a.description, b.description),
+            (Some("listed".into()), Some("listed".into()))
+        );
+        // Missing from the listing: read alone, found, so its state stays.
+        let new = batch.database(&api, "db-new").await.unwrap();
+        assert_eq!(new.description.as_deref(), Some("read alone"));
+        // Missing and not found alone either: gone.
+        assert!(
+            batch
+                .database(&api, "db-old")
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+        assert_eq!(api.calls(), ["list", "get db-new", "get db-old"]);
+        // A second read of db-a is a new listing, never the answer the first one got.
+        batch.database(&api, "db-a").await.unwrap();
+        assert_eq!(api.calls().last().map(String::as_str), Some("list"));
+    }
+
+    #[tokio::test]
+    async fn concurrent_reads_share_one_list_call() {
+        let api = StaleList::default();
+        let batch = Batch::default();
+        let (a, b) = tokio::join!(batch.database(&api, "db-a"), batch.database(&api, "db-b"));
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(api.calls(), ["list"]);
+    }
+
+    #[test]
+    fn an_ip_restriction_key_ignores_the_spelling_of_its_network() {
+        assert_eq!(
+            Key::ip_restriction("db-a", "10.0.0.7/24"),
+            Key::ip_restriction("db-a", "10.0.0.0/24")
+        );
+        assert_eq!(
+            Key::ip_restriction("db-a", "10.0.0.1"),
+            Key::IpRestriction("db-a".into(), "10.0.0.1/32".into())
+        );
+    }
+}
