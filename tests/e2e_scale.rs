@@ -1,6 +1,8 @@
-//! The batched refresh under the real Terraform: a plan of 200 databases (three of them with a
-//! credential, an index and two IP restrictions) is served from one listing, and still notices
-//! what changed outside Terraform: a database deleted, one changed, an IP restriction deleted.
+//! Many resources under the real Terraform. The batched refresh: a plan of 200 databases (three
+//! of them with a credential, an index and two IP restrictions) is served from one listing, and
+//! still notices what changed outside Terraform (a database deleted, one changed, an IP
+//! restriction deleted). The rate limit: `requests_per_second` holds across all resources of
+//! a configuration, however many Terraform applies in parallel.
 
 mod support;
 
@@ -124,4 +126,57 @@ fn batched_refresh_of_200_databases_notices_changes_outside_terraform() {
         "the refresh after changes sent {} requests: {requests:?}",
         requests.len()
     );
+}
+
+#[test]
+fn requests_per_second_holds_across_all_resources_of_a_configuration() {
+    const RATE: usize = 10;
+    let service = LocalService::start(Duration::ZERO);
+    let work = Workspace::new(&service);
+    work.write(&format!(
+        r#"
+provider "dbaas" {{
+  requests_per_second = {RATE}
+}}
+
+resource "dbaas_database" "client" {{
+  count = 30
+  name  = format("client-%03d", count.index)
+}}
+"#
+    ));
+    service.call("DELETE", "/v1/_admin/requests", None);
+    work.apply();
+    let (_, body) = service.call("GET", "/v1/_admin/requests", None);
+    let arrivals: Vec<chrono::DateTime<chrono::FixedOffset>> = body["requests"]
+        .as_array()
+        .expect("request log")
+        .iter()
+        .filter(|entry| {
+            !entry["path"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("/v1/_admin")
+        })
+        .map(|entry| {
+            chrono::DateTime::parse_from_rfc3339(entry["at"].as_str().expect("at")).expect("time")
+        })
+        .collect();
+    assert!(
+        arrivals.len() >= 60,
+        "30 creates and their reads: {}",
+        arrivals.len()
+    );
+    // The limiter spaces requests evenly (a burst of one): no second holds more than the
+    // rate, plus one for a request that left on the edge of the second before.
+    for (i, first) in arrivals.iter().enumerate() {
+        let within = arrivals[i..]
+            .iter()
+            .take_while(|at| (**at - *first).num_milliseconds() < 1000)
+            .count();
+        assert!(
+            within <= RATE + 1,
+            "{within} requests arrived within one second from {first} at {RATE}/s"
+        );
+    }
 }
