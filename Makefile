@@ -62,9 +62,19 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: protocol hot paths (codec, plan), in ns/op; compare runs on one machine
-bench:
+## bench: protocol hot paths (codec, plan), in ns/op; then the real Terraform at scale with the release
+## provider against dbaas-local, side by side with the same N of terraform_data (benches/terraform.rs):
+## apply and plan of N/10 and N databases and of N clients × 6 resources, requests per refresh,
+## readiness detection, provider start → handshake, peak RSS. Prints one table, each issue-11 target
+## with ✓/✗, and writes it to target/bench/report.md with a plot, target/bench/apply.png. A report:
+## it exits 0 whether the targets are met or not. Overrides (environment): BENCH_SCALE (N, 1000),
+## BENCH_CLIENTS (N; 0 skips the client rows), BENCH_ROUNDS (3), BENCH_CLIENT_ROUNDS (1: Terraform
+## alone spends minutes on 6,000 resources), BENCH_DELAYS (provisioning seconds, "2,10,60"),
+## BENCH_READINESS_ROUNDS (BENCH_ROUNDS), BENCH_OVH (1: also the OVH dialect's polling-only wait),
+## BENCH_HANDSHAKES (20). E.g. `make bench BENCH_SCALE=100 BENCH_ROUNDS=1` for a quick look.
+bench: tools
 	$(CARGO) bench --bench protocol
+	TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) bench --bench terraform
 
 ## docs: regenerate the registry docs (docs/) from the provider schema and examples/
 docs:

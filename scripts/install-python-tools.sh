@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Python tools the tests drive, from PyPI: the official OVHcloud Python wrapper (`ovh`,
 # with its dependencies) into .tools/python, for tests/ovh_python.rs (a real OVH client that no one
-# here wrote drives dbaas-local's OVH dialect), and schemathesis into .tools/schemathesis.
+# here wrote drives dbaas-local's OVH dialect), schemathesis into .tools/schemathesis, and
+# matplotlib into .tools/plot, which draws `make bench`'s plot (scripts/bench_plot.py).
 # Plain `pip install --target`: nothing outside .tools/ is touched, and PyPI is the only host reached.
 set -euo pipefail
 
@@ -35,4 +36,19 @@ if [ ! -f "$st_stamp" ] || ! "$st_venv/bin/schemathesis" --version >/dev/null 2>
     "schemathesis==$st_version"
   "$st_venv/bin/schemathesis" --version
   touch "$st_stamp"
+fi
+
+# matplotlib (PyPI), for `make bench`'s plot of apply time against N (scripts/bench_plot.py). Its
+# wheels bring their own fonts and image libraries, so nothing beyond Debian's base is needed.
+plot_version="3.11.2"
+plot_venv="$root/.tools/plot"
+plot_stamp="$plot_venv/.matplotlib-$plot_version"
+if [ ! -f "$plot_stamp" ] || ! "$plot_venv/bin/python" -c 'import matplotlib' 2>/dev/null; then
+  echo "Installing matplotlib $plot_version from PyPI into $plot_venv"
+  rm -rf "$plot_venv"
+  "$python" -m venv "$plot_venv"
+  "$plot_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    "matplotlib==$plot_version"
+  "$plot_venv/bin/python" -c 'import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot'
+  touch "$plot_stamp"
 fi

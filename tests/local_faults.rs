@@ -3,7 +3,8 @@
 //! the client saw in each case.
 //!
 //! Waiting polls with a generous hang guard; no assertion depends on how long anything takes,
-//! except that a client whose timeout is far shorter than an injected delay times out.
+//! except that a client whose timeout is far shorter than an injected delay times out, and that
+//! the request log's reply time of a delayed request is at least the delay.
 
 use std::path::Path;
 use std::time::Duration;
@@ -431,6 +432,38 @@ async fn fault_before_delay_handles_the_request_even_when_the_client_gave_up() -
     let listed = local.get("/v1/databases").await?;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["databases"][0]["name"], "slow");
+    local.shutdown().await;
+    Ok(())
+}
+
+/// `took_ms` (with `at`, when the reply left) is what a benchmark times a client's wait with.
+#[tokio::test]
+async fn request_log_says_how_long_each_reply_took() -> Result<()> {
+    let local = start(Duration::ZERO).await?;
+    local
+        .inject(json!({"path_prefix": "/v1/databases", "method": "GET", "action": "delay", "delay_ms": 300}))
+        .await?;
+    assert_eq!(local.get("/v1/databases").await?.status, StatusCode::OK);
+    assert_eq!(local.get("/v1/databases").await?.status, StatusCode::OK);
+    let reply = local.get("/v1/_admin/requests").await?;
+    let took: Vec<(String, u64)> = reply.body["requests"]
+        .as_array()
+        .context("requests")?
+        .iter()
+        .map(|entry| {
+            let took = entry["took_ms"].as_u64();
+            (
+                entry["path"].as_str().unwrap().to_owned(),
+                took.expect("took_ms"),
+            )
+        })
+        .filter(|(path, _)| path == "/v1/databases")
+        .collect();
+    assert_eq!(took.len(), 2, "{took:?}");
+    assert!(
+        took[0].1 >= 300,
+        "the delayed reply took the delay: {took:?}"
+    );
     local.shutdown().await;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Test aids: the request log and request fault injection, plus their admin endpoints.
 //!
 //! The request log keeps method, path (no query string, no headers, no body: nothing that could
-//! hold a secret), status, time and the fault that hit it of every request since start, capped
-//! at [`REQUEST_LOG_CAPACITY`] (oldest dropped).
+//! hold a secret), status, arrival time, how long the reply took and the fault that hit it of
+//! every request since start, capped at [`REQUEST_LOG_CAPACITY`] (oldest dropped).
 //!
 //! A request fault (`POST /v1/_admin/faults`) hits the next `count` requests whose path starts
 //! with `path_prefix` (and whose method is `method`, when given), after letting the first
@@ -79,6 +79,10 @@ pub(crate) struct LoggedRequest {
     pub(crate) status: u16,
     /// When it arrived, RFC 3339 UTC with milliseconds.
     pub(crate) at: String,
+    /// Milliseconds from arrival until its outcome was known (the reply ready, or the
+    /// connection cut): with `at`, when a client got its answer, which is how a benchmark
+    /// times how soon a waiting client learns that a database is READY.
+    pub(crate) took_ms: u64,
     /// The fault that hit it (`"<when>:<action>"`, e.g. `"after:drop"`), so a test can count
     /// faults and tell whether the work behind a failed request was done.
     pub(crate) fault: Option<String>,
@@ -383,6 +387,7 @@ impl Unrecorded {
             path,
             status,
             at,
+            took_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             fault,
         });
     }
@@ -654,6 +659,7 @@ mod tests {
                 path: format!("/{index}"),
                 status: 200,
                 at: String::new(),
+                took_ms: 0,
                 fault: None,
             });
         }
