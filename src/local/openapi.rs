@@ -1092,7 +1092,8 @@ fn schemas() -> Value {
                 "requests": {
                     "type": "array",
                     "items": {
-                        "type": "object", "required": ["method", "path", "status", "at", "fault"],
+                        "type": "object",
+                        "required": ["method", "path", "status", "at", "took_ms", "fault"],
                         "properties": {
                             "method": {"type": "string"},
                             "path": {"type": "string", "description": "Without the query string."},
@@ -1102,6 +1103,9 @@ fn schemas() -> Value {
                                            `before` drop left it unhandled and unanswered."},
                             "at": {"type": "string", "format": "date-time",
                                    "description": "RFC 3339 UTC with milliseconds."},
+                            "took_ms": {"type": "integer", "minimum": 0,
+                                        "description": "Milliseconds from its arrival to its \
+                                            reply (a blocking read's hold included)."},
                             "fault": {"type": ["string", "null"],
                                       "description": "The fault that hit it, \
                                           `<when>:<action>` (e.g. `after:drop`)."}
