@@ -198,7 +198,7 @@ impl Report {
             )
             .reference(
                 format!("{} provisioning", seconds(*delay)),
-                format!("+{}", millis(detection.saturating_sub(*delay))),
+                format!("+{}", short_duration(detection.saturating_sub(*delay))),
             );
             let mut reads_row = Row::new(
                 format!(
@@ -495,6 +495,15 @@ pub fn seconds(duration: Duration) -> String {
 /// "10 s", "0.5 s": a configured delay as it was given.
 fn seconds_short(duration: Duration) -> String {
     format!("{} s", duration.as_secs_f64())
+}
+
+/// "26.0 ms" below a second, "4.44 s" from there on.
+fn short_duration(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        millis(duration)
+    } else {
+        seconds(duration)
+    }
 }
 
 /// "4.2 ms".
