@@ -148,6 +148,10 @@ impl Batch {
     /// The object `key` names as a listing shows it, or `None` when the read must ask the API
     /// for it alone (not listed, listing failed, or the API cannot list whole objects).
     pub(crate) async fn take(&self, api: &dyn api::DbaasApi, key: Key) -> Option<Listed> {
+        // An API that cannot list whole objects reads one by one, without taking turns here.
+        if !api.supports(api::Feature::BatchedRefresh) {
+            return None;
+        }
         let mut current = self.current.lock().await;
         if !current.as_ref().is_some_and(|listing| listing.serves(&key)) {
             let inventory = match api.inventory().await {
