@@ -56,6 +56,23 @@ fn bench_harness_measures_every_row_at_tiny_sizes() {
     let shapes: Vec<Shape> = report.side_by_side.iter().map(|(s, _, _)| *s).collect();
     assert_eq!(shapes, [Shape::Databases(5), Shape::Clients(2)]);
 
+    // The database row also ran against terraform_data padded to hold as much state as ours.
+    let (equal_shape, equal) = report.equal_state.as_ref().expect("an equal-state row");
+    assert_eq!((*equal_shape, equal.len()), (Shape::Databases(5), 1));
+    let (ours, plain) = (
+        report.side_by_side[0].1[0].state_bytes,
+        report.side_by_side[0].2[0].state_bytes,
+    );
+    assert!(
+        plain > 0 && ours > plain,
+        "state bytes: ours {ours}, plain {plain}"
+    );
+    let padded = equal[0].state_bytes;
+    assert!(
+        padded.abs_diff(ours) * 10 <= ours,
+        "padded terraform_data holds {padded} state bytes, ours {ours}"
+    );
+
     // Each readiness wait saw the create and at least one read after it.
     assert_eq!(report.readiness.len(), 2, "native and OVH");
     for (api, delay, samples) in &report.readiness {
@@ -74,6 +91,7 @@ fn bench_harness_measures_every_row_at_tiny_sizes() {
     for row in [
         "| apply, 5 databases |",
         "| apply, 12 resources (2 clients) |",
+        "| apply, 5 databases, vs `terraform_data` with as much state (",
         "| plan, 5 databases |",
         "| requests per plan (refresh), 5 databases |",
         "| requests per plan (refresh), 12 resources (2 clients) |",

@@ -113,7 +113,17 @@ resource "dbaas_ip_restriction" "ci" {{
     /// The same graph in `terraform_data`: as many resources, the children depending on
     /// their client's first resource the way ours depend on the database's id.
     fn reference_config(self) -> String {
+        self.padded_reference_config(0)
+    }
+
+    /// [`Shape::reference_config`] with `padding` more characters in each database's `input`
+    /// (which `terraform_data` stores twice, as `input` and `output`).
+    fn padded_reference_config(self, padding: usize) -> String {
         match self {
+            Self::Databases(count) if padding > 0 => format!(
+                "resource \"terraform_data\" \"client\" {{\n  count = {count}\n  input = \"client-${{count.index}}-{}\"\n}}\n",
+                "x".repeat(padding)
+            ),
             Self::Databases(count) => database_block("terraform_data", count, "input"),
             Self::Clients(clients) => {
                 let mut config = database_block("terraform_data", clients, "input");
@@ -168,6 +178,9 @@ pub struct RoundSample {
     /// Highest VmHWM of the provider processes Terraform started during the apply, KiB
     /// (`None` for the reference, where Terraform starts none).
     pub provider_peak_rss_kib: Option<u64>,
+    /// Size of `terraform.tfstate` after the apply: Terraform rewrites the whole file after
+    /// each resource, so its apply time grows with this.
+    pub state_bytes: u64,
 }
 
 /// A number of logged requests, and whether the log was full (then it is a lower bound).
@@ -198,15 +211,37 @@ pub fn measure_dbaas(shape: Shape) -> RoundSample {
         }),
         plan_changes: plan.exit_code == 2,
         provider_peak_rss_kib: apply.provider_peak_rss_kib,
+        state_bytes: apply.state_bytes,
     }
 }
 
 /// Applies and plans the `terraform_data` version of `shape` in a fresh working directory.
 pub fn measure_reference(shape: Shape) -> RoundSample {
+    measure_padded_reference(shape, 0)
+}
+
+/// [`measure_reference`] with each database's `input` made longer until the state holds
+/// about `state_bytes`, as the provider's did (Terraform's own cost for that much state).
+pub fn measure_equal_state_reference(
+    shape: Shape,
+    state_bytes: u64,
+    plain: &RoundSample,
+) -> RoundSample {
+    let instances = shape.resources().max(1) as u64;
+    // Each character more in `input` is two more bytes per instance (`input` and `output`).
+    let padding = state_bytes.saturating_sub(plain.state_bytes) / instances / 2;
+    measure_padded_reference(shape, usize::try_from(padding).unwrap_or(usize::MAX))
+}
+
+fn measure_padded_reference(shape: Shape, padding: usize) -> RoundSample {
     // No service is reached: terraform_data is built into Terraform.
     let work = Workspace::for_endpoint("http://127.0.0.1:9");
     // Written as is, without `required_providers`, so Terraform starts no provider at all.
-    std::fs::write(work.path().join("main.tf"), shape.reference_config()).expect("write main.tf");
+    std::fs::write(
+        work.path().join("main.tf"),
+        shape.padded_reference_config(padding),
+    )
+    .expect("write main.tf");
     let apply = run_timed(&work, APPLY, &shape.describe());
     let plan = run_timed(&work, PLAN, &shape.describe());
     RoundSample {
@@ -215,6 +250,7 @@ pub fn measure_reference(shape: Shape) -> RoundSample {
         plan_requests: None,
         plan_changes: plan.exit_code == 2,
         provider_peak_rss_kib: apply.provider_peak_rss_kib,
+        state_bytes: apply.state_bytes,
     }
 }
 
@@ -226,6 +262,8 @@ struct Timed {
     exit_code: i32,
     /// See [`RoundSample::provider_peak_rss_kib`].
     provider_peak_rss_kib: Option<u64>,
+    /// See [`RoundSample::state_bytes`].
+    state_bytes: u64,
 }
 
 /// Runs Terraform with `args`, timing it and sampling its provider processes' peak RSS;
@@ -251,10 +289,13 @@ fn run_timed(work: &Workspace, args: &[&str], what: &str) -> Timed {
         args[0],
         output_tail(&output)
     );
+    let state_bytes = std::fs::metadata(work.path().join("terraform.tfstate"))
+        .map_or(0, |metadata| metadata.len());
     Timed {
         elapsed,
         exit_code,
         provider_peak_rss_kib: peak,
+        state_bytes,
     }
 }
 

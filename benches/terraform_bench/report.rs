@@ -19,6 +19,9 @@ pub struct Report {
     pub config: BenchConfig,
     /// Per shape: the provider's rounds and the `terraform_data` rounds, in order.
     pub side_by_side: Vec<(Shape, Vec<RoundSample>, Vec<RoundSample>)>,
+    /// The largest database shape against `terraform_data` holding as many state bytes, one
+    /// sample per round (ours are that shape's in `side_by_side`).
+    pub equal_state: Option<(Shape, Vec<RoundSample>)>,
     /// Per API and provisioning delay: the waits, one per readiness round.
     pub readiness: Vec<(ReadinessApi, Duration, Vec<ReadinessSample>)>,
     /// Provider start → handshake, each start.
@@ -136,6 +139,9 @@ impl Report {
             }
             rows.push(row);
         }
+        if let Some(row) = self.equal_state_row() {
+            rows.push(row);
+        }
         for (shape, ours, reference) in &self.side_by_side {
             let (ours_plan, reference_plan) = (
                 median_of(ours, |s| s.plan),
@@ -241,6 +247,42 @@ impl Report {
         rows
     }
 
+    /// Apply of the largest database shape against `terraform_data` holding as much state.
+    fn equal_state_row(&self) -> Option<Row> {
+        let (shape, references) = self.equal_state.as_ref()?;
+        let (_, ours, _) = self.side_by_side.iter().find(|(s, _, _)| s == shape)?;
+        if references.is_empty() {
+            return None;
+        }
+        let (ours_apply, reference_apply) = (
+            median_of(ours, |s| s.apply),
+            median_of(references, |s| s.apply),
+        );
+        let per_instance = |samples: &[RoundSample]| {
+            median(
+                &samples
+                    .iter()
+                    .map(|s| usize::try_from(s.state_bytes).unwrap_or(usize::MAX))
+                    .collect::<Vec<_>>(),
+            ) / shape.resources().max(1)
+        };
+        Some(
+            Row::new(
+                format!(
+                    "apply, {}, vs `terraform_data` with as much state ({} vs {} bytes per instance)",
+                    shape.describe(),
+                    thousands(per_instance(ours)),
+                    thousands(per_instance(references)),
+                ),
+                seconds(ours_apply),
+            )
+            .reference(
+                seconds(reference_apply),
+                format!("{:.2}×", secs(ours_apply) / secs(reference_apply)),
+            ),
+        )
+    }
+
     /// The table, in Markdown (which reads as well in a terminal).
     pub fn table(&self) -> String {
         let mut table = String::from(
@@ -301,7 +343,13 @@ impl Report {
 directory with a fresh dbaas-local per round (no `init`: the provider comes from `dev_overrides`, \
 `terraform_data` is built in). Clients are `examples/quickstart`'s six resources each: a database, a \
 credential, two indexes, two IP restrictions. Terraform 1.15 copies its whole state after each \
-resource it applies, so on both sides apply time grows with N² at thousands of resources.\n\
+resource it applies, so on both sides apply time grows with N² at thousands of resources, and \
+with the bytes each instance adds to the state file (see the rounds: a `dbaas_database` holds about \
+twice what a `terraform_data` does).\n\
+- **apply, vs `terraform_data` with as much state**: the largest database row once more against \
+`terraform_data` whose `input` is padded until the state file is as large as ours was in that \
+round: Terraform's own cost of a larger state is then on both sides, and what is left of the ratio \
+is the provider's (its RPCs, its requests, dbaas-local's CPU on the same machine).\n\
 - **plan**: wall time of `terraform plan` (with its refresh) right after that apply, on its state. \
 It should find nothing to change; a round whose plan did is marked in the rounds below.\n\
 - **requests per plan**: entries in dbaas-local's request log during that plan (`DELETE \
@@ -343,13 +391,31 @@ started during the apply, read every 50 ms; highest over the rounds.\n",
                 };
                 let _ = writeln!(
                     out,
-                    "  - round {}: apply {} vs {} ({:.2}×), plan {} vs {}{requests}{changes}",
+                    "  - round {}: apply {} vs {} ({:.2}×), plan {} vs {}{requests}{changes}; state {} vs {} bytes",
                     round + 1,
                     seconds(ours.apply),
                     seconds(reference.apply),
                     secs(ours.apply) / secs(reference.apply),
                     seconds(ours.plan),
                     seconds(reference.plan),
+                    thousands(usize::try_from(ours.state_bytes).unwrap_or(usize::MAX)),
+                    thousands(usize::try_from(reference.state_bytes).unwrap_or(usize::MAX)),
+                );
+            }
+        }
+        if let Some((shape, references)) = &self.equal_state {
+            let _ = writeln!(
+                out,
+                "- {}, against `terraform_data` with as much state:",
+                shape.describe()
+            );
+            for (round, reference) in references.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "  - round {}: apply {}, state {} bytes",
+                    round + 1,
+                    seconds(reference.apply),
+                    thousands(usize::try_from(reference.state_bytes).unwrap_or(usize::MAX)),
                 );
             }
         }
