@@ -5,7 +5,7 @@ CARGO ?= cargo
 # installs. Passed to those recipes only, so that `make tools` still installs when the user named none.
 TERRAFORM := $(if $(TF_ACC_TERRAFORM_PATH),$(TF_ACC_TERRAFORM_PATH),$(CURDIR)/.tools/bin/terraform)
 
-.PHONY: all build tools demo local test faults fuzz lint fmt bench docs clean-demo
+.PHONY: all build tools demo local test faults fuzz lint fmt bench docs release install clean-demo
 
 all: build
 
@@ -75,6 +75,20 @@ fmt:
 bench: tools
 	$(CARGO) bench --bench protocol
 	TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) bench --bench terraform
+
+## release: the provider built for every target this toolchain can build, in the Terraform Registry's
+## layout, in target/dist: one zip per <os>_<arch>, the manifest, SHA256SUMS, and SHA256SUMS.sig when
+## GPG_FINGERPRINT names a signing key (GPG_PASSPHRASE unlocks it). Version from Cargo.toml; a tag on the
+## commit must be v<version>. Reproducible: two builds of one commit give the same zips.
+release:
+	@bash scripts/release.sh
+
+## install: `make release`, then this platform's build into a local filesystem mirror, MIRROR
+## (~/.terraform.d/plugins), as MIRROR/registry.terraform.io/dbaas/dbaas/<version>/<os>_<arch>/; prints
+## the provider_installation block that makes Terraform use it.
+MIRROR ?= $(HOME)/.terraform.d/plugins
+install: release
+	@bash scripts/release.sh install --mirror "$(MIRROR)"
 
 ## docs: regenerate the registry docs (docs/) from the provider schema and examples/
 docs:

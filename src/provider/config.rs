@@ -644,17 +644,34 @@ fn report_unknown(value: &Value, path: &AttributePath, diags: &mut Diagnostics) 
     }
 }
 
-fn tuning(config: &Value, terraform_version: &str) -> HttpTuning {
-    let version = if terraform_version.is_empty() {
+/// The User-Agent Terraform providers conventionally send, `Terraform/1.15.5
+/// (+https://www.terraform.io) terraform-provider-dbaas/0.1.0`, with what the user's
+/// `TF_APPEND_USER_AGENT` adds (CI systems use it to tag their traffic).
+fn user_agent(terraform_version: &str, append: Option<&str>) -> String {
+    let terraform = if terraform_version.is_empty() {
         "unknown"
     } else {
         terraform_version
     };
+    let mut agent = format!(
+        "Terraform/{terraform} (+https://www.terraform.io) terraform-provider-dbaas/{}",
+        env!("CARGO_PKG_VERSION")
+    );
+    // A header value cannot hold control characters: such an addition is dropped whole.
+    if let Some(extra) = append.map(str::trim)
+        && !extra.is_empty()
+        && !extra.chars().any(char::is_control)
+    {
+        agent.push(' ');
+        agent.push_str(extra);
+    }
+    agent
+}
+
+fn tuning(config: &Value, terraform_version: &str) -> HttpTuning {
+    let append = std::env::var("TF_APPEND_USER_AGENT").ok();
     let mut tuning = HttpTuning {
-        user_agent: format!(
-            "terraform-provider-dbaas/{} (terraform {version})",
-            env!("CARGO_PKG_VERSION")
-        ),
+        user_agent: user_agent(terraform_version, append.as_deref()),
         ..HttpTuning::default()
     };
     if let Some(retries) = known_number(config, "max_retries") {
@@ -752,5 +769,29 @@ mod tests {
         assert!(missing.contains("/nonexistent/dbaas-token"), "{missing}");
         std::fs::write(&file, " \n").unwrap();
         assert!(read(None, Some(&path)).unwrap_err().contains("is empty"));
+    }
+
+    #[test]
+    fn user_agent_is_terraforms_convention_with_the_users_addition() {
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            user_agent("1.15.5", None),
+            format!(
+                "Terraform/1.15.5 (+https://www.terraform.io) terraform-provider-dbaas/{version}"
+            )
+        );
+        assert_eq!(
+            user_agent("1.15.5", Some(" ci/run-42 ")),
+            format!(
+                "Terraform/1.15.5 (+https://www.terraform.io) terraform-provider-dbaas/{version} ci/run-42"
+            )
+        );
+        assert!(
+            user_agent("", Some("")).starts_with("Terraform/unknown (+https://www.terraform.io) ")
+        );
+        assert!(
+            !user_agent("1.15.5", Some("bad\r\nX-Injected: 1")).contains("Injected"),
+            "a header cannot be smuggled in"
+        );
     }
 }

@@ -524,6 +524,11 @@ impl Workspace {
         work
     }
 
+    /// Replaces the CLI configuration (by default `dev_overrides` for the fresh build).
+    pub fn cli_config(&self, contents: &str) {
+        std::fs::write(&self.cli_config, contents).expect("write the CLI configuration");
+    }
+
     /// The working directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
