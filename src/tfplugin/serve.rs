@@ -293,22 +293,25 @@ impl BoundPlugin {
 
     /// In debug mode: the `TF_REATTACH_PROVIDERS` JSON value. `Test: true` makes Terraform
     /// use `ProtocolVersion` (otherwise it assumes protocol 5) and leave the process running
-    /// between commands.
+    /// between commands. A `registry.terraform.io` address is also given under
+    /// `registry.opentofu.org`, where OpenTofu resolves the same `source`: one value serves both
+    /// (each ignores entries for providers its configuration does not use).
     pub fn reattach_json(&self) -> String {
+        let entry = serde_json::json!({
+            "Protocol": "grpc",
+            "ProtocolVersion": self.protocol_version,
+            "Pid": std::process::id(),
+            "Test": true,
+            "Addr": {
+                "Network": "unix",
+                "String": self.socket.path().display().to_string(),
+            },
+        });
         let mut config = serde_json::Map::new();
-        config.insert(
-            self.provider_address.clone(),
-            serde_json::json!({
-                "Protocol": "grpc",
-                "ProtocolVersion": self.protocol_version,
-                "Pid": std::process::id(),
-                "Test": true,
-                "Addr": {
-                    "Network": "unix",
-                    "String": self.socket.path().display().to_string(),
-                },
-            }),
-        );
+        config.insert(self.provider_address.clone(), entry.clone());
+        if let Some(path) = self.provider_address.strip_prefix("registry.terraform.io/") {
+            config.insert(format!("registry.opentofu.org/{path}"), entry);
+        }
         serde_json::Value::Object(config).to_string()
     }
 
@@ -919,6 +922,9 @@ mod tests {
         assert_eq!(entry["Pid"], std::process::id());
         assert_eq!(entry["Addr"]["Network"], "unix");
         assert_eq!(entry["Addr"]["String"], socket.display().to_string());
+        // The same socket for OpenTofu, which resolves `dbaas/dbaas` to its own registry.
+        assert_eq!(&reattach["registry.opentofu.org/dbaas/dbaas"], entry);
+        assert_eq!(reattach.as_object().map(|o| o.len()), Some(2));
 
         drop(bound);
         assert!(

@@ -472,6 +472,7 @@ pub struct Workspace {
     cli_config: PathBuf,
     endpoint: String,
     extra_env: Vec<(String, String)>,
+    terraform: PathBuf,
 }
 
 impl Workspace {
@@ -501,6 +502,7 @@ impl Workspace {
             cli_config,
             endpoint: endpoint.to_string(),
             extra_env: Vec::new(),
+            terraform: terraform_binary(),
         }
     }
 
@@ -522,6 +524,11 @@ impl Workspace {
             work.env(key, &value);
         }
         work
+    }
+
+    /// Runs this Terraform binary instead of [`terraform_binary`] (the version matrix).
+    pub fn use_terraform(&mut self, binary: &Path) {
+        self.terraform = binary.to_path_buf();
     }
 
     /// Replaces the CLI configuration (by default `dev_overrides` for the fresh build).
@@ -580,7 +587,7 @@ impl Workspace {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(terraform_binary());
+        let mut command = Command::new(&self.terraform);
         command
             .args(args)
             .current_dir(self.path())
