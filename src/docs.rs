@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::api::Feature;
 use crate::provider::DbaasProvider;
-use crate::tfplugin::resource::Provider as _;
+use crate::tfplugin::resource::{IdentityAttribute, Provider as _};
 use crate::tfplugin::rpc::ServedSchemas;
 use crate::tfplugin::schema::{
     Attribute, AttributeType, Block, BlockNesting, NestedBlock, NestedObject, ObjectNesting, Schema,
@@ -89,7 +89,18 @@ pub fn render(
     for (kind, types) in kinds {
         for (type_name, schema) in types {
             let short = short_name(provider_name, type_name)?;
-            let page = render_type_page(provider_name, kind, type_name, schema, examples_dir)?;
+            let identity = match kind {
+                Kind::Resource => schemas.identities.get(type_name).map(Vec::as_slice),
+                Kind::DataSource | Kind::EphemeralResource => None,
+            };
+            let page = render_type_page(
+                provider_name,
+                kind,
+                type_name,
+                schema,
+                identity,
+                examples_dir,
+            )?;
             pages.insert(Path::new(kind.dir()).join(format!("{short}.md")), page);
         }
     }
@@ -108,6 +119,51 @@ pub fn render_site(
         render_support_matrix(crate::api::APIS),
     );
     Ok(pages)
+}
+
+/// Where `pages` break the Terraform Registry's (tfplugindocs') conventions, one line each: the
+/// index carries no `subcategory`, every other page does, and every resource page shows its
+/// import by identity with the identity schema, by id, and by command.
+pub fn convention_problems(pages: &BTreeMap<PathBuf, String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, page) in pages {
+        let shown = path.display();
+        let front = page
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map(|(front, _)| front);
+        let Some(front) = front else {
+            problems.push(format!("{shown}: no YAML front matter"));
+            continue;
+        };
+        let has_subcategory = front.lines().any(|line| line.starts_with("subcategory:"));
+        if path == Path::new(INDEX_PAGE) {
+            if has_subcategory {
+                problems.push(format!("{shown}: the index must not carry `subcategory`"));
+            }
+            continue;
+        }
+        if !has_subcategory {
+            problems.push(format!("{shown}: no `subcategory`"));
+        }
+        if path.starts_with(Kind::Resource.dir()) {
+            for (needed, what) in [
+                ("\n## Import\n", "an Import section"),
+                (
+                    "with the `identity` attribute",
+                    "an import-by-identity example",
+                ),
+                ("\n### Identity Schema\n", "an Identity Schema section"),
+                ("with the `id` attribute", "an import-by-string-id example"),
+                ("`terraform import` command", "an import command example"),
+            ] {
+                if !page.contains(needed) {
+                    problems.push(format!("{shown}: lacks {what}"));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// The support matrix page, relative to the docs directory.
@@ -309,7 +365,8 @@ fn render_index(
 ) -> Result<String, DocsError> {
     let example = read_example(&examples_dir.join("provider").join("provider.tf"))?;
     let title = format!("{provider_name} Provider");
-    let mut page = front_matter(&title, &schema.block.description);
+    // The registry files the index under no subcategory: it must not carry the key at all.
+    let mut page = front_matter(&title, None, &schema.block.description);
     page.push_str(&format!("# {title}\n\n"));
     push_paragraph(&mut page, &schema.block.description);
     if let Some(example) = example {
@@ -324,18 +381,23 @@ fn render_type_page(
     kind: Kind,
     type_name: &str,
     schema: &Schema,
+    identity: Option<&[IdentityAttribute]>,
     examples_dir: &Path,
 ) -> Result<String, DocsError> {
     let example_dir = examples_dir.join(kind.dir()).join(type_name);
     let example = read_example(&example_dir.join(kind.example_file()))?;
     let import = match kind {
-        Kind::Resource => read_example(&example_dir.join("import.sh"))?,
+        Kind::Resource => Some(ImportExamples {
+            by_identity: read_example(&example_dir.join("import-by-identity.tf"))?,
+            by_string_id: read_example(&example_dir.join("import-by-string-id.tf"))?,
+            command: read_example(&example_dir.join("import.sh"))?,
+        }),
         Kind::DataSource | Kind::EphemeralResource => None,
     };
 
     let description = &schema.block.description;
     let title = format!("{type_name} {} - {provider_name}", kind.label());
-    let mut page = front_matter(&title, description);
+    let mut page = front_matter(&title, Some(""), description);
     page.push_str(&format!("# {type_name} ({})\n\n", kind.label()));
     push_paragraph(&mut page, description);
     if kind == Kind::EphemeralResource {
@@ -349,20 +411,89 @@ fn render_type_page(
     }
     page.push_str(&render_schema(&schema.block)?);
     if let Some(import) = import {
-        page.push_str("## Import\n\nImport is supported using the following syntax:\n\n");
-        page.push_str(&format!("```shell\n{}\n```\n\n", import.trim_end()));
+        push_import(&mut page, &import, identity.unwrap_or_default());
     }
     Ok(finish(page))
 }
 
+/// A resource's import examples, each from its file in `examples/resources/<type>/`.
+struct ImportExamples {
+    /// `import-by-identity.tf`: an `import` block with `identity` (Terraform 1.12+).
+    by_identity: Option<String>,
+    /// `import-by-string-id.tf`: an `import` block with `id` (Terraform 1.5+).
+    by_string_id: Option<String>,
+    /// `import.sh`: the `terraform import` command.
+    command: Option<String>,
+}
+
+const IMPORT_BLOCK_URL: &str = "https://developer.hashicorp.com/terraform/language/import";
+const IMPORT_COMMAND_URL: &str = "https://developer.hashicorp.com/terraform/cli/commands/import";
+
+/// The "Import" section in tfplugindocs' order: by identity with the identity schema, by id,
+/// then the command. Nothing when the resource has no import example at all.
+fn push_import(page: &mut String, examples: &ImportExamples, identity: &[IdentityAttribute]) {
+    if examples.by_identity.is_none()
+        && examples.by_string_id.is_none()
+        && examples.command.is_none()
+    {
+        return;
+    }
+    page.push_str("## Import\n\nImport is supported using the following syntax:\n\n");
+    if let Some(example) = &examples.by_identity {
+        page.push_str(&format!(
+            "In Terraform v1.12.0 and later, the [`import` block]({IMPORT_BLOCK_URL}) can be used \
+             with the `identity` attribute, for example:\n\n```terraform\n{}\n```\n\n",
+            example.trim_end()
+        ));
+        if !identity.is_empty() {
+            page.push_str("### Identity Schema\n\n");
+            for (heading, required) in [("Required", true), ("Optional", false)] {
+                let attributes: Vec<&IdentityAttribute> = identity
+                    .iter()
+                    .filter(|a| a.required_for_import == required)
+                    .collect();
+                if attributes.is_empty() {
+                    continue;
+                }
+                page.push_str(&format!("#### {heading}\n\n"));
+                for attribute in attributes {
+                    page.push_str(&format!(
+                        "- `{}` ({}) {}\n",
+                        attribute.name,
+                        type_label(&attribute.ty),
+                        attribute.description.trim()
+                    ));
+                }
+                page.push('\n');
+            }
+        }
+    }
+    if let Some(example) = &examples.by_string_id {
+        page.push_str(&format!(
+            "In Terraform v1.5.0 and later, the [`import` block]({IMPORT_BLOCK_URL}) can be used \
+             with the `id` attribute, for example:\n\n```terraform\n{}\n```\n\n",
+            example.trim_end()
+        ));
+    }
+    if let Some(command) = &examples.command {
+        page.push_str(&format!(
+            "The [`terraform import` command]({IMPORT_COMMAND_URL}) can be used, for example:\n\n\
+             ```shell\n{}\n```\n\n",
+            command.trim_end()
+        ));
+    }
+}
+
 /// YAML front matter. The description is a literal block with markdown code marks removed,
 /// since the registry shows it as plain text.
-fn front_matter(title: &str, description: &str) -> String {
+fn front_matter(title: &str, subcategory: Option<&str>, description: &str) -> String {
     let mut out = String::from(
         "---\n# Generated by dbaas-docs from the provider schema: run `make docs`, do not edit.\n",
     );
     out.push_str(&format!("page_title: \"{}\"\n", title.replace('"', "\\\"")));
-    out.push_str("subcategory: \"\"\n");
+    if let Some(subcategory) = subcategory {
+        out.push_str(&format!("subcategory: \"{subcategory}\"\n"));
+    }
     let plain = description.trim().replace('`', "");
     if plain.is_empty() {
         out.push_str("description: \"\"\n");

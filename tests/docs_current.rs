@@ -30,6 +30,41 @@ fn docs_committed_tree_is_current() {
 }
 
 #[test]
+fn docs_follow_the_registry_conventions() {
+    let server = ProviderServer::new(DbaasProvider);
+    let mut pages =
+        docs::render_site(&server.schemas(), &repo().join("examples")).expect("docs render");
+    let problems = docs::convention_problems(&pages);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // The index as it was before the rules (with `subcategory`), and a resource page without
+    // its identity import, are what the rules exist to catch.
+    let index = PathBuf::from("index.md");
+    let current = pages[&index].clone();
+    pages.insert(
+        index.clone(),
+        current.replacen(
+            "page_title: \"dbaas Provider\"\n",
+            "page_title: \"dbaas Provider\"\nsubcategory: \"\"\n",
+            1,
+        ),
+    );
+    let database = PathBuf::from("resources/database.md");
+    let page = pages[&database].clone();
+    let start = page.find("In Terraform v1.12.0").expect("identity import");
+    let end = page.find("In Terraform v1.5.0").expect("id import");
+    pages.insert(database, format!("{}{}", &page[..start], &page[end..]));
+    assert_eq!(
+        docs::convention_problems(&pages),
+        [
+            "index.md: the index must not carry `subcategory`",
+            "resources/database.md: lacks an import-by-identity example",
+            "resources/database.md: lacks an Identity Schema section",
+        ]
+    );
+}
+
+#[test]
 fn docs_every_type_has_an_example() {
     let server = ProviderServer::new(DbaasProvider);
     let pages = docs::render(&server.schemas(), &repo().join("examples")).expect("docs render");
@@ -196,6 +231,7 @@ fn render_test_schemas(examples: &[(&str, &str)]) -> BTreeMap<PathBuf, String> {
         resources: BTreeMap::from([("dbaas_widget", &widget)]),
         data_sources: BTreeMap::from([("dbaas_gadgets", &gadgets), ("dbaas_widget", &widget)]),
         ephemeral_resources: BTreeMap::from([("dbaas_secret", &secret)]),
+        identities: BTreeMap::new(),
     };
     docs::render(&schemas, dir.path()).expect("render")
 }
@@ -299,7 +335,7 @@ fn render_sections_come_in_order() {
     let nested = at(widget, "\n<a id=\"nestedatt--keys\"></a>\n");
     let import = at(
         widget,
-        "\n## Import\n\nImport is supported using the following syntax:\n\n```shell\nterraform import dbaas_widget.w w-1\n```\n",
+        "\n## Import\n\nImport is supported using the following syntax:\n\nThe [`terraform import` command](https://developer.hashicorp.com/terraform/cli/commands/import) can be used, for example:\n\n```shell\nterraform import dbaas_widget.w w-1\n```\n",
     );
     assert!(example < schema && schema < optional && optional < read_only);
     assert!(read_only < nested && nested < import, "{widget}");
@@ -429,6 +465,7 @@ fn render_rejects_type_names_without_the_provider_prefix() {
         resources: BTreeMap::new(),
         data_sources: BTreeMap::from([("gadgets", &schema)]),
         ephemeral_resources: BTreeMap::new(),
+        identities: BTreeMap::new(),
     };
     let error = docs::render(&schemas, Path::new("/nonexistent")).unwrap_err();
     assert!(matches!(error, DocsError::TypeName { .. }), "{error}");
@@ -444,6 +481,7 @@ fn render_reports_an_unclassifiable_attribute() {
         resources: BTreeMap::from([("dbaas_broken", &broken)]),
         data_sources: BTreeMap::new(),
         ephemeral_resources: BTreeMap::new(),
+        identities: BTreeMap::new(),
     };
     let error = docs::render(&schemas, Path::new("/nonexistent")).unwrap_err();
     assert!(error.to_string().contains("`flagless`"), "{error}");

@@ -24,7 +24,9 @@ use tonic::{Request, Response, Status};
 
 use super::diag::Diagnostics;
 use super::proto::tfplugin6 as pb;
-use super::resource::{Context, DataSource, EphemeralResource, PrivateData, Provider, Resource};
+use super::resource::{
+    Context, DataSource, EphemeralResource, IdentityAttribute, PrivateData, Provider, Resource,
+};
 use super::schema::Schema;
 use super::value::Type;
 
@@ -131,6 +133,11 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(n, e)| (*n, &e.schema))
                 .collect(),
+            identities: self
+                .resources
+                .iter()
+                .filter_map(|(n, e)| Some((*n, e.handler.identity()?.attributes())))
+                .collect(),
         }
     }
 
@@ -208,6 +215,8 @@ pub struct ServedSchemas<'a> {
     pub data_sources: BTreeMap<&'static str, &'a Schema>,
     /// Ephemeral resource types by name.
     pub ephemeral_resources: BTreeMap<&'static str, &'a Schema>,
+    /// The identity attributes of each resource type that has an identity.
+    pub identities: BTreeMap<&'static str, Vec<IdentityAttribute>>,
 }
 
 fn unknown_type<'a>(
