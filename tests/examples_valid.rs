@@ -61,14 +61,46 @@ fn tf_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs `terraform validate -json` on a copy of `example`; `Err` holds why it is not valid.
+/// The import examples of a resource (`import-by-identity.tf`, `import-by-string-id.tf`) are
+/// alternatives, since a resource takes one import block: each is validated with the rest of
+/// the directory on its own.
 fn validate(example: &Path) -> Result<(), String> {
-    let work = tempfile::tempdir().expect("temp dir");
     let files = tf_files(example);
     if files.is_empty() {
         return Err("no .tf file".into());
     }
+    let is_import = |file: &PathBuf| {
+        file.file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("import-by-"))
+    };
+    let (imports, common): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(is_import);
+    if imports.is_empty() {
+        return validate_files(&common);
+    }
+    let failures: Vec<String> = imports
+        .iter()
+        .filter_map(|import| {
+            let mut files = common.clone();
+            files.push(import.clone());
+            validate_files(&files).err().map(|why| {
+                format!(
+                    "with {}: {why}",
+                    import.file_name().unwrap().to_string_lossy()
+                )
+            })
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+fn validate_files(files: &[PathBuf]) -> Result<(), String> {
+    let work = tempfile::tempdir().expect("temp dir");
     let mut declares_provider = false;
-    for file in &files {
+    for file in files {
         let text = std::fs::read_to_string(file).unwrap();
         declares_provider |= text.contains("required_providers");
         std::fs::write(work.path().join(file.file_name().unwrap()), text).unwrap();

@@ -1,5 +1,5 @@
 import {
-  to = dbaas_database.client
+  to = dbaas_database.client["acme"]
   identity = {
     id = "db-0123456789ab"
   }

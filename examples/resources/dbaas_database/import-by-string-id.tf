@@ -1,4 +1,4 @@
 import {
-  to = dbaas_database.client
+  to = dbaas_database.client["acme"]
   id = "db-0123456789ab"
 }
