@@ -440,11 +440,15 @@ fn push_import(page: &mut String, examples: &ImportExamples, identity: &[Identit
     }
     page.push_str("## Import\n\nImport is supported using the following syntax:\n\n");
     if let Some(example) = &examples.by_identity {
-        page.push_str(&format!(
-            "In Terraform v1.12.0 and later, the [`import` block]({IMPORT_BLOCK_URL}) can be used \
-             with the `identity` attribute, for example:\n\n```terraform\n{}\n```\n\n",
-            example.trim_end()
-        ));
+        push_fenced(
+            page,
+            &format!(
+                "In Terraform v1.12.0 and later, the [`import` block]({IMPORT_BLOCK_URL}) can be \
+                 used with the `identity` attribute, for example:"
+            ),
+            "terraform",
+            example,
+        );
         if !identity.is_empty() {
             page.push_str("### Identity Schema\n\n");
             for (heading, required) in [("Required", true), ("Optional", false)] {
@@ -469,19 +473,34 @@ fn push_import(page: &mut String, examples: &ImportExamples, identity: &[Identit
         }
     }
     if let Some(example) = &examples.by_string_id {
-        page.push_str(&format!(
-            "In Terraform v1.5.0 and later, the [`import` block]({IMPORT_BLOCK_URL}) can be used \
-             with the `id` attribute, for example:\n\n```terraform\n{}\n```\n\n",
-            example.trim_end()
-        ));
+        push_fenced(
+            page,
+            &format!(
+                "In Terraform v1.5.0 and later, the [`import` block]({IMPORT_BLOCK_URL}) can be \
+                 used with the `id` attribute, for example:"
+            ),
+            "terraform",
+            example,
+        );
     }
     if let Some(command) = &examples.command {
-        page.push_str(&format!(
-            "The [`terraform import` command]({IMPORT_COMMAND_URL}) can be used, for example:\n\n\
-             ```shell\n{}\n```\n\n",
-            command.trim_end()
-        ));
+        push_fenced(
+            page,
+            &format!(
+                "The [`terraform import` command]({IMPORT_COMMAND_URL}) can be used, for example:"
+            ),
+            "shell",
+            command,
+        );
     }
+}
+
+/// A sentence, then `code` fenced as `language`.
+fn push_fenced(page: &mut String, sentence: &str, language: &str, code: &str) {
+    page.push_str(&format!(
+        "{sentence}\n\n```{language}\n{}\n```\n\n",
+        code.trim_end()
+    ));
 }
 
 /// YAML front matter. The description is a literal block with markdown code marks removed,
@@ -520,10 +539,7 @@ fn push_paragraph(page: &mut String, text: &str) {
 }
 
 fn push_example(page: &mut String, example: &str) {
-    page.push_str(&format!(
-        "## Example Usage\n\n```terraform\n{}\n```\n\n",
-        example.trim_end()
-    ));
+    push_fenced(page, "## Example Usage", "terraform", example);
 }
 
 /// Exactly one trailing newline.

@@ -192,14 +192,7 @@ fn credential_ephemeral_password_feeds_a_write_only_password_and_stays_out_of_st
     let service = LocalService::start(DELAY);
     let db = service.ready_database("client-eph");
     // A user made outside Terraform, with a password the API generated.
-    let (status, created) = service.call(
-        "POST",
-        &format!("/v1/databases/{db}/credentials"),
-        Some(json!({ "username": "source", "roles": [] })),
-    );
-    assert_eq!(status, 202, "{created}");
-    let source_password = created["password"].as_str().unwrap().to_string();
-    std::thread::sleep(Duration::from_millis(500));
+    let source_password = service.ready_credential(&db, "source");
 
     let work = Workspace::new(&service);
     work.write(&format!(

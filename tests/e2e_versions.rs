@@ -11,7 +11,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::json;
 use support::{LocalService, Workspace, text};
 
 const SUPPORTED: [&str; 6] = ["1.10", "1.11", "1.12", "1.13", "1.14", "1.15"];
@@ -102,14 +101,7 @@ fn write_only_and_ephemeral(minor: &str, binary: &Path) {
     eprintln!("Terraform {minor}: write-only password, ephemeral credential");
     let service = LocalService::start(Duration::from_millis(200));
     let db = service.ready_database("client-compat");
-    let (status, created) = service.call(
-        "POST",
-        &format!("/v1/databases/{db}/credentials"),
-        Some(json!({ "username": "source", "roles": [] })),
-    );
-    assert_eq!(status, 202, "{created}");
-    let source_password = created["password"].as_str().unwrap().to_owned();
-    std::thread::sleep(Duration::from_millis(500));
+    let source_password = service.ready_credential(&db, "source");
 
     let ephemeral = format!(
         "provider \"dbaas\" {{}}\n\nephemeral \"dbaas_credential\" \"source\" {{\n  database_id = \"{db}\"\n  username    = \"source\"\n}}\n"

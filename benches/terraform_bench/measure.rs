@@ -120,11 +120,9 @@ resource "dbaas_ip_restriction" "ci" {{
     /// (which `terraform_data` stores twice, as `input` and `output`).
     fn padded_reference_config(self, padding: usize) -> String {
         match self {
-            Self::Databases(count) if padding > 0 => format!(
-                "resource \"terraform_data\" \"client\" {{\n  count = {count}\n  input = \"client-${{count.index}}-{}\"\n}}\n",
-                "x".repeat(padding)
-            ),
-            Self::Databases(count) => database_block("terraform_data", count, "input"),
+            Self::Databases(count) => {
+                padded_database_block("terraform_data", count, "input", padding)
+            }
             Self::Clients(clients) => {
                 let mut config = database_block("terraform_data", clients, "input");
                 for child in [
@@ -146,8 +144,23 @@ resource "dbaas_ip_restriction" "ci" {{
 
 /// `count` resources `client` of `resource_type`, each named `client-<index>` in `attribute`.
 fn database_block(resource_type: &str, count: usize, attribute: &str) -> String {
+    padded_database_block(resource_type, count, attribute, 0)
+}
+
+/// [`database_block`] with `padding` more characters after each name.
+fn padded_database_block(
+    resource_type: &str,
+    count: usize,
+    attribute: &str,
+    padding: usize,
+) -> String {
+    let pad = if padding == 0 {
+        String::new()
+    } else {
+        format!("-{}", "x".repeat(padding))
+    };
     format!(
-        "resource \"{resource_type}\" \"client\" {{\n  count = {count}\n  {attribute} = \"client-${{count.index}}\"\n}}\n"
+        "resource \"{resource_type}\" \"client\" {{\n  count = {count}\n  {attribute} = \"client-${{count.index}}{pad}\"\n}}\n"
     )
 }
 

@@ -398,8 +398,8 @@ started during the apply, read every 50 ms; highest over the rounds.\n",
                     secs(ours.apply) / secs(reference.apply),
                     seconds(ours.plan),
                     seconds(reference.plan),
-                    thousands(usize::try_from(ours.state_bytes).unwrap_or(usize::MAX)),
-                    thousands(usize::try_from(reference.state_bytes).unwrap_or(usize::MAX)),
+                    byte_count(ours.state_bytes),
+                    byte_count(reference.state_bytes),
                 );
             }
         }
@@ -415,7 +415,7 @@ started during the apply, read every 50 ms; highest over the rounds.\n",
                     "  - round {}: apply {}, state {} bytes",
                     round + 1,
                     seconds(reference.apply),
-                    thousands(usize::try_from(reference.state_bytes).unwrap_or(usize::MAX)),
+                    byte_count(reference.state_bytes),
                 );
             }
         }
@@ -551,6 +551,11 @@ fn rounds(count: usize) -> String {
     } else {
         format!("{count} rounds")
     }
+}
+
+/// `1234567` bytes as "1,234,567".
+fn byte_count(bytes: u64) -> String {
+    thousands(usize::try_from(bytes).unwrap_or(usize::MAX))
 }
 
 /// "12.34 s".

@@ -336,6 +336,23 @@ impl LocalService {
         id
     }
 
+    /// A user of `database` with no roles, created through the API and waited on until READY;
+    /// returns the password the API generated.
+    pub fn ready_credential(&self, database: &str, username: &str) -> String {
+        let path = format!("/v1/databases/{database}/credentials");
+        let (status, created) = self.call(
+            "POST",
+            &path,
+            Some(json!({ "username": username, "roles": [] })),
+        );
+        assert_eq!(status, 202, "{created}");
+        eventually(
+            &format!("user {username} of {database} becomes READY"),
+            || self.call("GET", &format!("{path}/{username}"), None).1["status"] == "READY",
+        );
+        created["password"].as_str().unwrap().to_owned()
+    }
+
     /// Every database the service lists.
     pub fn databases(&self) -> Vec<Json> {
         let (status, body) = self.call("GET", "/v1/databases", None);
