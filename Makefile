@@ -99,7 +99,7 @@ MIRROR ?= $(HOME)/.terraform.d/plugins
 install: release
 	@bash scripts/release.sh install --mirror "$(MIRROR)"
 
-## docs: regenerate the registry docs (docs/) from the provider schema and examples/
+## docs: regenerate the registry docs (docs/) from the provider schema, examples/ and templates/index.md
 docs:
 	$(CARGO) run --quiet --bin dbaas-docs -- docs
 

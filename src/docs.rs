@@ -6,6 +6,7 @@
 //! Examples come from `examples/` in the registry layout: `provider/provider.tf`,
 //! `resources/<type>/resource.tf` and `import.sh`, `data-sources/<type>/data-source.tf`,
 //! `ephemeral-resources/<type>/ephemeral-resource.tf`. A missing example only drops its section.
+//! The index's hand-written part (installing, authentication, versions) is `templates/index.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -34,10 +35,10 @@ const INDEX_PAGE: &str = "index.md";
 /// Why the docs could not be generated, written or compared.
 #[derive(Debug, thiserror::Error)]
 pub enum DocsError {
-    /// An example file exists but cannot be read.
-    #[error("cannot read example {path}: {source}")]
-    ReadExample {
-        /// The example file.
+    /// An example or template file exists but cannot be read.
+    #[error("cannot read {path}: {source}")]
+    ReadSource {
+        /// The file.
         path: PathBuf,
         /// What the file system said.
         #[source]
@@ -75,11 +76,19 @@ pub fn render(
     schemas: &ServedSchemas<'_>,
     examples_dir: &Path,
 ) -> Result<BTreeMap<PathBuf, String>, DocsError> {
+    render_pages(schemas, examples_dir, None)
+}
+
+fn render_pages(
+    schemas: &ServedSchemas<'_>,
+    examples_dir: &Path,
+    index_part: Option<&str>,
+) -> Result<BTreeMap<PathBuf, String>, DocsError> {
     let provider_name = DbaasProvider.type_name();
     let mut pages = BTreeMap::new();
     pages.insert(
         PathBuf::from(INDEX_PAGE),
-        render_index(provider_name, schemas.provider, examples_dir)?,
+        render_index(provider_name, schemas.provider, examples_dir, index_part)?,
     );
     let kinds = [
         (Kind::Resource, &schemas.resources),
@@ -107,13 +116,20 @@ pub fn render(
     Ok(pages)
 }
 
-/// Every page of the provider's documentation: the schema pages of [`render`] and the API support
-/// matrix (`guides/api-support.md`).
+/// The hand-written part of the index (installing, authentication per API, versions), in the
+/// templates directory; the generator places it between the example and the schema.
+pub const INDEX_TEMPLATE: &str = "index.md";
+
+/// Every page of the provider's documentation: the schema pages of [`render`], the index with
+/// its hand-written part from `templates_dir`, and the API support matrix
+/// (`guides/api-support.md`).
 pub fn render_site(
     schemas: &ServedSchemas<'_>,
     examples_dir: &Path,
+    templates_dir: &Path,
 ) -> Result<BTreeMap<PathBuf, String>, DocsError> {
-    let mut pages = render(schemas, examples_dir)?;
+    let index_part = read_source(&templates_dir.join(INDEX_TEMPLATE))?;
+    let mut pages = render_pages(schemas, examples_dir, index_part.as_deref())?;
     pages.insert(
         PathBuf::from(SUPPORT_PAGE),
         render_support_matrix(crate::api::APIS),
@@ -122,9 +138,13 @@ pub fn render_site(
 }
 
 /// Where `pages` break the Terraform Registry's (tfplugindocs') conventions, one line each: the
-/// index carries no `subcategory`, every other page does, and every resource page shows its
-/// import by identity with the identity schema, by id, and by command.
+/// index carries no `subcategory` and has its hand-written sections, authentication naming every
+/// API and every environment variable the schema falls back to; every other page has a
+/// `subcategory`; every resource page shows its import by identity with the identity schema,
+/// by id, and by command; and the page of a type only one API offers says so, its example
+/// reaching that API through a provider alias named after it.
 pub fn convention_problems(pages: &BTreeMap<PathBuf, String>) -> Vec<String> {
+    let provider_name = DbaasProvider.type_name();
     let mut problems = Vec::new();
     for (path, page) in pages {
         let shown = path.display();
@@ -141,6 +161,11 @@ pub fn convention_problems(pages: &BTreeMap<PathBuf, String>) -> Vec<String> {
             if has_subcategory {
                 problems.push(format!("{shown}: the index must not carry `subcategory`"));
             }
+            problems.extend(
+                index_problems(page)
+                    .into_iter()
+                    .map(|problem| format!("{shown}: {problem}")),
+            );
             continue;
         }
         if !has_subcategory {
@@ -162,8 +187,162 @@ pub fn convention_problems(pages: &BTreeMap<PathBuf, String>) -> Vec<String> {
                 }
             }
         }
+        let typed = Kind::ALL.into_iter().find_map(|kind| {
+            let short = path.strip_prefix(kind.dir()).ok()?.file_stem()?;
+            Some((kind, format!("{provider_name}_{}", short.to_string_lossy())))
+        });
+        if let Some((kind, type_name)) = typed
+            && let [api] = offering_apis(kind, &type_name).as_slice()
+        {
+            problems.extend(
+                single_api_problems(page, api)
+                    .into_iter()
+                    .map(|problem| format!("{shown}: {problem}")),
+            );
+        }
     }
     problems
+}
+
+/// The index's hand-written sections, checked against its generated schema list.
+fn index_problems(page: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for heading in [
+        "## Installing",
+        "## Authentication",
+        "## Terraform and OpenTofu versions",
+    ] {
+        if !page.contains(&format!("\n{heading}\n")) {
+            problems.push(format!("lacks the hand-written section `{heading}`"));
+        }
+    }
+    let authentication = section(page, "## Authentication").unwrap_or_default();
+    for (api, _) in crate::api::APIS {
+        if !authentication.contains(&format!("\n### {api}\n")) {
+            problems.push(format!(
+                "`## Authentication` does not explain the `{api}` API"
+            ));
+        }
+    }
+    let schema = section(page, "## Schema").unwrap_or_default();
+    for variable in schema
+        .split("Falls back to the `")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("` environment variable"))
+        .map(|(variable, _)| variable)
+    {
+        if !authentication.contains(&format!("`{variable}`")) {
+            problems.push(format!(
+                "`## Authentication` does not name the environment variable `{variable}`"
+            ));
+        }
+    }
+    problems
+}
+
+/// A single-API type's page: the note saying so, and an example that configures that API under
+/// an alias named after it and sends every block of the example to it.
+fn single_api_problems(page: &str, api: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !page.contains(&single_api_note(api)) {
+        problems.push(format!("does not say that only the `{api}` API offers it"));
+    }
+    let example = section(page, "## Example Usage").unwrap_or_default();
+    let lines: Vec<String> = example.lines().map(fold_whitespace).collect();
+    let alias = format!("alias = \"{api}\"");
+    let configures_alias = lines.contains(&alias) && lines.contains(&format!("{api} {{"));
+    if !configures_alias {
+        problems.push(format!(
+            "its example does not configure a provider with `{alias}` and the `{api}` block"
+        ));
+    }
+    let blocks = lines
+        .iter()
+        .filter(|line| {
+            ["resource \"", "data \"", "ephemeral \""]
+                .iter()
+                .any(|start| line.starts_with(start))
+        })
+        .count();
+    let routed = lines
+        .iter()
+        .filter(|line| **line == format!("provider = {}.{api}", DbaasProvider.type_name()))
+        .count();
+    if blocks == 0 || routed != blocks {
+        problems.push(format!(
+            "its example sends {routed} of its {blocks} blocks to `provider = dbaas.{api}`"
+        ));
+    }
+    problems
+}
+
+fn fold_whitespace(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of a `## ` section, up to the next `## ` heading.
+fn section<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
+    let start = page.find(&format!("\n{heading}\n"))? + heading.len() + 2;
+    let rest = &page[start..];
+    Some(rest.find("\n## ").map_or(rest, |end| &rest[..end]))
+}
+
+/// The APIs offering a type, from the clients' feature lists; empty for a type the lists do
+/// not know (such as the test schemas').
+fn offering_apis(kind: Kind, type_name: &str) -> Vec<&'static str> {
+    let Some(feature) = type_feature(kind, type_name) else {
+        return Vec::new();
+    };
+    crate::api::APIS
+        .iter()
+        .filter(|(_, features)| features.contains(&feature))
+        .map(|(api, _)| *api)
+        .collect()
+}
+
+/// The feature that is the type itself: an API without it refuses the type at plan time.
+fn type_feature(kind: Kind, type_name: &str) -> Option<Feature> {
+    let feature = match (kind, type_name) {
+        (Kind::Resource, "dbaas_database") => Feature::Database,
+        (Kind::Resource, "dbaas_credential") => Feature::Credential,
+        (Kind::Resource, "dbaas_collection_index") => Feature::CollectionIndex,
+        (Kind::Resource, "dbaas_ip_restriction") => Feature::IpRestriction,
+        (Kind::DataSource, "dbaas_capabilities" | "dbaas_plans") => Feature::Capabilities,
+        (Kind::DataSource, "dbaas_availability") => Feature::Availability,
+        (Kind::DataSource, "dbaas_database" | "dbaas_databases") => Feature::ListDatabases,
+        (Kind::DataSource, "dbaas_projects") => Feature::Projects,
+        (Kind::EphemeralResource, "dbaas_credential") => Feature::CredentialReadPassword,
+        _ => return None,
+    };
+    Some(feature)
+}
+
+fn single_api_note(api: &str) -> String {
+    format!("> **NOTE**: Only the `{api}` API offers this")
+}
+
+/// Which APIs offer the type: a note when only one does (its example then reaches it through an
+/// alias named after it), else a line naming them.
+fn push_offering_apis(page: &mut String, kind: Kind, type_name: &str) {
+    let apis = offering_apis(kind, type_name);
+    let matrix = format!("[API support matrix](../{SUPPORT_PAGE})");
+    match apis.as_slice() {
+        [] => {}
+        [api] => page.push_str(&format!(
+            "{} {}: it needs a provider configuration for that API (its `{api}` block), which \
+             the example reaches through the alias `{api}` (`provider = dbaas.{api}`). See the \
+             {matrix}.\n\n",
+            single_api_note(api),
+            kind.label().to_lowercase(),
+        )),
+        apis => {
+            let names: Vec<String> = apis.iter().map(|api| format!("`{api}`")).collect();
+            page.push_str(&format!(
+                "Offered by the {} APIs; see the {matrix}.\n\n",
+                names.join(", ")
+            ));
+        }
+    }
 }
 
 /// The support matrix page, relative to the docs directory.
@@ -362,15 +541,25 @@ fn render_index(
     provider_name: &str,
     schema: &Schema,
     examples_dir: &Path,
+    hand_written: Option<&str>,
 ) -> Result<String, DocsError> {
-    let example = read_example(&examples_dir.join("provider").join("provider.tf"))?;
+    let example = read_source(&examples_dir.join("provider").join("provider.tf"))?;
     let title = format!("{provider_name} Provider");
+    let sources = if hand_written.is_some() {
+        "the provider schema and templates/index.md"
+    } else {
+        "the provider schema"
+    };
     // The registry files the index under no subcategory: it must not carry the key at all.
-    let mut page = front_matter(&title, None, &schema.block.description);
+    let mut page = front_matter(sources, &title, None, &schema.block.description);
     page.push_str(&format!("# {title}\n\n"));
     push_paragraph(&mut page, &schema.block.description);
     if let Some(example) = example {
         push_example(&mut page, &example);
+    }
+    if let Some(hand_written) = hand_written {
+        page.push_str(hand_written.trim());
+        page.push_str("\n\n");
     }
     page.push_str(&render_schema(&schema.block)?);
     Ok(finish(page))
@@ -385,21 +574,22 @@ fn render_type_page(
     examples_dir: &Path,
 ) -> Result<String, DocsError> {
     let example_dir = examples_dir.join(kind.dir()).join(type_name);
-    let example = read_example(&example_dir.join(kind.example_file()))?;
+    let example = read_source(&example_dir.join(kind.example_file()))?;
     let import = match kind {
         Kind::Resource => Some(ImportExamples {
-            by_identity: read_example(&example_dir.join("import-by-identity.tf"))?,
-            by_string_id: read_example(&example_dir.join("import-by-string-id.tf"))?,
-            command: read_example(&example_dir.join("import.sh"))?,
+            by_identity: read_source(&example_dir.join("import-by-identity.tf"))?,
+            by_string_id: read_source(&example_dir.join("import-by-string-id.tf"))?,
+            command: read_source(&example_dir.join("import.sh"))?,
         }),
         Kind::DataSource | Kind::EphemeralResource => None,
     };
 
     let description = &schema.block.description;
     let title = format!("{type_name} {} - {provider_name}", kind.label());
-    let mut page = front_matter(&title, Some(""), description);
+    let mut page = front_matter("the provider schema", &title, Some(""), description);
     page.push_str(&format!("# {type_name} ({})\n\n", kind.label()));
     push_paragraph(&mut page, description);
+    push_offering_apis(&mut page, kind, type_name);
     if kind == Kind::EphemeralResource {
         page.push_str(&format!(
             "> **NOTE**: [Ephemeral resources]({EPHEMERAL_URL}) need Terraform 1.10 or later. \
@@ -505,10 +695,14 @@ fn push_fenced(page: &mut String, sentence: &str, language: &str, code: &str) {
 
 /// YAML front matter. The description is a literal block with markdown code marks removed,
 /// since the registry shows it as plain text.
-fn front_matter(title: &str, subcategory: Option<&str>, description: &str) -> String {
-    let mut out = String::from(
-        "---\n# Generated by dbaas-docs from the provider schema: run `make docs`, do not edit.\n",
-    );
+fn front_matter(
+    sources: &str,
+    title: &str,
+    subcategory: Option<&str>,
+    description: &str,
+) -> String {
+    let mut out =
+        format!("---\n# Generated by dbaas-docs from {sources}: run `make docs`, do not edit.\n");
     out.push_str(&format!("page_title: \"{}\"\n", title.replace('"', "\\\"")));
     if let Some(subcategory) = subcategory {
         out.push_str(&format!("subcategory: \"{subcategory}\"\n"));
@@ -550,11 +744,12 @@ fn finish(mut page: String) -> String {
     page
 }
 
-fn read_example(path: &Path) -> Result<Option<String>, DocsError> {
+/// A source file of the docs (an example or a template), `None` when it does not exist.
+fn read_source(path: &Path) -> Result<Option<String>, DocsError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(DocsError::ReadExample {
+        Err(source) => Err(DocsError::ReadSource {
             path: path.to_path_buf(),
             source,
         }),
@@ -1045,6 +1240,37 @@ fn attributes_label(object: &NestedObject) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_served_type_maps_to_the_feature_of_its_own_type() {
+        let server = crate::tfplugin::rpc::ProviderServer::new(DbaasProvider);
+        let schemas = server.schemas();
+        let kinds = [
+            (Kind::Resource, schemas.resources.keys(), ""),
+            (Kind::DataSource, schemas.data_sources.keys(), "data "),
+            (
+                Kind::EphemeralResource,
+                schemas.ephemeral_resources.keys(),
+                "ephemeral ",
+            ),
+        ];
+        for (kind, names, prefix) in kinds {
+            for name in names {
+                let feature = type_feature(kind, name)
+                    .unwrap_or_else(|| panic!("{kind:?} {name} has no feature"));
+                let (location, attribute) = feature.location();
+                let listed = location
+                    .strip_prefix(prefix)
+                    .unwrap_or(location)
+                    .split(", ")
+                    .any(|listed| listed.split(' ').next() == Some(name));
+                assert!(
+                    listed && attribute.is_none() && location.starts_with(prefix),
+                    "{kind:?} {name} ↦ {feature:?} ({location})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn type_label_names_types_like_the_registry() {

@@ -18,8 +18,12 @@ fn repo() -> &'static Path {
 #[test]
 fn docs_committed_tree_is_current() {
     let server = ProviderServer::new(DbaasProvider);
-    let pages =
-        docs::render_site(&server.schemas(), &repo().join("examples")).expect("docs render");
+    let pages = docs::render_site(
+        &server.schemas(),
+        &repo().join("examples"),
+        &repo().join("templates"),
+    )
+    .expect("docs render");
     let differences = docs::compare(&pages, &repo().join("docs")).expect("docs/ readable");
     let list: Vec<String> = differences.iter().map(|d| format!("  {d}")).collect();
     assert!(
@@ -32,18 +36,22 @@ fn docs_committed_tree_is_current() {
 #[test]
 fn docs_follow_the_registry_conventions() {
     let server = ProviderServer::new(DbaasProvider);
-    let mut pages =
-        docs::render_site(&server.schemas(), &repo().join("examples")).expect("docs render");
+    let site = |templates: &Path| {
+        docs::render_site(&server.schemas(), &repo().join("examples"), templates)
+            .expect("docs render")
+    };
+    let mut pages = site(&repo().join("templates"));
     let problems = docs::convention_problems(&pages);
     assert!(problems.is_empty(), "{problems:#?}");
 
-    // The index as it was before the rules (with `subcategory`), and a resource page without
-    // its identity import, are what the rules exist to catch.
+    // The index as it was before the rules (with `subcategory`, without the hand-written
+    // part), a resource page without its identity import, and a single-API data source shown
+    // with the default provider are what the rules exist to catch.
     let index = PathBuf::from("index.md");
-    let current = pages[&index].clone();
+    let without_template = site(Path::new("/nonexistent"))[&index].clone();
     pages.insert(
         index.clone(),
-        current.replacen(
+        without_template.replacen(
             "page_title: \"dbaas Provider\"\n",
             "page_title: \"dbaas Provider\"\nsubcategory: \"\"\n",
             1,
@@ -54,13 +62,76 @@ fn docs_follow_the_registry_conventions() {
     let start = page.find("In Terraform v1.12.0").expect("identity import");
     let end = page.find("In Terraform v1.5.0").expect("id import");
     pages.insert(database, format!("{}{}", &page[..start], &page[end..]));
-    assert_eq!(
-        docs::convention_problems(&pages),
-        [
-            "index.md: the index must not carry `subcategory`",
-            "resources/database.md: lacks an import-by-identity example",
-            "resources/database.md: lacks an Identity Schema section",
-        ]
+    let projects = PathBuf::from("data-sources/projects.md");
+    let page = pages[&projects].clone();
+    let example_start = page.find("```terraform\n").expect("example") + "```terraform\n".len();
+    let example_end = example_start + page[example_start..].find("```").unwrap();
+    pages.insert(
+        projects,
+        format!(
+            "{}data \"dbaas_projects\" \"all\" {{}}\n{}",
+            &page[..example_start],
+            &page[example_end..]
+        ),
+    );
+    let mut expected = vec![
+        "data-sources/projects.md: its example does not configure a provider with `alias = \"globo\"` and the `globo` block".to_owned(),
+        "data-sources/projects.md: its example sends 0 of its 1 blocks to `provider = dbaas.globo`".to_owned(),
+        "index.md: the index must not carry `subcategory`".to_owned(),
+        "index.md: lacks the hand-written section `## Installing`".to_owned(),
+        "index.md: lacks the hand-written section `## Authentication`".to_owned(),
+        "index.md: lacks the hand-written section `## Terraform and OpenTofu versions`".to_owned(),
+    ];
+    expected.extend(
+        dbaas::api::APIS.iter().map(|(api, _)| {
+            format!("index.md: `## Authentication` does not explain the `{api}` API")
+        }),
+    );
+    let problems = docs::convention_problems(&pages);
+    let variables = problems
+        .iter()
+        .filter(|p| p.contains("does not name the environment variable"))
+        .count();
+    assert_eq!(variables, 20, "{problems:#?}");
+    expected.extend(
+        problems
+            .iter()
+            .filter(|p| p.contains("does not name the environment variable"))
+            .cloned(),
+    );
+    expected.extend([
+        "resources/database.md: lacks an import-by-identity example".to_owned(),
+        "resources/database.md: lacks an Identity Schema section".to_owned(),
+    ]);
+    assert_eq!(problems, expected);
+}
+
+/// The committed index is what the rules reject without the hand-written part, and the pages
+/// of the types only one API offers say so.
+#[test]
+fn docs_single_api_pages_name_their_api() {
+    let server = ProviderServer::new(DbaasProvider);
+    let pages = docs::render_site(
+        &server.schemas(),
+        &repo().join("examples"),
+        &repo().join("templates"),
+    )
+    .expect("docs render");
+    for (page, api) in [
+        ("data-sources/availability.md", "ovh"),
+        ("data-sources/projects.md", "globo"),
+        ("ephemeral-resources/credential.md", "local"),
+    ] {
+        let text = &pages[Path::new(page)];
+        assert!(
+            text.contains(&format!("> **NOTE**: Only the `{api}` API offers this"))
+                && text.contains(&format!("provider = dbaas.{api}")),
+            "{page}:\n{text}"
+        );
+    }
+    assert!(
+        pages[Path::new("resources/ip_restriction.md")]
+            .contains("Offered by the `local`, `ovh` APIs")
     );
 }
 

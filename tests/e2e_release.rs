@@ -1,6 +1,9 @@
 //! `make release` and `make install` as a user runs them: release artifacts in the Terraform
-//! Registry's layout, signed with a throwaway key, and a real `terraform init` from the filesystem
-//! mirror `make install` makes (no `dev_overrides`), then the quickstart applied and planned empty.
+//! Registry's layout, signed with a throwaway key; `terraform providers lock` against a registry
+//! serving those artifacts (on 127.0.0.1, in place of registry.terraform.io), which records the
+//! signed `zh:` hashes of SHA256SUMS; then a real `terraform init` with that lock file from the
+//! filesystem mirror `make install` makes (no `dev_overrides`), the quickstart applied and
+//! planned empty, and an altered mirror refused.
 //!
 //! The artifacts are packaged from the binary this test run built (`scripts/release.sh --binary`),
 //! so the test needs no second, release-mode build; the packaging and the install are the same
@@ -231,50 +234,260 @@ fn release_artifacts_install_from_a_filesystem_mirror_and_apply_the_quickstart()
         "{installed}"
     );
 
-    // A real `terraform init` from that mirror alone: no dev_overrides, no network.
+    // A team locks the provider once against the registry, which serves these very files: since
+    // the sums are signed, the lock records a `zh:` hash for each line of SHA256SUMS (the zips
+    // and the manifest, as for any registry provider) besides the `h1:` hash of the package
+    // Terraform fetched.
     let service = LocalService::start(std::time::Duration::ZERO);
-    let work = Workspace::new(&service);
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart/main.tf"),
-        work.path().join("main.tf"),
-    )
-    .unwrap();
-    work.cli_config(&format!(
-        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/dbaas/dbaas\"]\n  }}\n}}\n",
-        mirror.display()
-    ));
-    let init = work.ok(&["init", "-input=false", "-no-color"]);
-    let init_text = text(&init);
+    let registry = ReleaseRegistry::serve(&dist, &key);
+    let locking = quickstart_workspace(&service);
+    locking.cli_config(&registry.cli_config());
+    let locked = locking.ok(&[
+        "providers",
+        "lock",
+        "-no-color",
+        &format!("-platform={PLATFORM}"),
+    ]);
+    let short_key_id = &key.fingerprint[key.fingerprint.len() - 16..];
     assert!(
-        init_text.contains(&format!("Installed dbaas/dbaas v{VERSION}")),
-        "{init_text}"
+        fold_whitespace(&text(&locked)).contains(&format!("(self-signed, key ID {short_key_id})")),
+        "the signature should have been checked with the throwaway key:\n{}",
+        text(&locked)
     );
-    assert!(
-        !init_text.contains("Provider development overrides"),
-        "{init_text}"
-    );
+    let lock = std::fs::read_to_string(locking.path().join(".terraform.lock.hcl")).unwrap();
     let h1 = h1_of_single_file_package(&format!("{NAME}_v{VERSION}"), &contents);
-    let lock = std::fs::read_to_string(work.path().join(".terraform.lock.hcl")).unwrap();
+    let sums = std::fs::read_to_string(dist.join(&sums_name)).unwrap();
+    let mut summed: Vec<String> = sums
+        .lines()
+        .map(|line| format!("zh:{}", line.split_whitespace().next().unwrap()))
+        .collect();
+    summed.sort();
+    let mut locked_zh: Vec<String> = lock
+        .split('"')
+        .filter(|quoted| quoted.starts_with("zh:"))
+        .map(str::to_owned)
+        .collect();
+    locked_zh.sort();
+    assert_eq!(
+        locked_zh, summed,
+        "the lock's zh: hashes are SHA256SUMS':\n{lock}"
+    );
     assert!(
         lock.contains("provider \"registry.terraform.io/dbaas/dbaas\"")
             && fold_whitespace(&lock).contains(&format!("version = \"{VERSION}\""))
             && lock.contains(&h1),
         "the lock file should pin {h1}:\n{lock}"
     );
-    // `terraform providers lock` from the same mirror agrees with what init recorded.
-    work.ok(&[
-        "providers",
-        "lock",
-        "-no-color",
-        &format!("-fs-mirror={}", mirror.display()),
-        &format!("-platform={PLATFORM}"),
-    ]);
+
+    // A CI runner with that lock file installs from the mirror alone: no dev_overrides, no
+    // registry, and the package must match the hashes locked.
+    let mirror_only = format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/dbaas/dbaas\"]\n  }}\n}}\n",
+        mirror.display()
+    );
+    let work = quickstart_workspace(&service);
+    work.cli_config(&mirror_only);
+    std::fs::write(work.path().join(".terraform.lock.hcl"), &lock).unwrap();
+    let init = work.ok(&["init", "-input=false", "-no-color"]);
+    let init_text = text(&init);
+    assert!(
+        init_text.contains(&format!("Installed dbaas/dbaas v{VERSION}"))
+            && !init_text.contains("Provider development overrides"),
+        "{init_text}"
+    );
     assert_eq!(
         std::fs::read_to_string(work.path().join(".terraform.lock.hcl")).unwrap(),
-        lock
+        lock,
+        "installing from the mirror should keep the lock file as the registry made it"
     );
-
     work.apply();
     work.assert_plan_empty();
     work.destroy();
+
+    // A mirror whose package was altered is refused by that same lock file.
+    let tampered = scratch.path().join("tampered");
+    copy_tree(&mirror, &tampered);
+    let tampered_executable = tampered.join(executable.strip_prefix(&mirror).unwrap());
+    let mut altered = contents.clone();
+    altered.push(0);
+    std::fs::write(&tampered_executable, altered).unwrap();
+    let refused = quickstart_workspace(&service);
+    refused.cli_config(&mirror_only.replace(
+        &mirror.display().to_string(),
+        &tampered.display().to_string(),
+    ));
+    std::fs::write(refused.path().join(".terraform.lock.hcl"), &lock).unwrap();
+    let failed = refused.fails(&["init", "-input=false", "-no-color"]);
+    assert!(
+        fold_whitespace(&text(&failed))
+            .contains("checksums previously recorded in the dependency lock file"),
+        "{}",
+        text(&failed)
+    );
+}
+
+/// A working directory holding the quickstart configuration, talking to `service`.
+fn quickstart_workspace(service: &LocalService) -> Workspace {
+    let work = Workspace::new(service);
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart/main.tf"),
+        work.path().join("main.tf"),
+    )
+    .unwrap();
+    work
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    succeeds(Command::new("cp").arg("-a").arg(from).arg(to));
+}
+
+/// The Terraform Registry's provider protocol (`providers.v1`) for one `make release` output
+/// directory, on 127.0.0.1, standing in for registry.terraform.io through a CLI configuration
+/// `host` block. Versions, platforms and protocols come from the artifacts themselves, the
+/// sums and signature are served as written, and the signing key is the throwaway one, so
+/// Terraform checks what a real registry would make it check. Stops when dropped.
+struct ReleaseRegistry {
+    base_url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// What the registry serves, read once from the release directory.
+struct RegistryFiles {
+    dist: PathBuf,
+    protocols: serde_json::Value,
+    platforms: Vec<(String, String)>,
+    sums: String,
+    public_key: String,
+    key_id: String,
+}
+
+impl ReleaseRegistry {
+    fn serve(dist: &Path, key: &ThrowawayKey) -> Self {
+        let prefix = format!("{NAME}_{VERSION}");
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dist.join(format!("{prefix}_manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        let platforms = std::fs::read_dir(dist)
+            .unwrap()
+            .filter_map(|entry| {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let platform = name
+                    .strip_prefix(&format!("{prefix}_"))?
+                    .strip_suffix(".zip")?;
+                let (os, arch) = platform.split_once('_')?;
+                Some((os.to_owned(), arch.to_owned()))
+            })
+            .collect();
+        let exported = succeeds(Command::new("gpg").env("GNUPGHOME", key.home.path()).args([
+            "--batch",
+            "--armor",
+            "--export",
+            &key.fingerprint,
+        ]));
+        let files = std::sync::Arc::new(RegistryFiles {
+            dist: dist.to_path_buf(),
+            protocols: manifest["metadata"]["protocol_versions"].clone(),
+            platforms,
+            sums: std::fs::read_to_string(dist.join(format!("{prefix}_SHA256SUMS"))).unwrap(),
+            public_key: String::from_utf8(exported.stdout).unwrap(),
+            key_id: key.fingerprint[key.fingerprint.len() - 16..].to_owned(),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .fallback(registry_reply)
+            .with_state(std::sync::Arc::clone(&files));
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            base_url,
+            _runtime: runtime,
+        }
+    }
+
+    /// A CLI configuration sending registry.terraform.io's provider requests here.
+    fn cli_config(&self) -> String {
+        format!(
+            "host \"registry.terraform.io\" {{\n  services = {{\n    \"providers.v1\" = \"{}/v1/providers/\"\n  }}\n}}\n\nprovider_installation {{\n  direct {{}}\n}}\n",
+            self.base_url
+        )
+    }
+}
+
+async fn registry_reply(
+    axum::extract::State(files): axum::extract::State<std::sync::Arc<RegistryFiles>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let host = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let path = request.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v1", "providers", "dbaas", "dbaas", "versions"] => {
+            let platforms: Vec<serde_json::Value> = files
+                .platforms
+                .iter()
+                .map(|(os, arch)| serde_json::json!({"os": os, "arch": arch}))
+                .collect();
+            axum::Json(serde_json::json!({"versions": [{
+                "version": VERSION,
+                "protocols": files.protocols,
+                "platforms": platforms,
+            }]}))
+            .into_response()
+        }
+        [
+            "v1",
+            "providers",
+            "dbaas",
+            "dbaas",
+            version,
+            "download",
+            os,
+            arch,
+        ] if *version == VERSION && files.platforms.iter().any(|(o, a)| o == os && a == arch) => {
+            let prefix = format!("{NAME}_{VERSION}");
+            let filename = format!("{prefix}_{os}_{arch}.zip");
+            let shasum = files
+                .sums
+                .lines()
+                .find_map(|line| line.strip_suffix(&format!("  {filename}")))
+                .unwrap_or_default();
+            let file_url = |name: &str| format!("http://{host}/files/{name}");
+            axum::Json(serde_json::json!({
+                "protocols": files.protocols,
+                "os": os,
+                "arch": arch,
+                "filename": filename,
+                "download_url": file_url(&filename),
+                "shasums_url": file_url(&format!("{prefix}_SHA256SUMS")),
+                "shasums_signature_url": file_url(&format!("{prefix}_SHA256SUMS.sig")),
+                "shasum": shasum,
+                "signing_keys": {"gpg_public_keys": [{
+                    "key_id": files.key_id,
+                    "ascii_armor": files.public_key,
+                }]},
+            }))
+            .into_response()
+        }
+        ["files", name] if !name.contains("..") => match std::fs::read(files.dist.join(name)) {
+            Ok(bytes) => bytes.into_response(),
+            Err(_) => http::StatusCode::NOT_FOUND.into_response(),
+        },
+        _ => http::StatusCode::NOT_FOUND.into_response(),
+    }
 }

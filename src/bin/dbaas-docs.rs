@@ -22,6 +22,10 @@ struct Args {
     #[arg(long, default_value = "examples")]
     examples: PathBuf,
 
+    /// Directory of the hand-written parts (`index.md`: installing, authentication, versions).
+    #[arg(long, default_value = "templates")]
+    templates: PathBuf,
+
     /// Change nothing; list the pages that differ and fail if any does.
     #[arg(long)]
     check: bool,
@@ -40,7 +44,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<ExitCode, docs::DocsError> {
     let server = ProviderServer::new(DbaasProvider);
-    let pages = docs::render_site(&server.schemas(), &args.examples)?;
+    let pages = docs::render_site(&server.schemas(), &args.examples, &args.templates)?;
     if args.check {
         let differences = docs::compare(&pages, &args.docs_dir)?;
         if differences.is_empty() {

@@ -1,6 +1,19 @@
-# Which MongoDB combinations the API lets you order in one region (OVHcloud publishes this
-# catalog; dbaas-local does not). Useful to pick a flavor before creating a database.
+# Only OVHcloud publishes a catalog of orderable combinations, so this data source reads it
+# through a provider configuration for OVH: the credentials come from OVH_APPLICATION_KEY,
+# OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY and OVH_CLOUD_PROJECT_SERVICE.
+provider "dbaas" {
+  alias = "ovh"
+
+  ovh {
+    endpoint = "ovh-eu"
+  }
+}
+
+# Which MongoDB combinations OVH lets you order in one region, e.g. to pick a flavor before
+# creating a database.
 data "dbaas_availability" "mongodb_gra" {
+  provider = dbaas.ovh
+
   engine = "mongodb"
   region = "GRA"
 }
