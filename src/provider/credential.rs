@@ -16,6 +16,7 @@ use super::creation::{
 };
 use super::errors::{api_error, wait_error};
 use super::ids;
+use super::listing;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::{refuse_unsupported, require};
@@ -26,7 +27,7 @@ use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
     ApplyRequest, ApplyResult, Context, EphemeralResource, Identity, IdentityAttribute, Importer,
-    PlanChange, PlanRules, ReadResult, Resource,
+    Lister, PlanChange, PlanRules, ReadResult, Resource,
 };
 use crate::tfplugin::schema::{Attribute, Block, Schema};
 use crate::tfplugin::timeouts::{self, TIMEOUTS_BLOCK};
@@ -510,6 +511,10 @@ impl Resource<Client> for CredentialResource {
 
     fn identity(&self) -> Option<&dyn Identity> {
         Some(self)
+    }
+
+    fn lister(&self) -> Option<&dyn Lister<Client>> {
+        Some(&listing::CREDENTIALS)
     }
 }
 

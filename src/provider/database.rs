@@ -11,6 +11,7 @@ use super::creation::{
     Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
 };
 use super::errors::wait_error;
+use super::listing;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
@@ -19,7 +20,7 @@ use crate::api::{self, CreatedDatabase, Database, DatabaseChanges, DatabaseSpec,
 use crate::tfplugin::diag::{Diagnostic, Diagnostics};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
-    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, PlanChange,
+    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, Lister, PlanChange,
     PlanRules, ReadResult, Resource,
 };
 use crate::tfplugin::schema::{Attribute, Block, Schema};
@@ -589,6 +590,10 @@ impl Resource<Client> for DatabaseResource {
 
     fn identity(&self) -> Option<&dyn Identity> {
         Some(self)
+    }
+
+    fn lister(&self) -> Option<&dyn Lister<Client>> {
+        Some(&listing::DatabaseLister)
     }
 }
 

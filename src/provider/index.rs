@@ -12,6 +12,7 @@ use super::creation::{
     Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
 };
 use super::ids;
+use super::listing;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
@@ -21,7 +22,7 @@ use crate::api::{self, Feature, Found, Index, IndexDirection, IndexKey, IndexSpe
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
-    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, PlanChange,
+    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, Lister, PlanChange,
     PlanRules, ReadResult, Resource,
 };
 use crate::tfplugin::schema::{Attribute, Block, ObjectNesting, Schema};
@@ -444,6 +445,10 @@ impl Resource<Client> for CollectionIndexResource {
 
     fn identity(&self) -> Option<&dyn Identity> {
         Some(self)
+    }
+
+    fn lister(&self) -> Option<&dyn Lister<Client>> {
+        Some(&listing::INDEXES)
     }
 }
 

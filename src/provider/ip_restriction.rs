@@ -13,6 +13,7 @@ use super::creation::{
 };
 use super::errors::wait_error;
 use super::ids;
+use super::listing;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
 use super::support::refuse_unsupported;
@@ -23,7 +24,7 @@ use crate::cidr::Cidr;
 use crate::tfplugin::diag::{Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::path::AttributePath;
 use crate::tfplugin::resource::{
-    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, PlanChange,
+    ApplyRequest, ApplyResult, Context, Identity, IdentityAttribute, Importer, Lister, PlanChange,
     PlanRules, ReadResult, Resource,
 };
 use crate::tfplugin::schema::{Attribute, Block, Schema};
@@ -369,6 +370,10 @@ impl Resource<Client> for IpRestrictionResource {
 
     fn identity(&self) -> Option<&dyn Identity> {
         Some(self)
+    }
+
+    fn lister(&self) -> Option<&dyn Lister<Client>> {
+        Some(&listing::IP_RESTRICTIONS)
     }
 }
 

@@ -10,6 +10,7 @@ mod errors;
 mod ids;
 mod index;
 mod ip_restriction;
+mod listing;
 mod refresh;
 mod removal;
 mod support;

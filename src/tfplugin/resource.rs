@@ -161,6 +161,42 @@ pub trait Resource<C>: Send + Sync {
     fn identity(&self) -> Option<&dyn Identity> {
         None
     }
+
+    /// Listing the existing objects for `terraform query` (Terraform 1.14+), when the resource
+    /// offers it. Needs [`Self::importer`] and [`Self::identity`]: each listed object is
+    /// imported and read like `terraform import` does, so a listed object and an imported one
+    /// have the same state.
+    fn lister(&self) -> Option<&dyn Lister<C>> {
+        None
+    }
+}
+
+/// The existing objects of a resource type, for a `list` block of a `.tfquery.hcl` file.
+#[async_trait]
+pub trait Lister<C>: Send + Sync {
+    /// The schema of the list block's `config`.
+    fn config_schema(&self) -> Schema;
+
+    /// Plan-time checks of the list block's `config`, before any API call.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// The objects `config` selects, in a stable order, at most `limit` of them when `limit` is
+    /// set (listing may stop early once it has that many).
+    async fn list(
+        &self,
+        ctx: &Context<'_, C>,
+        config: &Value,
+        limit: Option<usize>,
+    ) -> Result<Vec<Listed>, Diagnostics>;
+}
+
+/// One existing object found by a [`Lister`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// How Terraform shows the object (`terraform query` output).
+    pub display_name: String,
+    /// The id [`Importer::import_state`] takes for it.
+    pub import_id: String,
 }
 
 /// Which attributes the generic plan rules treat specially. Names are top-level attributes.

@@ -223,6 +223,22 @@ impl Block {
         }
     }
 
+    /// The configuration that gives `state` back (`GenerateResourceConfig`): the state without
+    /// what a configuration cannot set, read-only and write-only attributes, so that the
+    /// generated block plans no change and holds no write-only secret.
+    pub fn config_from_state(&self, state: &Value) -> Value {
+        let mut config = state.clone();
+        let not_settable = |a: &Attribute| a.write_only || (a.computed && !a.optional);
+        let mut paths = Vec::new();
+        self.value_paths(state, &AttributePath::root(), &not_settable, &mut paths);
+        for path in paths {
+            if let Some(slot) = config.get_path_mut(&path) {
+                *slot = Value::Null;
+            }
+        }
+        config
+    }
+
     fn value_paths(
         &self,
         value: &Value,

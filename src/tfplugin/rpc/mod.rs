@@ -4,12 +4,13 @@
 //!
 //! One file per RPC family: `schema.rs` (schemas, metadata, functions), `provider_config.rs`
 //! (validate, configure, stop), `resource.rs` (managed resources), `data_source.rs`,
-//! `ephemeral.rs` (ephemeral resources), and `unsupported.rs` (RPCs no type of ours uses yet,
+//! `ephemeral.rs` (ephemeral resources), `list.rs` (list resources), and `unsupported.rs` (RPCs no type of ours uses yet,
 //! answered with a diagnostic).
 
 mod convert;
 mod data_source;
 mod ephemeral;
+mod list;
 mod provider_config;
 mod resource;
 mod schema;
@@ -368,7 +369,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<pb::generate_resource_config::Request>,
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
-        ok(unsupported::generate_resource_config(request.into_inner()))
+        ok(self.generate_resource_config(request.into_inner()))
     }
 
     async fn validate_ephemeral_resource_config(
@@ -403,16 +404,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<BoxStream<pb::list_resource::Event>>, Status> {
-        ok(unsupported::list_resource(request.into_inner()))
+        ok(self.list_resource(request.into_inner()).await)
     }
 
     async fn validate_list_resource_config(
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        ok(unsupported::validate_list_resource_config(
-            request.into_inner(),
-        ))
+        ok(self.validate_list_resource_config(request.into_inner()))
     }
 
     async fn call_function(

@@ -312,6 +312,29 @@ impl<P: Provider> ProviderServer<P> {
         }
     }
 
+    /// The configuration Terraform writes for an imported object (`-generate-config-out`): its
+    /// state without what a configuration cannot set.
+    pub(super) fn generate_resource_config(
+        &self,
+        request: pb::generate_resource_config::Request,
+    ) -> pb::generate_resource_config::Response {
+        let generated = self.resource(&request.type_name).and_then(|entry| {
+            let state = convert::decode(request.state.as_ref(), &entry.ty, "state")?;
+            let config = entry.schema.block.config_from_state(&state);
+            convert::encode(&config, &entry.ty, "generated configuration")
+        });
+        match generated {
+            Ok(config) => pb::generate_resource_config::Response {
+                config: Some(config),
+                diagnostics: Vec::new(),
+            },
+            Err(diags) => pb::generate_resource_config::Response {
+                config: None,
+                diagnostics: convert::diagnostics(diags),
+            },
+        }
+    }
+
     pub(super) fn upgrade_resource_identity(
         &self,
         request: pb::upgrade_resource_identity::Request,
@@ -436,7 +459,7 @@ fn import_id<C>(
 }
 
 /// The identity of a state, encoded, when the resource has identities and the state knows it.
-fn identity_data<C>(
+pub(super) fn identity_data<C>(
     entry: &ResourceEntry<C>,
     state: &Value,
 ) -> Result<Option<pb::ResourceIdentityData>, Diagnostics> {

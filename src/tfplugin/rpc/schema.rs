@@ -23,6 +23,10 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(name, entry)| (name.to_string(), convert::schema(&entry.schema)))
                 .collect(),
+            list_resource_schemas: self
+                .list_schemas()
+                .map(|(name, schema)| (name.to_string(), schema))
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }
@@ -52,6 +56,12 @@ impl<P: Provider> ProviderServer<P> {
                     type_name: name.to_string(),
                 })
                 .collect(),
+            list_resources: self
+                .list_schemas()
+                .map(|(name, _)| pb::get_metadata::ListResourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
             ..Default::default()
         }
     }
@@ -75,12 +85,13 @@ impl<P: Provider> ProviderServer<P> {
 }
 
 /// Schemas are static, so Terraform may cache them; destroys are planned by the provider, so a
-/// resource can say what a destroy will really do (globo's quarantine).
+/// resource can say what a destroy will really do (globo's quarantine); configuration generated
+/// for imports leaves out what a configuration cannot set.
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
 }

@@ -32,40 +32,6 @@ pub(super) fn move_resource_state(
     }
 }
 
-pub(super) fn generate_resource_config(
-    request: pb::generate_resource_config::Request,
-) -> pb::generate_resource_config::Response {
-    pb::generate_resource_config::Response {
-        config: None,
-        diagnostics: convert::diagnostics(Diagnostics::from_error(
-            "Unsupported Configuration Generation",
-            format!(
-                "The dbaas provider does not generate configuration for \"{}\"; write the resource \
-                 block by hand (the registry docs list its arguments).",
-                request.type_name
-            ),
-        )),
-    }
-}
-
-pub(super) fn list_resource(
-    request: pb::list_resource::Request,
-) -> BoxStream<pb::list_resource::Event> {
-    let event = pb::list_resource::Event {
-        diagnostic: not_offered("list resource", &request.type_name),
-        ..Default::default()
-    };
-    Box::pin(stream::iter([Ok(event)]))
-}
-
-pub(super) fn validate_list_resource_config(
-    request: pb::validate_list_resource_config::Request,
-) -> pb::validate_list_resource_config::Response {
-    pb::validate_list_resource_config::Response {
-        diagnostics: not_offered("list resource", &request.type_name),
-    }
-}
-
 pub(super) fn call_function(request: pb::call_function::Request) -> pb::call_function::Response {
     pb::call_function::Response {
         result: None,
