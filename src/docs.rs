@@ -5,7 +5,8 @@
 //!
 //! Examples come from `examples/` in the registry layout: `provider/provider.tf`,
 //! `resources/<type>/resource.tf` and `import.sh`, `data-sources/<type>/data-source.tf`,
-//! `ephemeral-resources/<type>/ephemeral-resource.tf`. A missing example only drops its section.
+//! `ephemeral-resources/<type>/ephemeral-resource.tf`, `list-resources/<type>/list-resource.tfquery.hcl`.
+//! A missing example only drops its section.
 //! The index's hand-written part (installing, authentication, versions) is `templates/index.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +29,9 @@ const WRITE_ONLY_URL: &str =
 /// Where the registry explains ephemeral resources; linked from their pages.
 const EPHEMERAL_URL: &str =
     "https://developer.hashicorp.com/terraform/language/resources/ephemeral";
+
+/// Where the registry explains `terraform query` and list blocks; linked from their pages.
+const QUERY_URL: &str = "https://developer.hashicorp.com/terraform/language/import/query";
 
 /// The provider's page, at the top of the docs directory.
 const INDEX_PAGE: &str = "index.md";
@@ -94,13 +98,14 @@ fn render_pages(
         (Kind::Resource, &schemas.resources),
         (Kind::DataSource, &schemas.data_sources),
         (Kind::EphemeralResource, &schemas.ephemeral_resources),
+        (Kind::ListResource, &schemas.list_resources),
     ];
     for (kind, types) in kinds {
         for (type_name, schema) in types {
             let short = short_name(provider_name, type_name)?;
             let identity = match kind {
                 Kind::Resource => schemas.identities.get(type_name).map(Vec::as_slice),
-                Kind::DataSource | Kind::EphemeralResource => None,
+                Kind::DataSource | Kind::EphemeralResource | Kind::ListResource => None,
             };
             let page = render_type_page(
                 provider_name,
@@ -303,10 +308,10 @@ fn offering_apis(kind: Kind, type_name: &str) -> Vec<&'static str> {
 /// The feature that is the type itself: an API without it refuses the type at plan time.
 fn type_feature(kind: Kind, type_name: &str) -> Option<Feature> {
     let feature = match (kind, type_name) {
-        (Kind::Resource, "dbaas_database") => Feature::Database,
-        (Kind::Resource, "dbaas_credential") => Feature::Credential,
-        (Kind::Resource, "dbaas_collection_index") => Feature::CollectionIndex,
-        (Kind::Resource, "dbaas_ip_restriction") => Feature::IpRestriction,
+        (Kind::Resource | Kind::ListResource, "dbaas_database") => Feature::Database,
+        (Kind::Resource | Kind::ListResource, "dbaas_credential") => Feature::Credential,
+        (Kind::Resource | Kind::ListResource, "dbaas_collection_index") => Feature::CollectionIndex,
+        (Kind::Resource | Kind::ListResource, "dbaas_ip_restriction") => Feature::IpRestriction,
         (Kind::DataSource, "dbaas_capabilities" | "dbaas_plans") => Feature::Capabilities,
         (Kind::DataSource, "dbaas_availability") => Feature::Availability,
         (Kind::DataSource, "dbaas_database" | "dbaas_databases") => Feature::ListDatabases,
@@ -496,16 +501,23 @@ enum Kind {
     Resource,
     DataSource,
     EphemeralResource,
+    ListResource,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Resource, Kind::DataSource, Kind::EphemeralResource];
+    const ALL: [Kind; 4] = [
+        Kind::Resource,
+        Kind::DataSource,
+        Kind::EphemeralResource,
+        Kind::ListResource,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Self::Resource => "Resource",
             Self::DataSource => "Data Source",
             Self::EphemeralResource => "Ephemeral Resource",
+            Self::ListResource => "List Resource",
         }
     }
 
@@ -514,6 +526,7 @@ impl Kind {
             Self::Resource => "resources",
             Self::DataSource => "data-sources",
             Self::EphemeralResource => "ephemeral-resources",
+            Self::ListResource => "list-resources",
         }
     }
 
@@ -522,6 +535,7 @@ impl Kind {
             Self::Resource => "resource.tf",
             Self::DataSource => "data-source.tf",
             Self::EphemeralResource => "ephemeral-resource.tf",
+            Self::ListResource => "list-resource.tfquery.hcl",
         }
     }
 }
@@ -581,7 +595,7 @@ fn render_type_page(
             by_string_id: read_source(&example_dir.join("import-by-string-id.tf"))?,
             command: read_source(&example_dir.join("import.sh"))?,
         }),
-        Kind::DataSource | Kind::EphemeralResource => None,
+        Kind::DataSource | Kind::EphemeralResource | Kind::ListResource => None,
     };
 
     let description = &schema.block.description;
@@ -590,6 +604,15 @@ fn render_type_page(
     page.push_str(&format!("# {type_name} ({})\n\n", kind.label()));
     push_paragraph(&mut page, description);
     push_offering_apis(&mut page, kind, type_name);
+    if kind == Kind::ListResource {
+        page.push_str(&format!(
+            "> **NOTE**: [List resources]({QUERY_URL}) need Terraform 1.14 or later. A `list` \
+             block in a `.tfquery.hcl` file finds the existing `{type_name}` objects; \
+             `terraform query -generate-config-out=FILE` writes a resource and an `import` \
+             block for each. The arguments below go in the block's `config`; `limit` (default \
+             100) and `include_resource` are Terraform's own.\n\n"
+        ));
+    }
     if kind == Kind::EphemeralResource {
         page.push_str(&format!(
             "> **NOTE**: [Ephemeral resources]({EPHEMERAL_URL}) need Terraform 1.10 or later. \
@@ -1253,6 +1276,7 @@ mod tests {
                 schemas.ephemeral_resources.keys(),
                 "ephemeral ",
             ),
+            (Kind::ListResource, schemas.list_resources.keys(), ""),
         ];
         for (kind, names, prefix) in kinds {
             for name in names {

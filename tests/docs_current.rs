@@ -302,6 +302,7 @@ fn render_test_schemas(examples: &[(&str, &str)]) -> BTreeMap<PathBuf, String> {
         resources: BTreeMap::from([("dbaas_widget", &widget)]),
         data_sources: BTreeMap::from([("dbaas_gadgets", &gadgets), ("dbaas_widget", &widget)]),
         ephemeral_resources: BTreeMap::from([("dbaas_secret", &secret)]),
+        list_resources: BTreeMap::new(),
         identities: BTreeMap::new(),
     };
     docs::render(&schemas, dir.path()).expect("render")
@@ -536,6 +537,7 @@ fn render_rejects_type_names_without_the_provider_prefix() {
         resources: BTreeMap::new(),
         data_sources: BTreeMap::from([("gadgets", &schema)]),
         ephemeral_resources: BTreeMap::new(),
+        list_resources: BTreeMap::new(),
         identities: BTreeMap::new(),
     };
     let error = docs::render(&schemas, Path::new("/nonexistent")).unwrap_err();
@@ -552,6 +554,7 @@ fn render_reports_an_unclassifiable_attribute() {
         resources: BTreeMap::from([("dbaas_broken", &broken)]),
         data_sources: BTreeMap::new(),
         ephemeral_resources: BTreeMap::new(),
+        list_resources: BTreeMap::new(),
         identities: BTreeMap::new(),
     };
     let error = docs::render(&schemas, Path::new("/nonexistent")).unwrap_err();

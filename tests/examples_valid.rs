@@ -22,11 +22,16 @@ fn examples() -> PathBuf {
 }
 
 /// Every directory directly under `examples/` (the provider, the quick start, one per API), and
-/// each directory under `examples/resources`, `examples/data-sources` and
-/// `examples/ephemeral-resources`, sorted.
+/// each directory under `examples/resources`, `examples/data-sources`,
+/// `examples/ephemeral-resources` and `examples/list-resources`, sorted.
 fn example_dirs() -> Vec<PathBuf> {
     let root = examples();
-    let kinds = ["resources", "data-sources", "ephemeral-resources"];
+    let kinds = [
+        "resources",
+        "data-sources",
+        "ephemeral-resources",
+        "list-resources",
+    ];
     let mut dirs: Vec<PathBuf> = type_dirs(&root)
         .into_iter()
         .filter(|dir| !kinds.iter().any(|kind| dir.ends_with(kind)))
@@ -54,7 +59,10 @@ fn tf_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "tf")
+                || p.to_string_lossy().ends_with(".tfquery.hcl")
+        })
         .collect();
     files.sort();
     files
@@ -126,7 +134,7 @@ fn validate_files(files: &[PathBuf]) -> Result<(), String> {
     .unwrap();
 
     let output = Command::new(support::terraform_binary())
-        .args(["validate", "-json", "-no-color"])
+        .args(["validate", "-query", "-json", "-no-color"])
         .current_dir(work.path())
         .env("TF_CLI_CONFIG_FILE", &cli_config)
         .env("TF_IN_AUTOMATION", "1")
@@ -212,6 +220,16 @@ fn examples_validation_catches_a_broken_example() {
     .unwrap();
     let why = validate(broken.path()).expect_err("a bad timeout is invalid");
     assert!(why.contains("Invalid Timeout"), "{why}");
+
+    // A list block (`.tfquery.hcl`) with a `config` the list schema does not have.
+    std::fs::remove_file(broken.path().join("resource.tf")).unwrap();
+    std::fs::write(
+        broken.path().join("list-resource.tfquery.hcl"),
+        "list \"dbaas_database\" \"x\" {\n  provider = dbaas\n  config {\n    no_such_filter = \"x\"\n  }\n}\n",
+    )
+    .unwrap();
+    let why = validate(broken.path()).expect_err("an unknown list argument is invalid");
+    assert!(why.contains("no_such_filter"), "{why}");
 }
 
 #[test]
@@ -219,7 +237,7 @@ fn examples_cover_every_type_and_only_served_types() {
     let server = ProviderServer::new(DbaasProvider);
     let schemas = server.schemas();
     let root = examples();
-    let kinds: [(&str, Vec<&str>); 3] = [
+    let kinds: [(&str, Vec<&str>); 4] = [
         ("resources", schemas.resources.keys().copied().collect()),
         (
             "data-sources",
@@ -228,6 +246,10 @@ fn examples_cover_every_type_and_only_served_types() {
         (
             "ephemeral-resources",
             schemas.ephemeral_resources.keys().copied().collect(),
+        ),
+        (
+            "list-resources",
+            schemas.list_resources.keys().copied().collect(),
         ),
     ];
     for (kind, served) in kinds {

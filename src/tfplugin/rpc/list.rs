@@ -43,7 +43,7 @@ impl<P: Provider> ProviderServer<P> {
         let diags = self
             .lister(&request.type_name)
             .and_then(|(_, lister)| {
-                let ty = lister.config_schema().implied_type();
+                let ty = self.list_schemas[request.type_name.as_str()].implied_type();
                 let config = convert::decode(request.config.as_ref(), &ty, "list configuration")?;
                 let mut diags = Diagnostics::new();
                 lister.validate(&config, &mut diags);
@@ -78,7 +78,7 @@ impl<P: Provider> ProviderServer<P> {
                 format!("{} cannot be imported, so not listed.", request.type_name),
             )
         })?;
-        let ty = lister.config_schema().implied_type();
+        let ty = self.list_schemas[request.type_name.as_str()].implied_type();
         let config = convert::decode(request.config.as_ref(), &ty, "list configuration")?;
         let mut invalid = Diagnostics::new();
         lister.validate(&config, &mut invalid);

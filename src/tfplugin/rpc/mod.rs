@@ -39,6 +39,8 @@ pub struct ProviderServer<P: Provider> {
     resources: BTreeMap<&'static str, ResourceEntry<P::Client>>,
     data_sources: BTreeMap<&'static str, DataSourceEntry<P::Client>>,
     ephemeral_resources: BTreeMap<&'static str, EphemeralEntry<P::Client>>,
+    /// The `config` schema of each resource type that lists (`terraform query`).
+    list_schemas: BTreeMap<&'static str, Schema>,
     /// Set by ConfigureProvider; read by every resource call.
     client: RwLock<Option<Arc<P::Client>>>,
     /// Cancelled by StopProvider so that long waits end.
@@ -73,7 +75,7 @@ impl<T> TypeEntry<T> {
 impl<P: Provider> ProviderServer<P> {
     /// Collects the provider's types and schemas.
     pub fn new(provider: P) -> Self {
-        let resources = provider
+        let resources: BTreeMap<&'static str, ResourceEntry<P::Client>> = provider
             .resources()
             .into_iter()
             .map(|r| {
@@ -97,6 +99,10 @@ impl<P: Provider> ProviderServer<P> {
                 (e.type_name(), TypeEntry::new(e, schema))
             })
             .collect();
+        let list_schemas = resources
+            .iter()
+            .filter_map(|(name, entry)| Some((*name, entry.handler.lister()?.config_schema())))
+            .collect();
         let provider_schema = provider.schema();
         Self {
             provider,
@@ -104,6 +110,7 @@ impl<P: Provider> ProviderServer<P> {
             resources,
             data_sources,
             ephemeral_resources,
+            list_schemas,
             client: RwLock::new(None),
             cancel: CancellationToken::new(),
         }
@@ -134,6 +141,7 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(n, e)| (*n, &e.schema))
                 .collect(),
+            list_resources: self.list_schemas.iter().map(|(n, s)| (*n, s)).collect(),
             identities: self
                 .resources
                 .iter()
@@ -216,6 +224,8 @@ pub struct ServedSchemas<'a> {
     pub data_sources: BTreeMap<&'static str, &'a Schema>,
     /// Ephemeral resource types by name.
     pub ephemeral_resources: BTreeMap<&'static str, &'a Schema>,
+    /// The list blocks' `config` schemas, by the resource type they list.
+    pub list_resources: BTreeMap<&'static str, &'a Schema>,
     /// The identity attributes of each resource type that has an identity.
     pub identities: BTreeMap<&'static str, Vec<IdentityAttribute>>,
 }
