@@ -769,6 +769,8 @@ async fn openapi_document_covers_every_route() -> Result<()> {
         ("/v1/capabilities", &["get"]),
         ("/v1/databases", &["get", "post"]),
         ("/v1/databases/{id}", &["get", "patch", "delete"]),
+        ("/v1/databases/{id}/failover", &["post"]),
+        ("/v1/databases/{id}/restart", &["post"]),
         ("/v1/databases/{id}/credentials", &["get", "post"]),
         (
             "/v1/databases/{id}/credentials/{username}",
@@ -1586,5 +1588,57 @@ async fn blocking_read_answers_when_the_status_settles() -> Result<()> {
         assert_error(&refused, StatusCode::BAD_REQUEST, "invalid", Some(field));
     }
     local.service.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn failover_and_restart_run_on_a_ready_database_and_settle_ready() -> Result<()> {
+    let local = start_local(Duration::from_millis(300), None).await?;
+    let created = local
+        .post("/v1/databases", json!({"name": "maint"}))
+        .await?;
+    let id = created.body["id"].as_str().context("id")?.to_owned();
+    // Not READY yet: busy, like any change.
+    let early = local
+        .post(&format!("/v1/databases/{id}/failover"), json!({}))
+        .await?;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    local.wait_ready(&id).await?;
+
+    let failover = local
+        .post(&format!("/v1/databases/{id}/failover"), json!({}))
+        .await?;
+    assert_eq!(failover.status, StatusCode::ACCEPTED, "{}", failover.body);
+    assert_eq!(failover.body["status"], "UPDATING");
+    assert!(
+        failover.body["status_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("failing over")),
+        "{}",
+        failover.body
+    );
+    local.wait_ready(&id).await?;
+
+    let missing_node = local
+        .post(&format!("/v1/databases/{id}/restart"), json!({"node": 9}))
+        .await?;
+    assert_eq!(
+        missing_node.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        missing_node.body
+    );
+    assert!(
+        missing_node
+            .body
+            .to_string()
+            .contains("node 9 does not exist")
+    );
+    let restart = local
+        .post(&format!("/v1/databases/{id}/restart"), json!({"node": 1}))
+        .await?;
+    assert_eq!(restart.status, StatusCode::ACCEPTED, "{}", restart.body);
+    assert_eq!(restart.body["status_message"], "restarting node 1");
+    assert_eq!(local.wait_ready(&id).await?["status"], "READY");
     Ok(())
 }

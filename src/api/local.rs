@@ -54,6 +54,8 @@ pub const FEATURES: &[Feature] = &[
     Feature::BatchedRefresh,
     Feature::BatchedChildRefresh,
     Feature::BlockingRead,
+    Feature::Failover,
+    Feature::Restart,
 ];
 
 /// Client for dbaas-local's native API.
@@ -396,6 +398,28 @@ impl DbaasApi for LocalApi {
         // The body sets absolute values, so repeating it is harmless: retry-safe.
         let request = ApiRequest::patch(path, Value::Object(body)).with_idempotent(true);
         let wire: WireDatabase = self.http.send_json(request).await?;
+        Ok(wire.into())
+    }
+
+    async fn failover_database(&self, id: &str) -> Result<Database, Error> {
+        let path = format!("{}/failover", Self::database_path(id)?);
+        let wire: WireDatabase = self
+            .http
+            .send_json(ApiRequest::post(path, Value::Object(Map::new())))
+            .await?;
+        Ok(wire.into())
+    }
+
+    async fn restart_database(&self, id: &str, node: Option<u32>) -> Result<Database, Error> {
+        let path = format!("{}/restart", Self::database_path(id)?);
+        let mut body = Map::new();
+        if let Some(node) = node {
+            body.insert("node".into(), Value::from(node));
+        }
+        let wire: WireDatabase = self
+            .http
+            .send_json(ApiRequest::post(path, Value::Object(body)))
+            .await?;
         Ok(wire.into())
     }
 

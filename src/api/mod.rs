@@ -386,6 +386,20 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         Err(self.unsupported("deleting IP restrictions"))
     }
 
+    /// Starts a failover of a READY database (its primary steps down); the database reports
+    /// UPDATING until it is READY again. Not retried: a lost reply must not run it twice.
+    async fn failover_database(&self, id: &str) -> Result<Database, Error> {
+        let _ = id;
+        Err(self.unsupported("failing over databases"))
+    }
+
+    /// Starts restarting one node (1-based) of a READY database, or every node in turn; the
+    /// database reports UPDATING until it is READY again. Not retried, like a failover.
+    async fn restart_database(&self, id: &str, node: Option<u32>) -> Result<Database, Error> {
+        let _ = (id, node);
+        Err(self.unsupported("restarting databases"))
+    }
+
     /// The error every unimplemented operation returns, naming this API.
     fn unsupported(&self, what: &str) -> Error {
         Error::Unsupported {
@@ -921,6 +935,10 @@ pub enum Feature {
     BatchedChildRefresh,
     /// Waits use blocking reads that answer when the status changes, instead of polling.
     BlockingRead,
+    /// The `dbaas_failover` action: the primary steps down.
+    Failover,
+    /// The `dbaas_restart` action: a node, or every node, restarts.
+    Restart,
 }
 
 impl Feature {
@@ -952,6 +970,8 @@ impl Feature {
         Feature::BatchedRefresh,
         Feature::BatchedChildRefresh,
         Feature::BlockingRead,
+        Feature::Failover,
+        Feature::Restart,
     ];
 
     /// The Terraform type the feature belongs to, and the attribute when it is about one.
@@ -985,6 +1005,8 @@ impl Feature {
                 None,
             ),
             Feature::BlockingRead => ("every resource type", None),
+            Feature::Failover => ("action dbaas_failover", None),
+            Feature::Restart => ("action dbaas_restart", None),
         }
     }
 

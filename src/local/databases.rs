@@ -500,6 +500,57 @@ impl Databases {
         }
     }
 
+    /// Runs a maintenance operation on a READY database: it goes `UPDATING` (saying what it is
+    /// doing) and settles READY after the provisioning delay, like any change. A node number
+    /// beyond the database's nodes is invalid input; a database that is not READY is busy.
+    pub(crate) async fn operate(
+        &self,
+        id: &str,
+        operation: Operation,
+    ) -> Result<Database, LocalError> {
+        let now = self.clock.now();
+        let settles_at = self.settles_at(now);
+        let outcome = self
+            .store
+            .modify_database(id, move |current| {
+                if let Operation::Restart { node: Some(node) } = operation
+                    && (node == 0 || node > current.node_count)
+                {
+                    return Err(LocalError::Invalid {
+                        field: Some("node".to_owned()),
+                        message: format!(
+                            "node {node} does not exist: database {} has nodes 1 to {}",
+                            current.id, current.node_count
+                        ),
+                    });
+                }
+                if current.locked {
+                    return Err(locked(current));
+                }
+                if current.status != Status::Ready {
+                    return Err(not_ready(
+                        &format!("database {}", current.id),
+                        current.status,
+                    ));
+                }
+                let mut next = current.clone();
+                next.status = Status::Updating;
+                next.status_message = Some(operation.describe());
+                next.transition_at = Some(settles_at);
+                next.updated_at = whole_seconds(now);
+                Ok(Some(next))
+            })
+            .await?;
+        match outcome {
+            Modified::Missing => Err(not_found(id)),
+            Modified::Unchanged(database) | Modified::Written(database) => {
+                self.wake.poke();
+                tracing::info!(id = %database.id, operation = %operation.describe(), "database maintenance");
+                Ok(database)
+            }
+        }
+    }
+
     /// Starts deleting the database (status `DELETING`), whatever it is doing, unless an
     /// administrator locked it; deleting a database that is already `DELETING` changes nothing.
     ///
@@ -566,6 +617,29 @@ impl Databases {
                 tracing::info!(id = %database.id, locked, "database lock changed");
                 Ok(database)
             }
+        }
+    }
+}
+
+/// A maintenance operation on a running database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// The primary steps down and a secondary takes over.
+    Failover,
+    /// One node (1-based), or every node in turn, restarts.
+    Restart {
+        /// The node, `None` for all.
+        node: Option<u32>,
+    },
+}
+
+impl Operation {
+    /// The status message while it runs.
+    fn describe(self) -> String {
+        match self {
+            Operation::Failover => "failing over: the primary steps down".to_owned(),
+            Operation::Restart { node: Some(node) } => format!("restarting node {node}"),
+            Operation::Restart { node: None } => "restarting every node in turn".to_owned(),
         }
     }
 }

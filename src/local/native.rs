@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::catalog::CATALOG;
-use super::databases::{CreateDatabase, UpdateDatabase, endpoint};
+use super::databases::{CreateDatabase, Operation, UpdateDatabase, endpoint};
 use super::error::LocalError;
 use super::idempotency::Idempotency;
 use super::json_body::{
@@ -56,6 +56,8 @@ pub(crate) fn routes() -> Router<AppState> {
                 .patch(update_database)
                 .delete(delete_database),
         )
+        .route("/v1/databases/{id}/failover", post(failover_database))
+        .route("/v1/databases/{id}/restart", post(restart_database))
         .route(
             "/v1/_admin/databases/{id}/lock",
             post(lock_database).delete(unlock_database),
@@ -348,6 +350,50 @@ async fn delete_database(
 ) -> Result<Response, LocalError> {
     let id = path_id(id)?;
     let database = state.databases.delete(&id).await?;
+    Ok(accepted(&state, &database))
+}
+
+/// `POST /v1/databases/{id}/failover`: the primary steps down; 202 while the database is
+/// `UPDATING`, READY again once a secondary has taken over.
+async fn failover_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, LocalError> {
+    let id = path_id(id)?;
+    let database = state.databases.operate(&id, Operation::Failover).await?;
+    Ok(accepted(&state, &database))
+}
+
+/// `POST /v1/databases/{id}/restart`, with `{"node": n}` for one node (1-based) or no body for
+/// every node in turn.
+async fn restart_database(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, LocalError> {
+    let id = path_id(id)?;
+    let node = match body {
+        Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => None,
+        body => {
+            let mut object = parse_object(body)?;
+            reject_unknown(&object, &["node"], &[])?;
+            object
+                .remove("node")
+                .filter(|value| !value.is_null())
+                .map(|value| {
+                    whole_number(&value)
+                        .and_then(|node| u32::try_from(node).ok())
+                        .ok_or_else(|| {
+                            LocalError::invalid("node", "node must be a node number, from 1")
+                        })
+                })
+                .transpose()?
+        }
+    };
+    let database = state
+        .databases
+        .operate(&id, Operation::Restart { node })
+        .await?;
     Ok(accepted(&state, &database))
 }
 

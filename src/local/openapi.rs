@@ -433,6 +433,32 @@ fn paths() -> Value {
                     "409": error_ref("Conflict")
                 }), json!({}))
         },
+        "/v1/databases/{id}/failover": {
+            "parameters": [{"$ref": "#/components/parameters/DatabaseId"}],
+            "post": operation("failoverDatabase",
+                "The primary of a READY database steps down and a secondary takes over: the \
+                 database is UPDATING, then READY (409 reason busy while it is not READY, \
+                 reason state while it is locked).",
+                json!({
+                    "202": ok("Accepted; the database in status UPDATING.", "Database"),
+                    "404": error_ref("NotFound"),
+                    "409": error_ref("Conflict")
+                }), json!({}))
+        },
+        "/v1/databases/{id}/restart": {
+            "parameters": [{"$ref": "#/components/parameters/DatabaseId"}],
+            "post": operation("restartDatabase",
+                "Restart one node of a READY database, or every node in turn without a body: \
+                 the database is UPDATING, then READY (400 for a node it does not have, 409 \
+                 reason busy while it is not READY, reason state while it is locked).",
+                json!({
+                    "202": ok("Accepted; the database in status UPDATING.", "Database"),
+                    "400": error_ref("Invalid"),
+                    "404": error_ref("NotFound"),
+                    "409": error_ref("Conflict")
+                }),
+                json!({"requestBody": {"required": false, "content": json_content("RestartDatabase")}}))
+        },
         "/v1/_admin/requests": {
             "get": operation("listRequests",
                 "Every request received since start (test aid; at most 10 000, oldest dropped).",
@@ -1062,6 +1088,15 @@ fn schemas() -> Value {
                                    within the plan's min_node_count and max_node_count (400 \
                                    naming node_count)."},
                 "description": {"type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS}
+            }
+        },
+        "RestartDatabase": {
+            "type": "object", "additionalProperties": false,
+            "description": "The node to restart, from 1 to the database's node_count; none or \
+                null restarts every node in turn.",
+            "examples": [{"node": 1}, {}],
+            "properties": {
+                "node": {"type": ["integer", "null"], "minimum": 1}
             }
         },
         "UpdateDatabase": {
