@@ -101,3 +101,51 @@ resource "dbaas_database" "logged" {
         "the token leaked into the output"
     );
 }
+
+#[test]
+fn provider_schema_lists_functions_with_their_signatures() {
+    // Terraform reads the functions from GetProviderSchema; `providers schema -json` shows them
+    // as it understood them.
+    let service = LocalService::start(Duration::ZERO);
+    let work = Workspace::new(&service);
+    work.write("");
+    let output = work.ok(&["providers", "schema", "-json"]);
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let functions = &schema["provider_schemas"]["registry.terraform.io/dbaas/dbaas"]["functions"];
+    let parameters = |name: &str| -> Vec<(String, String)> {
+        functions[name]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} has no parameters: {functions}"))
+            .iter()
+            .map(|p| (p["name"].to_string(), p["type"].to_string()))
+            .collect()
+    };
+    let string = |name: &str| (format!("\"{name}\""), "\"string\"".to_string());
+    assert_eq!(
+        parameters("connection_uri"),
+        vec![string("endpoint"), string("username"), string("password")]
+    );
+    assert_eq!(parameters("import_id"), vec![string("resource_type")]);
+    assert_eq!(
+        functions["import_id"]["variadic_parameter"]["name"],
+        "parts"
+    );
+    assert_eq!(
+        parameters("parse_id"),
+        vec![string("resource_type"), string("id")]
+    );
+    assert_eq!(functions["connection_uri"]["return_type"], "string");
+    assert_eq!(functions["import_id"]["return_type"], "string");
+    assert_eq!(
+        functions["parse_id"]["return_type"],
+        serde_json::json!(["map", "string"])
+    );
+    for name in ["connection_uri", "import_id", "parse_id"] {
+        assert!(
+            functions[name]["summary"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{name}: {functions}"
+        );
+    }
+}

@@ -23,7 +23,7 @@ fn examples() -> PathBuf {
 
 /// Every directory directly under `examples/` (the provider, the quick start, one per API), and
 /// each directory under `examples/resources`, `examples/data-sources`,
-/// `examples/ephemeral-resources` and `examples/list-resources`, sorted.
+/// `examples/ephemeral-resources`, `examples/list-resources` and `examples/functions`, sorted.
 fn example_dirs() -> Vec<PathBuf> {
     let root = examples();
     let kinds = [
@@ -31,6 +31,7 @@ fn example_dirs() -> Vec<PathBuf> {
         "data-sources",
         "ephemeral-resources",
         "list-resources",
+        "functions",
     ];
     let mut dirs: Vec<PathBuf> = type_dirs(&root)
         .into_iter()
@@ -237,7 +238,7 @@ fn examples_cover_every_type_and_only_served_types() {
     let server = ProviderServer::new(DbaasProvider);
     let schemas = server.schemas();
     let root = examples();
-    let kinds: [(&str, Vec<&str>); 4] = [
+    let kinds: [(&str, Vec<&str>); 5] = [
         ("resources", schemas.resources.keys().copied().collect()),
         (
             "data-sources",
@@ -250,6 +251,10 @@ fn examples_cover_every_type_and_only_served_types() {
         (
             "list-resources",
             schemas.list_resources.keys().copied().collect(),
+        ),
+        (
+            "functions",
+            server.function_signatures().keys().copied().collect(),
         ),
     ];
     for (kind, served) in kinds {

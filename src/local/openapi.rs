@@ -1394,7 +1394,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "operation ids are unique");
-        assert_eq!(count, 36);
+        assert_eq!(count, 38);
     }
 
     #[test]

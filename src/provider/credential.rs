@@ -520,13 +520,7 @@ impl Resource<Client> for CredentialResource {
 
 impl Importer for CredentialResource {
     fn import_state(&self, id: &str) -> Result<Value, Diagnostics> {
-        let parts = ids::split(
-            TYPE_NAME,
-            id,
-            &["database_id", "username"],
-            None,
-            "db-0123456789ab/app",
-        )?;
+        let parts = ids::CREDENTIAL.split_import_id(id)?;
         Ok(Value::object([
             ("id", Value::string(id.trim())),
             ("database_id", Value::string(&parts[0])),
@@ -563,16 +557,7 @@ impl Identity for CredentialResource {
     }
 
     fn import_id(&self, identity: &Value) -> Result<String, Diagnostics> {
-        match (
-            identity.attr("database_id").as_str(),
-            identity.attr("username").as_str(),
-        ) {
-            (Some(database), Some(username)) => Ok(format!("{database}/{username}")),
-            _ => Err(Diagnostics::from_error(
-                "Invalid Import Identity",
-                "The identity needs `database_id` and `username`.",
-            )),
-        }
+        ids::CREDENTIAL.identity_import_id(identity, &["database_id", "username"])
     }
 }
 

@@ -11,6 +11,7 @@ use super::creation::{
     Created, Creation, after_wait, awaiting_ready, create_once, plan_wait_if_awaiting,
 };
 use super::errors::wait_error;
+use super::ids;
 use super::listing;
 use super::refresh::refreshed;
 use super::removal::delete_and_wait;
@@ -599,17 +600,8 @@ impl Resource<Client> for DatabaseResource {
 
 impl Importer for DatabaseResource {
     fn import_state(&self, id: &str) -> Result<Value, Diagnostics> {
-        let id = id.trim();
-        if id.is_empty() || id.contains('/') || id.contains(char::is_whitespace) {
-            return Err(Diagnostics::from_error(
-                "Invalid Import ID",
-                format!(
-                    "\"{id}\" is not a database id. Import a database by the id the API gave it, \
-                     e.g. `terraform import dbaas_database.example db-0123456789ab`."
-                ),
-            ));
-        }
-        Ok(Value::object([("id", Value::string(id))]))
+        let parts = ids::DATABASE.split_import_id(id)?;
+        Ok(Value::object([("id", Value::string(&parts[0]))]))
     }
 }
 
@@ -630,16 +622,7 @@ impl Identity for DatabaseResource {
     }
 
     fn import_id(&self, identity: &Value) -> Result<String, Diagnostics> {
-        identity
-            .attr("id")
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Invalid Import Identity",
-                    "The identity needs `id`, the database id assigned by the API.",
-                )
-            })
+        ids::DATABASE.identity_import_id(identity, &["id"])
     }
 }
 

@@ -454,19 +454,7 @@ impl Resource<Client> for CollectionIndexResource {
 
 impl Importer for CollectionIndexResource {
     fn import_state(&self, id: &str) -> Result<Value, Diagnostics> {
-        let parts = ids::split(
-            TYPE_NAME,
-            id,
-            &["database_id", "collection", "name"],
-            Some("collection"),
-            "db-0123456789ab/orders/customer_id_1_created_at_-1",
-        )?;
-        if parts[2] == "_id_" {
-            return Err(Diagnostics::from_error(
-                "Reserved Index Name",
-                "`_id_` is the implicit index of every collection; it is never managed.",
-            ));
-        }
+        let parts = ids::COLLECTION_INDEX.split_import_id(id)?;
         Ok(Value::object([
             ("id", Value::string(id.trim())),
             ("database_id", Value::string(&parts[0])),
@@ -515,17 +503,7 @@ impl Identity for CollectionIndexResource {
     }
 
     fn import_id(&self, identity: &Value) -> Result<String, Diagnostics> {
-        match (
-            identity.attr("database_id").as_str(),
-            identity.attr("collection").as_str(),
-            identity.attr("name").as_str(),
-        ) {
-            (Some(db), Some(collection), Some(name)) => Ok(format!("{db}/{collection}/{name}")),
-            _ => Err(Diagnostics::from_error(
-                "Invalid Import Identity",
-                "The identity needs `database_id`, `collection` and `name`.",
-            )),
-        }
+        ids::COLLECTION_INDEX.identity_import_id(identity, &["database_id", "collection", "name"])
     }
 }
 

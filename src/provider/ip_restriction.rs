@@ -379,13 +379,7 @@ impl Resource<Client> for IpRestrictionResource {
 
 impl Importer for IpRestrictionResource {
     fn import_state(&self, id: &str) -> Result<Value, Diagnostics> {
-        let parts = ids::split(
-            TYPE_NAME,
-            id,
-            &["database_id", "cidr"],
-            Some("cidr"),
-            "db-0123456789ab/10.0.0.0/24",
-        )?;
+        let parts = ids::IP_RESTRICTION.split_import_id(id)?;
         let cidr = canonical_cidr(&parts[1])
             .map_err(|problem| Diagnostics::from_error("Invalid Import ID", problem))?;
         Ok(Value::object([
@@ -424,16 +418,7 @@ impl Identity for IpRestrictionResource {
     }
 
     fn import_id(&self, identity: &Value) -> Result<String, Diagnostics> {
-        match (
-            identity.attr("database_id").as_str(),
-            identity.attr("cidr").as_str(),
-        ) {
-            (Some(database), Some(cidr)) => Ok(format!("{database}/{cidr}")),
-            _ => Err(Diagnostics::from_error(
-                "Invalid Import Identity",
-                "The identity needs `database_id` and `cidr`.",
-            )),
-        }
+        ids::IP_RESTRICTION.identity_import_id(identity, &["database_id", "cidr"])
     }
 }
 

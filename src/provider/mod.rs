@@ -7,6 +7,7 @@ mod credential;
 mod data_sources;
 mod database;
 mod errors;
+mod functions;
 mod ids;
 mod index;
 mod ip_restriction;
@@ -25,6 +26,7 @@ use tokio::sync::{OnceCell, OwnedMutexGuard};
 
 use crate::api::{self, Capabilities, DbaasApi, PollGuidance};
 use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::function::Function;
 use crate::tfplugin::resource::{self, ConfigureRequest, DataSource, EphemeralResource, Resource};
 use crate::tfplugin::schema::Schema;
 use crate::tfplugin::value::Value;
@@ -191,5 +193,9 @@ impl resource::Provider for DbaasProvider {
 
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Client>>> {
         vec![Arc::new(credential::CredentialEphemeral)]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        functions::all()
     }
 }

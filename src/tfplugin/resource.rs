@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
+use super::function::Function;
 use super::schema::Schema;
 use super::value::{Type, Value};
 
@@ -44,6 +45,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The ephemeral resource types.
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Client>>> {
+        Vec::new()
+    }
+
+    /// The provider-defined functions (Terraform 1.8+). They get no client: Terraform calls
+    /// them without configuring the provider.
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
         Vec::new()
     }
 }

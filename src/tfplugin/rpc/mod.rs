@@ -2,14 +2,15 @@
 //! traits of [`crate::tfplugin::resource`], and encodes the answers. Every domain
 //! failure is an `Ok` response with diagnostics; a gRPC error status is for a broken transport only.
 //!
-//! One file per RPC family: `schema.rs` (schemas, metadata, functions), `provider_config.rs`
-//! (validate, configure, stop), `resource.rs` (managed resources), `data_source.rs`,
-//! `ephemeral.rs` (ephemeral resources), `list.rs` (list resources), and `unsupported.rs` (RPCs no type of ours uses yet,
-//! answered with a diagnostic).
+//! One file per RPC family: `schema.rs` (schemas, metadata), `function.rs` (provider-defined
+//! functions), `provider_config.rs` (validate, configure, stop), `resource.rs` (managed
+//! resources), `data_source.rs`, `ephemeral.rs` (ephemeral resources), `list.rs` (list
+//! resources), and `unsupported.rs` (RPCs no type of ours uses yet, answered with a diagnostic).
 
 mod convert;
 mod data_source;
 mod ephemeral;
+mod function;
 mod list;
 mod provider_config;
 mod resource;
@@ -24,6 +25,7 @@ use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
 use super::diag::Diagnostics;
+use super::function::{Function, Signature};
 use super::proto::tfplugin6 as pb;
 use super::resource::{
     Context, DataSource, EphemeralResource, IdentityAttribute, PrivateData, Provider, Resource,
@@ -41,6 +43,8 @@ pub struct ProviderServer<P: Provider> {
     ephemeral_resources: BTreeMap<&'static str, EphemeralEntry<P::Client>>,
     /// The `config` schema of each resource type that lists (`terraform query`).
     list_schemas: BTreeMap<&'static str, Schema>,
+    /// The provider-defined functions, with their signatures (static, like schemas).
+    functions: BTreeMap<&'static str, FunctionEntry>,
     /// Set by ConfigureProvider; read by every resource call.
     client: RwLock<Option<Arc<P::Client>>>,
     /// Cancelled by StopProvider so that long waits end.
@@ -53,6 +57,12 @@ type ResourceEntry<C> = TypeEntry<Arc<dyn Resource<C>>>;
 type DataSourceEntry<C> = TypeEntry<Arc<dyn DataSource<C>>>;
 /// A registered ephemeral resource type.
 type EphemeralEntry<C> = TypeEntry<Arc<dyn EphemeralResource<C>>>;
+
+/// A registered function with its signature.
+struct FunctionEntry {
+    handler: Arc<dyn Function>,
+    signature: Signature,
+}
 
 /// A resource or data source type with its schema and the schema's implied value type.
 struct TypeEntry<T> {
@@ -103,6 +113,20 @@ impl<P: Provider> ProviderServer<P> {
             .iter()
             .filter_map(|(name, entry)| Some((*name, entry.handler.lister()?.config_schema())))
             .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| {
+                let signature = f.signature();
+                (
+                    f.name(),
+                    FunctionEntry {
+                        handler: f,
+                        signature,
+                    },
+                )
+            })
+            .collect();
         let provider_schema = provider.schema();
         Self {
             provider,
@@ -111,6 +135,7 @@ impl<P: Provider> ProviderServer<P> {
             data_sources,
             ephemeral_resources,
             list_schemas,
+            functions,
             client: RwLock::new(None),
             cancel: CancellationToken::new(),
         }
@@ -148,6 +173,14 @@ impl<P: Provider> ProviderServer<P> {
                 .filter_map(|(n, e)| Some((*n, e.handler.identity()?.attributes())))
                 .collect(),
         }
+    }
+
+    /// Every function's signature by name, for documentation (`provider::<name>::<function>`).
+    pub fn function_signatures(&self) -> BTreeMap<&'static str, &Signature> {
+        self.functions
+            .iter()
+            .map(|(name, entry)| (*name, &entry.signature))
+            .collect()
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry<P::Client>, Diagnostics> {
@@ -281,7 +314,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        ok(pb::get_functions::Response::default())
+        ok(self.get_functions())
     }
 
     async fn validate_provider_config(
@@ -428,7 +461,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
-        ok(unsupported::call_function(request.into_inner()))
+        ok(self.call_function(request.into_inner()))
     }
 
     async fn validate_state_store_config(

@@ -27,6 +27,7 @@ impl<P: Provider> ProviderServer<P> {
                 .list_schemas()
                 .map(|(name, schema)| (name.to_string(), schema))
                 .collect(),
+            functions: self.function_definitions(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }
@@ -62,6 +63,7 @@ impl<P: Provider> ProviderServer<P> {
                     type_name: name.to_string(),
                 })
                 .collect(),
+            functions: self.function_metadata(),
             ..Default::default()
         }
     }

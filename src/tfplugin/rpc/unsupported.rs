@@ -32,19 +32,6 @@ pub(super) fn move_resource_state(
     }
 }
 
-pub(super) fn call_function(request: pb::call_function::Request) -> pb::call_function::Response {
-    pb::call_function::Response {
-        result: None,
-        error: Some(pb::FunctionError {
-            text: format!(
-                "The dbaas provider offers no function named \"{}\".",
-                request.name
-            ),
-            function_argument: None,
-        }),
-    }
-}
-
 pub(super) fn validate_state_store(
     request: pb::validate_state_store::Request,
 ) -> pb::validate_state_store::Response {
