@@ -1,6 +1,7 @@
 //! The `dbaas` provider: its configuration and its resource types, written against the traits of
 //! [`crate::tfplugin`] and the API trait of [`crate::api`]. Knows nothing about HTTP or protobuf.
 
+mod actions;
 mod config;
 mod creation;
 mod credential;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use tokio::sync::{OnceCell, OwnedMutexGuard};
 
 use crate::api::{self, Capabilities, DbaasApi, PollGuidance};
+use crate::tfplugin::action::Action;
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::function::Function;
 use crate::tfplugin::resource::{self, ConfigureRequest, DataSource, EphemeralResource, Resource};
@@ -197,5 +199,9 @@ impl resource::Provider for DbaasProvider {
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         functions::all()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action<Client>>> {
+        vec![Arc::new(actions::FAILOVER), Arc::new(actions::RESTART)]
     }
 }

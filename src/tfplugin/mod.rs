@@ -7,6 +7,7 @@
 //! - `rpc`: the tfplugin6 service that adapts wire requests to those traits.
 //! - `proto`: generated code.
 
+pub mod action;
 pub mod diag;
 pub mod function;
 pub mod log;

@@ -48,6 +48,11 @@ pub trait Provider: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The action types (Terraform 1.14+).
+    fn actions(&self) -> Vec<Arc<dyn crate::tfplugin::action::Action<Self::Client>>> {
+        Vec::new()
+    }
+
     /// The provider-defined functions (Terraform 1.8+). They get no client: Terraform calls
     /// them without configuring the provider.
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -7,6 +7,7 @@
 //! resources), `data_source.rs`, `ephemeral.rs` (ephemeral resources), `list.rs` (list
 //! resources), and `unsupported.rs` (RPCs no type of ours uses yet, answered with a diagnostic).
 
+mod action;
 mod convert;
 mod data_source;
 mod ephemeral;
@@ -24,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
+use super::action::Action;
 use super::diag::Diagnostics;
 use super::function::{Function, Signature};
 use super::proto::tfplugin6 as pb;
@@ -45,6 +47,8 @@ pub struct ProviderServer<P: Provider> {
     list_schemas: BTreeMap<&'static str, Schema>,
     /// The provider-defined functions, with their signatures (static, like schemas).
     functions: BTreeMap<&'static str, FunctionEntry>,
+    /// The action types (Terraform 1.14+).
+    actions: BTreeMap<&'static str, ActionEntry<P::Client>>,
     /// Set by ConfigureProvider; read by every resource call.
     client: RwLock<Option<Arc<P::Client>>>,
     /// Cancelled by StopProvider so that long waits end.
@@ -57,6 +61,8 @@ type ResourceEntry<C> = TypeEntry<Arc<dyn Resource<C>>>;
 type DataSourceEntry<C> = TypeEntry<Arc<dyn DataSource<C>>>;
 /// A registered ephemeral resource type.
 type EphemeralEntry<C> = TypeEntry<Arc<dyn EphemeralResource<C>>>;
+/// A registered action type.
+type ActionEntry<C> = TypeEntry<Arc<dyn Action<C>>>;
 
 /// A registered function with its signature.
 struct FunctionEntry {
@@ -127,6 +133,14 @@ impl<P: Provider> ProviderServer<P> {
                 )
             })
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| {
+                let schema = a.schema();
+                (a.type_name(), TypeEntry::new(a, schema))
+            })
+            .collect();
         let provider_schema = provider.schema();
         Self {
             provider,
@@ -136,6 +150,7 @@ impl<P: Provider> ProviderServer<P> {
             ephemeral_resources,
             list_schemas,
             functions,
+            actions,
             client: RwLock::new(None),
             cancel: CancellationToken::new(),
         }
@@ -524,20 +539,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
-        ok(unsupported::plan_action(request.into_inner()))
+        ok(self.plan_action(request.into_inner()))
     }
 
     async fn invoke_action(
         &self,
         request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<BoxStream<pb::invoke_action::Event>>, Status> {
-        ok(unsupported::invoke_action(request.into_inner()))
+        ok(self.invoke_action(request.into_inner()))
     }
 
     async fn validate_action_config(
         &self,
         request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        ok(unsupported::validate_action_config(request.into_inner()))
+        ok(self.validate_action_config(request.into_inner()))
     }
 }

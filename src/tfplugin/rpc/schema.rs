@@ -28,6 +28,18 @@ impl<P: Provider> ProviderServer<P> {
                 .map(|(name, schema)| (name.to_string(), schema))
                 .collect(),
             functions: self.function_definitions(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(name, entry)| {
+                    (
+                        name.to_string(),
+                        pb::ActionSchema {
+                            schema: Some(convert::schema(&entry.schema)),
+                        },
+                    )
+                })
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }
@@ -54,6 +66,13 @@ impl<P: Provider> ProviderServer<P> {
                 .ephemeral_resources
                 .keys()
                 .map(|name| pb::get_metadata::EphemeralMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            actions: self
+                .actions
+                .keys()
+                .map(|name| pb::get_metadata::ActionMetadata {
                     type_name: name.to_string(),
                 })
                 .collect(),

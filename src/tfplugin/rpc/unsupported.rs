@@ -93,30 +93,3 @@ pub(super) fn delete_state(request: pb::delete_state::Request) -> pb::delete_sta
         diagnostics: not_offered("state store", &request.type_name),
     }
 }
-
-pub(super) fn plan_action(request: pb::plan_action::Request) -> pb::plan_action::Response {
-    pb::plan_action::Response {
-        diagnostics: not_offered("action", &request.action_type),
-        deferred: None,
-    }
-}
-
-pub(super) fn invoke_action(
-    request: pb::invoke_action::Request,
-) -> BoxStream<pb::invoke_action::Event> {
-    use pb::invoke_action::event::{Completed, Type};
-    let event = pb::invoke_action::Event {
-        r#type: Some(Type::Completed(Completed {
-            diagnostics: not_offered("action", &request.action_type),
-        })),
-    };
-    Box::pin(stream::iter([Ok(event)]))
-}
-
-pub(super) fn validate_action_config(
-    request: pb::validate_action_config::Request,
-) -> pb::validate_action_config::Response {
-    pb::validate_action_config::Response {
-        diagnostics: not_offered("action", &request.type_name),
-    }
-}
