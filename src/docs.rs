@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::api::Feature;
 use crate::provider::DbaasProvider;
+use crate::tfplugin::function::Signature;
 use crate::tfplugin::resource::{IdentityAttribute, Provider as _};
 use crate::tfplugin::rpc::ServedSchemas;
 use crate::tfplugin::schema::{
@@ -32,6 +33,16 @@ const EPHEMERAL_URL: &str =
 
 /// Where the registry explains `terraform query` and list blocks; linked from their pages.
 const QUERY_URL: &str = "https://developer.hashicorp.com/terraform/language/import/query";
+
+/// Where the registry explains actions; linked from their pages.
+const ACTION_URL: &str = "https://developer.hashicorp.com/terraform/language/invoke-actions";
+
+/// Where the registry explains provider-defined functions; linked from their pages.
+const FUNCTION_URL: &str =
+    "https://developer.hashicorp.com/terraform/language/functions#provider-defined-functions";
+
+/// The directory of function pages, and of their examples under `examples/`.
+const FUNCTIONS_DIR: &str = "functions";
 
 /// The provider's page, at the top of the docs directory.
 const INDEX_PAGE: &str = "index.md";
@@ -99,13 +110,16 @@ fn render_pages(
         (Kind::DataSource, &schemas.data_sources),
         (Kind::EphemeralResource, &schemas.ephemeral_resources),
         (Kind::ListResource, &schemas.list_resources),
+        (Kind::Action, &schemas.actions),
     ];
     for (kind, types) in kinds {
         for (type_name, schema) in types {
             let short = short_name(provider_name, type_name)?;
             let identity = match kind {
                 Kind::Resource => schemas.identities.get(type_name).map(Vec::as_slice),
-                Kind::DataSource | Kind::EphemeralResource | Kind::ListResource => None,
+                Kind::DataSource | Kind::EphemeralResource | Kind::ListResource | Kind::Action => {
+                    None
+                }
             };
             let page = render_type_page(
                 provider_name,
@@ -117,6 +131,18 @@ fn render_pages(
             )?;
             pages.insert(Path::new(kind.dir()).join(format!("{short}.md")), page);
         }
+    }
+    for (name, signature) in &schemas.functions {
+        let example = read_source(
+            &examples_dir
+                .join(FUNCTIONS_DIR)
+                .join(name)
+                .join("function.tf"),
+        )?;
+        pages.insert(
+            Path::new(FUNCTIONS_DIR).join(format!("{name}.md")),
+            render_function_page(provider_name, name, signature, example.as_deref()),
+        );
     }
     Ok(pages)
 }
@@ -264,7 +290,7 @@ fn single_api_problems(page: &str, api: &str) -> Vec<String> {
     let blocks = lines
         .iter()
         .filter(|line| {
-            ["resource \"", "data \"", "ephemeral \""]
+            ["resource \"", "data \"", "ephemeral \"", "action \""]
                 .iter()
                 .any(|start| line.starts_with(start))
         })
@@ -317,6 +343,8 @@ fn type_feature(kind: Kind, type_name: &str) -> Option<Feature> {
         (Kind::DataSource, "dbaas_database" | "dbaas_databases") => Feature::ListDatabases,
         (Kind::DataSource, "dbaas_projects") => Feature::Projects,
         (Kind::EphemeralResource, "dbaas_credential") => Feature::CredentialReadPassword,
+        (Kind::Action, "dbaas_failover") => Feature::Failover,
+        (Kind::Action, "dbaas_restart") => Feature::Restart,
         _ => return None,
     };
     Some(feature)
@@ -502,14 +530,16 @@ enum Kind {
     DataSource,
     EphemeralResource,
     ListResource,
+    Action,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [
+    const ALL: [Kind; 5] = [
         Kind::Resource,
         Kind::DataSource,
         Kind::EphemeralResource,
         Kind::ListResource,
+        Kind::Action,
     ];
 
     fn label(self) -> &'static str {
@@ -518,6 +548,7 @@ impl Kind {
             Self::DataSource => "Data Source",
             Self::EphemeralResource => "Ephemeral Resource",
             Self::ListResource => "List Resource",
+            Self::Action => "Action",
         }
     }
 
@@ -527,6 +558,7 @@ impl Kind {
             Self::DataSource => "data-sources",
             Self::EphemeralResource => "ephemeral-resources",
             Self::ListResource => "list-resources",
+            Self::Action => "actions",
         }
     }
 
@@ -536,6 +568,7 @@ impl Kind {
             Self::DataSource => "data-source.tf",
             Self::EphemeralResource => "ephemeral-resource.tf",
             Self::ListResource => "list-resource.tfquery.hcl",
+            Self::Action => "action.tf",
         }
     }
 }
@@ -595,7 +628,7 @@ fn render_type_page(
             by_string_id: read_source(&example_dir.join("import-by-string-id.tf"))?,
             command: read_source(&example_dir.join("import.sh"))?,
         }),
-        Kind::DataSource | Kind::EphemeralResource | Kind::ListResource => None,
+        Kind::DataSource | Kind::EphemeralResource | Kind::ListResource | Kind::Action => None,
     };
 
     let description = &schema.block.description;
@@ -613,6 +646,14 @@ fn render_type_page(
              100) and `include_resource` are Terraform's own.\n\n"
         ));
     }
+    if kind == Kind::Action {
+        page.push_str(&format!(
+            "> **NOTE**: [Actions]({ACTION_URL}) need Terraform 1.14 or later. Run one with \
+             `terraform apply -invoke=action.{type_name}.<name>`, or from a resource's \
+             `lifecycle {{ action_trigger {{ … }} }}`. The arguments below go in the action's \
+             `config` block.\n\n"
+        ));
+    }
     if kind == Kind::EphemeralResource {
         page.push_str(&format!(
             "> **NOTE**: [Ephemeral resources]({EPHEMERAL_URL}) need Terraform 1.10 or later. \
@@ -627,6 +668,70 @@ fn render_type_page(
         push_import(&mut page, &import, identity.unwrap_or_default());
     }
     Ok(finish(page))
+}
+
+/// A function's page, in tfplugindocs' layout: summary, description, example, signature,
+/// arguments and return type.
+fn render_function_page(
+    provider_name: &str,
+    name: &str,
+    signature: &Signature,
+    example: Option<&str>,
+) -> String {
+    let title = format!("{name} function - {provider_name}");
+    let mut page = front_matter("the provider schema", &title, Some(""), signature.summary);
+    page.push_str(&format!("# function: {name}\n\n"));
+    push_paragraph(&mut page, signature.description);
+    page.push_str(&format!(
+        "> **NOTE**: [Provider-defined functions]({FUNCTION_URL}) need Terraform 1.8 or later \
+         (OpenTofu 1.7). They run offline: the provider needs no configuration for them.\n\n"
+    ));
+    if let Some(example) = example {
+        push_example(&mut page, example);
+    }
+    let mut parameters: Vec<String> = signature
+        .parameters
+        .iter()
+        .map(|p| format!("{} {}", p.name, p.ty))
+        .collect();
+    if let Some(variadic) = &signature.variadic {
+        parameters.push(format!("{}... {}", variadic.name, variadic.ty));
+    }
+    push_fenced(
+        &mut page,
+        "## Signature",
+        "text",
+        &format!(
+            "{name}({}) {}",
+            parameters.join(", "),
+            signature.return_type
+        ),
+    );
+    page.push_str("## Arguments\n\n");
+    for (position, parameter) in signature
+        .parameters
+        .iter()
+        .chain(signature.variadic.as_ref())
+        .enumerate()
+    {
+        let variadic = if position >= signature.parameters.len() {
+            ", Variadic"
+        } else {
+            ""
+        };
+        page.push_str(&format!(
+            "{}. `{}` ({}{variadic}) {}\n",
+            position + 1,
+            parameter.name,
+            type_label(&parameter.ty),
+            parameter.description.trim()
+        ));
+    }
+    page.push_str(&format!(
+        "\n## Return Type\n\nThe return type of `{name}` is {}.\n",
+        type_label(&signature.return_type)
+    ));
+    finish(page)
 }
 
 /// A resource's import examples, each from its file in `examples/resources/<type>/`.
@@ -786,6 +891,9 @@ fn markdown_files(dir: &Path) -> Result<BTreeSet<PathBuf>, DocsError> {
         if dir.join(page).is_file() {
             found.insert(PathBuf::from(page));
         }
+    }
+    if dir.join(FUNCTIONS_DIR).is_dir() {
+        collect_markdown(dir, Path::new(FUNCTIONS_DIR), &mut found)?;
     }
     for kind in Kind::ALL {
         if dir.join(kind.dir()).is_dir() {
@@ -1277,6 +1385,7 @@ mod tests {
                 "ephemeral ",
             ),
             (Kind::ListResource, schemas.list_resources.keys(), ""),
+            (Kind::Action, schemas.actions.keys(), "action "),
         ];
         for (kind, names, prefix) in kinds {
             for name in names {

@@ -303,6 +303,8 @@ fn render_test_schemas(examples: &[(&str, &str)]) -> BTreeMap<PathBuf, String> {
         data_sources: BTreeMap::from([("dbaas_gadgets", &gadgets), ("dbaas_widget", &widget)]),
         ephemeral_resources: BTreeMap::from([("dbaas_secret", &secret)]),
         list_resources: BTreeMap::new(),
+        actions: BTreeMap::new(),
+        functions: BTreeMap::new(),
         identities: BTreeMap::new(),
     };
     docs::render(&schemas, dir.path()).expect("render")
@@ -538,6 +540,8 @@ fn render_rejects_type_names_without_the_provider_prefix() {
         data_sources: BTreeMap::from([("gadgets", &schema)]),
         ephemeral_resources: BTreeMap::new(),
         list_resources: BTreeMap::new(),
+        actions: BTreeMap::new(),
+        functions: BTreeMap::new(),
         identities: BTreeMap::new(),
     };
     let error = docs::render(&schemas, Path::new("/nonexistent")).unwrap_err();
@@ -555,6 +559,8 @@ fn render_reports_an_unclassifiable_attribute() {
         data_sources: BTreeMap::new(),
         ephemeral_resources: BTreeMap::new(),
         list_resources: BTreeMap::new(),
+        actions: BTreeMap::new(),
+        functions: BTreeMap::new(),
         identities: BTreeMap::new(),
     };
     let error = docs::render(&schemas, Path::new("/nonexistent")).unwrap_err();

@@ -32,6 +32,7 @@ fn example_dirs() -> Vec<PathBuf> {
         "ephemeral-resources",
         "list-resources",
         "functions",
+        "actions",
     ];
     let mut dirs: Vec<PathBuf> = type_dirs(&root)
         .into_iter()
@@ -238,7 +239,7 @@ fn examples_cover_every_type_and_only_served_types() {
     let server = ProviderServer::new(DbaasProvider);
     let schemas = server.schemas();
     let root = examples();
-    let kinds: [(&str, Vec<&str>); 5] = [
+    let kinds: [(&str, Vec<&str>); 6] = [
         ("resources", schemas.resources.keys().copied().collect()),
         (
             "data-sources",
@@ -256,6 +257,7 @@ fn examples_cover_every_type_and_only_served_types() {
             "functions",
             server.function_signatures().keys().copied().collect(),
         ),
+        ("actions", schemas.actions.keys().copied().collect()),
     ];
     for (kind, served) in kinds {
         let found: Vec<String> = type_dirs(&root.join(kind))

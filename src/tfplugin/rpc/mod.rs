@@ -182,6 +182,8 @@ impl<P: Provider> ProviderServer<P> {
                 .map(|(n, e)| (*n, &e.schema))
                 .collect(),
             list_resources: self.list_schemas.iter().map(|(n, s)| (*n, s)).collect(),
+            actions: self.actions.iter().map(|(n, e)| (*n, &e.schema)).collect(),
+            functions: self.function_signatures(),
             identities: self
                 .resources
                 .iter()
@@ -274,6 +276,10 @@ pub struct ServedSchemas<'a> {
     pub ephemeral_resources: BTreeMap<&'static str, &'a Schema>,
     /// The list blocks' `config` schemas, by the resource type they list.
     pub list_resources: BTreeMap<&'static str, &'a Schema>,
+    /// Action types by name.
+    pub actions: BTreeMap<&'static str, &'a Schema>,
+    /// The provider-defined functions' signatures, by name.
+    pub functions: BTreeMap<&'static str, &'a Signature>,
     /// The identity attributes of each resource type that has an identity.
     pub identities: BTreeMap<&'static str, Vec<IdentityAttribute>>,
 }
