@@ -138,3 +138,74 @@ fn action_configuration_is_checked_before_anything_runs() {
         "{shown}"
     );
 }
+
+#[test]
+fn goaddon_failover_and_node_reboot_wait_for_the_replica_set() {
+    let (service, work) = LocalService::start_vendor_test(Duration::from_millis(300));
+    work.write(&format!(
+        r#"{}
+data "dbaas_databases" "project" {{}}
+
+action "dbaas_failover" "project" {{
+  config {{
+    database_id = one(data.dbaas_databases.project.databases).id
+  }}
+}}
+
+action "dbaas_restart" "first_node" {{
+  config {{
+    database_id = one(data.dbaas_databases.project.databases).id
+    node        = 1
+  }}
+}}
+
+action "dbaas_restart" "every_node" {{
+  config {{
+    database_id = one(data.dbaas_databases.project.databases).id
+  }}
+}}
+"#,
+        service.goaddon_provider_block("")
+    ));
+    let invoke = |action: &str| {
+        work.run(&[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            &format!("-invoke=action.{action}"),
+        ])
+    };
+    let failover = invoke("dbaas_failover.project");
+    let shown = fold_whitespace(&text(&failover));
+    assert!(failover.status.success(), "{}", text(&failover));
+    assert!(
+        shown.contains("failover started") && shown.contains("READY again after the failover"),
+        "{shown}"
+    );
+    let reboot = invoke("dbaas_restart.first_node");
+    assert!(reboot.status.success(), "{}", text(&reboot));
+    let goaddon_posts: Vec<String> = service
+        .mutating_requests_to(support::Dialect::Goaddon)
+        .into_iter()
+        .map(|(method, path)| format!("{method} {}", path.rsplit_once("/projects/").unwrap().1))
+        .map(|call| {
+            call.split_once('/')
+                .map(|(_, rest)| rest.to_owned())
+                .unwrap_or(call)
+        })
+        .collect();
+    assert_eq!(
+        goaddon_posts,
+        ["failover", "nodes/0/reboot"],
+        "node 1 is host index 0"
+    );
+    // goaddon reboots one node at a time.
+    let every = invoke("dbaas_restart.every_node");
+    assert!(!every.status.success());
+    assert!(
+        fold_whitespace(&text(&every)).contains("goaddon reboots one node at a time"),
+        "{}",
+        text(&every)
+    );
+}

@@ -1628,12 +1628,7 @@ async fn failover_and_restart_run_on_a_ready_database_and_settle_ready() -> Resu
         "{}",
         missing_node.body
     );
-    assert!(
-        missing_node
-            .body
-            .to_string()
-            .contains("node 9 does not exist")
-    );
+    assert!(missing_node.body.to_string().contains("there is no node 9"));
     let restart = local
         .post(&format!("/v1/databases/{id}/restart"), json!({"node": 1}))
         .await?;

@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -53,6 +54,8 @@ pub const FEATURES: &[Feature] = &[
     Feature::CredentialChosenPassword,
     Feature::CollectionIndex,
     Feature::ListDatabases,
+    Feature::Failover,
+    Feature::Restart,
 ];
 
 /// The public API root.
@@ -307,6 +310,16 @@ impl GoaddonApi {
     }
 }
 
+/// A project whose replica set is still failing over or rebooting: a pending status.
+fn in_maintenance(mut database: Database, message: &str) -> Database {
+    database.status = Status {
+        phase: Phase::Pending,
+        raw: "maintenance".to_owned(),
+        message: Some(message.to_owned()),
+    };
+    database
+}
+
 fn ready(raw: &str) -> Status {
     Status {
         phase: Phase::Ready,
@@ -507,6 +520,62 @@ impl DbaasApi for GoaddonApi {
         let path = format!("{API}/projects/{}", encode_path_segment(id));
         let project: WireProject = self.http.send_json(ApiRequest::get(path)).await?;
         Ok(database_of(project))
+    }
+
+    async fn failover_database(&self, id: &str) -> Result<Database, Error> {
+        let path = format!("{API}/projects/{}/failover", encode_path_segment(id));
+        self.http
+            .send(ApiRequest::post(path, Value::Object(Map::new())))
+            .await?;
+        Ok(in_maintenance(
+            self.get_database(id).await?,
+            "failover initiated",
+        ))
+    }
+
+    async fn restart_database(&self, id: &str, node: Option<u32>) -> Result<Database, Error> {
+        let Some(index) = node.and_then(|node| node.checked_sub(1)) else {
+            return Err(Error::Invalid {
+                field: Some("node".to_owned()),
+                message: "goaddon reboots one node at a time: set `node` (1 for the first host \
+                          of the project's db_hosts)"
+                    .to_owned(),
+            });
+        };
+        let path = format!(
+            "{API}/projects/{}/nodes/{index}/reboot",
+            encode_path_segment(id)
+        );
+        self.http
+            .send(ApiRequest::post(path, Value::Object(Map::new())))
+            .await?;
+        Ok(in_maintenance(
+            self.get_database(id).await?,
+            "reboot initiated",
+        ))
+    }
+
+    /// READY once every member of the replica set is healthy and one is the primary.
+    async fn get_database_in_maintenance(
+        &self,
+        id: &str,
+        _hold: Duration,
+    ) -> Result<Database, Error> {
+        let database = self.get_database(id).await?;
+        let path = format!(
+            "{API}/projects/{}/replica_set_status",
+            encode_path_segment(id)
+        );
+        let status: Value = self.http.send_json(ApiRequest::get(path)).await?;
+        let members = status["members"].as_array().cloned().unwrap_or_default();
+        let healthy = !members.is_empty()
+            && members.iter().all(|m| m["health"].as_i64() == Some(1))
+            && members.iter().any(|m| m["stateStr"] == "PRIMARY");
+        Ok(if healthy {
+            database
+        } else {
+            in_maintenance(database, "replica set recovering")
+        })
     }
 
     async fn list_databases(&self, name_prefix: Option<&str>) -> Result<Vec<Database>, Error> {

@@ -393,6 +393,17 @@ pub trait DbaasApi: Send + Sync + std::fmt::Debug {
         Err(self.unsupported("failing over databases"))
     }
 
+    /// The database as a wait after a failover or restart sees it. Where the API reports that
+    /// maintenance apart from the database's own status (goaddon's replica set status), the
+    /// status says whether it is over.
+    async fn get_database_in_maintenance(
+        &self,
+        id: &str,
+        hold: Duration,
+    ) -> Result<Database, Error> {
+        self.get_database_held(id, hold).await
+    }
+
     /// Starts restarting one node (1-based) of a READY database, or every node in turn; the
     /// database reports UPDATING until it is READY again. Not retried, like a failover.
     async fn restart_database(&self, id: &str, node: Option<u32>) -> Result<Database, Error> {

@@ -519,7 +519,7 @@ impl Databases {
                     return Err(LocalError::Invalid {
                         field: Some("node".to_owned()),
                         message: format!(
-                            "node {node} does not exist: database {} has nodes 1 to {}",
+                            "there is no node {node}: database {} has nodes 1 to {}",
                             current.id, current.node_count
                         ),
                     });

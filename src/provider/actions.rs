@@ -207,7 +207,7 @@ impl Action<Client> for MaintenanceAction {
             ctx.cancel,
             database_status,
             Some(&reply),
-            |hold| api.get_database_held(id, hold),
+            |hold| api.get_database_in_maintenance(id, hold),
         )
         .await
         {

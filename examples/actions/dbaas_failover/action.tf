@@ -1,5 +1,5 @@
-# Only dbaas-local offers failovers today, so the database and the action go through a provider
-# configuration for it (DBAAS_ENDPOINT and DBAAS_TOKEN).
+# dbaas-local and goaddon offer failovers (OVH and the others do not), so the database and the
+# action go through a provider configuration for dbaas-local (DBAAS_ENDPOINT and DBAAS_TOKEN).
 provider "dbaas" {
   alias = "local"
 

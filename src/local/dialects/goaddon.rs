@@ -62,14 +62,14 @@ use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 
 use crate::local::AppState;
 use crate::local::auth::Presented;
 use crate::local::credentials::CreateCredential;
-use crate::local::databases::{CreateDatabase, Databases, parent_for_change};
+use crate::local::databases::{CreateDatabase, Databases, Operation, parent_for_change};
 use crate::local::dialects::DialectFront;
 use crate::local::error::LocalError;
 use crate::local::indexes::{CreateIndex, default_name};
@@ -422,6 +422,88 @@ async fn read_project(
         return Err(GoaddonError::not_found());
     }
     Ok(axum::Json(project_json(&database)).into_response())
+}
+
+// -- replica set maintenance --------------------------------------------------------------------
+//
+// goaddon documents "initiate a failover", "reboot a node" and "poll for the raw output from
+// replSetGetStatus" for dedicated plans without giving their paths; these paths are inferred
+// from its REST layout (`/projects/{id}/…`), and the status answers at once instead of after
+// a first polling request.
+
+/// The project the token reaches, if `id` names it.
+async fn addressed_project(state: &AppState, id: &str) -> Result<Database, GoaddonError> {
+    let goaddon = shared(state)?;
+    let database = project(state, &goaddon).await?;
+    if object_id_of_uuid(&database.uuid) != id {
+        return Err(GoaddonError::not_found());
+    }
+    Ok(database)
+}
+
+async fn maintain(
+    state: &AppState,
+    id: &str,
+    operation: Operation,
+) -> Result<Response, GoaddonError> {
+    let database = addressed_project(state, id).await?;
+    state
+        .databases
+        .operate(&database.id, operation)
+        .await
+        .map_err(|error| from_local(error, &[("node", "node")]))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"status": "initiated"})),
+    )
+        .into_response())
+}
+
+async fn initiate_failover(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, GoaddonError> {
+    maintain(&state, &id, Operation::Failover).await
+}
+
+/// `node` is the 0-based index of the host in `db_hosts`.
+async fn reboot_node(
+    State(state): State<AppState>,
+    Path((id, node)): Path<(String, String)>,
+) -> Result<Response, GoaddonError> {
+    let Some(node) = node.parse::<u32>().ok().and_then(|n| n.checked_add(1)) else {
+        return Err(GoaddonError::unprocessable(
+            "node",
+            format!("{node:?} is not a node index (0, 1, …)"),
+        ));
+    };
+    maintain(&state, &id, Operation::Restart { node: Some(node) }).await
+}
+
+/// replSetGetStatus in short: one member per node, node 0 the primary, and while a failover or
+/// a reboot runs, node 0 recovering and no primary.
+async fn replica_set_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, GoaddonError> {
+    let database = addressed_project(&state, &id).await?;
+    let settled = database.status == Status::Ready;
+    let members: Vec<Value> = (0..database.node_count)
+        .map(|node| {
+            let (state_str, health) = match (node, settled) {
+                (0, true) => ("PRIMARY", 1),
+                (0, false) => ("RECOVERING", 0),
+                _ => ("SECONDARY", 1),
+            };
+            json!({
+                "_id": node,
+                "name": format!("{id}-{node}.mongodb.goaddon.local:27017"),
+                "health": health,
+                "stateStr": state_str,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({"ok": 1, "members": members})).into_response())
 }
 
 // -- bodies -----------------------------------------------------------------------------------
@@ -993,6 +1075,18 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{API}/projects"), get(list_projects))
         .route(&format!("{API}/projects/{{id}}"), get(read_project))
+        .route(
+            &format!("{API}/projects/{{id}}/failover"),
+            post(initiate_failover),
+        )
+        .route(
+            &format!("{API}/projects/{{id}}/nodes/{{node}}/reboot"),
+            post(reboot_node),
+        )
+        .route(
+            &format!("{API}/projects/{{id}}/replica_set_status"),
+            get(replica_set_status),
+        )
         .route(
             &format!("{API}/collections"),
             get(list_collections).post(create_collection),
