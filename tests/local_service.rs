@@ -1622,12 +1622,14 @@ async fn failover_and_restart_run_on_a_ready_database_and_settle_ready() -> Resu
     let missing_node = local
         .post(&format!("/v1/databases/{id}/restart"), json!({"node": 9}))
         .await?;
+    // Whether a node exists depends on the database: a conflict, reason state.
     assert_eq!(
         missing_node.status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
         "{}",
         missing_node.body
     );
+    assert_eq!(missing_node.body["error"]["reason"], "state");
     assert!(missing_node.body.to_string().contains("there is no node 9"));
     let restart = local
         .post(&format!("/v1/databases/{id}/restart"), json!({"node": 1}))

@@ -501,8 +501,9 @@ impl Databases {
     }
 
     /// Runs a maintenance operation on a READY database: it goes `UPDATING` (saying what it is
-    /// doing) and settles READY after the provisioning delay, like any change. A node number
-    /// beyond the database's nodes is invalid input; a database that is not READY is busy.
+    /// doing) and settles READY after the provisioning delay, like any change. Node 0 is
+    /// invalid input, a node beyond the database's nodes a conflict (409 reason state), and a
+    /// database that is not READY is busy.
     pub(crate) async fn operate(
         &self,
         id: &str,
@@ -513,16 +514,19 @@ impl Databases {
         let outcome = self
             .store
             .modify_database(id, move |current| {
-                if let Operation::Restart { node: Some(node) } = operation
-                    && (node == 0 || node > current.node_count)
-                {
-                    return Err(LocalError::Invalid {
-                        field: Some("node".to_owned()),
-                        message: format!(
-                            "there is no node {node}: database {} has nodes 1 to {}",
-                            current.id, current.node_count
-                        ),
-                    });
+                if let Operation::Restart { node: Some(node) } = operation {
+                    let problem = format!(
+                        "there is no node {node}: database {} has nodes 1 to {}",
+                        current.id, current.node_count
+                    );
+                    if node == 0 {
+                        return Err(LocalError::invalid("node", problem));
+                    }
+                    // A node number valid for some database: whether this one has it depends on
+                    // its node count, a state conflict.
+                    if node > current.node_count {
+                        return Err(LocalError::Conflict(problem));
+                    }
                 }
                 if current.locked {
                     return Err(locked(current));

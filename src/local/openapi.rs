@@ -449,8 +449,8 @@ fn paths() -> Value {
             "parameters": [{"$ref": "#/components/parameters/DatabaseId"}],
             "post": operation("restartDatabase",
                 "Restart one node of a READY database, or every node in turn without a body: \
-                 the database is UPDATING, then READY (400 for a node it does not have, 409 \
-                 reason busy while it is not READY, reason state while it is locked).",
+                 the database is UPDATING, then READY (409 reason state for a node beyond its \
+                 node_count or while it is locked, reason busy while it is not READY).",
                 json!({
                     "202": ok("Accepted; the database in status UPDATING.", "Database"),
                     "400": error_ref("Invalid"),

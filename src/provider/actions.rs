@@ -181,6 +181,19 @@ impl Action<Client> for MaintenanceAction {
         };
         let reply = match reply {
             Ok(reply) => reply,
+            // What the database cannot do (a node it does not have): not a duplicate.
+            Err(api::Error::Conflict { message }) => {
+                return Diagnostics::from(
+                    crate::tfplugin::diag::Diagnostic::error(
+                        format!("Error Starting The {}", capitalised(&doing)),
+                        format!(
+                            "The {} API refused the {doing} of database {id}: {message}",
+                            api.api_name()
+                        ),
+                    )
+                    .with_path(AttributePath::attr("node")),
+                );
+            }
             Err(err) => {
                 return api_error(
                     &format!("Error Starting The {}", capitalised(&doing)),
