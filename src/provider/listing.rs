@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::Client;
 use super::errors::api_error;
+use super::ids;
 use super::support::require;
 use crate::api::{Database, Feature};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics};
@@ -162,7 +163,10 @@ impl Lister<Client> for ChildLister {
                     for user in api.list_credentials(&database_id).await.map_err(failed)? {
                         found.push(Listed {
                             display_name: format!("{} on {database_name}", user.username),
-                            import_id: format!("{database_id}/{}", user.username),
+                            import_id: import_id(
+                                &ids::CREDENTIAL,
+                                &[&database_id, &user.username],
+                            )?,
                         });
                     }
                 }
@@ -174,7 +178,10 @@ impl Lister<Client> for ChildLister {
                     {
                         found.push(Listed {
                             display_name: format!("{} on {database_name}", restriction.cidr),
-                            import_id: format!("{database_id}/{}", restriction.cidr),
+                            import_id: import_id(
+                                &ids::IP_RESTRICTION,
+                                &[&database_id, &restriction.cidr],
+                            )?,
                         });
                     }
                 }
@@ -185,7 +192,10 @@ impl Lister<Client> for ChildLister {
                                 "{} on {database_name}.{}",
                                 index.name, index.collection
                             ),
-                            import_id: format!("{database_id}/{}/{}", index.collection, index.name),
+                            import_id: import_id(
+                                &ids::COLLECTION_INDEX,
+                                &[&database_id, &index.collection, &index.name],
+                            )?,
                         });
                     }
                 }
@@ -194,6 +204,19 @@ impl Lister<Client> for ChildLister {
         found.truncate(limit);
         Ok(found)
     }
+}
+
+/// The import id of a listed object, through the same format its importer splits.
+fn import_id(format: &ids::IdFormat, parts: &[&str]) -> Result<String, Diagnostics> {
+    format.join(parts).map_err(|error| {
+        Diagnostics::from_error(
+            "Object Cannot Be Listed",
+            format!(
+                "The API listed a {} whose id cannot be written: {}.",
+                format.type_name, error.problem
+            ),
+        )
+    })
 }
 
 async fn databases(client: &Client, prefix: Option<&str>) -> Result<Vec<Database>, Diagnostics> {
