@@ -223,3 +223,65 @@ resource "dbaas_credential" "copy" {{
     assert!(!shown.contains(&source_password));
     assert!(!text(&output).contains(&source_password));
 }
+
+/// Terraform's refinements of unknown values (msgpack extension 12) survive the provider: a
+/// username known to start with `app-` keeps that through the plan, and the planned id says it
+/// starts with `<database>/app-`, so expressions over both are known before apply. Without the
+/// refinements each output would be "known after apply".
+#[test]
+fn plan_keeps_what_terraform_knows_of_unknown_values() {
+    let service = LocalService::start(DELAY);
+    let db = service.ready_database("client-refined");
+    let work = Workspace::new(&service);
+    work.write(&format!(
+        r#"
+provider "dbaas" {{}}
+
+resource "terraform_data" "suffix" {{
+  input = "7"
+}}
+
+resource "dbaas_credential" "app" {{
+  database_id = "{db}"
+  username    = "app-${{terraform_data.suffix.output}}"
+}}
+
+resource "dbaas_database" "other" {{
+  name = "client-refined-${{terraform_data.suffix.output}}"
+  plan = "essential"
+}}
+
+output "username_is_prefixed" {{
+  value = startswith(dbaas_credential.app.username, "app-")
+}}
+
+output "id_is_prefixed" {{
+  value = startswith(dbaas_credential.app.id, "{db}/app-")
+}}
+
+output "database_has_id" {{
+  value = dbaas_database.other.id != null
+}}
+"#
+    ));
+    work.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let plan: serde_json::Value =
+        serde_json::from_slice(&work.ok(&["show", "-json", "tfplan"]).stdout).unwrap();
+    let planned = &plan["planned_values"]["outputs"];
+    let after_unknown = &plan["output_changes"];
+    for name in ["username_is_prefixed", "id_is_prefixed", "database_has_id"] {
+        assert_eq!(
+            planned[name]["value"], true,
+            "{name} is known at plan time: {}",
+            after_unknown[name]
+        );
+    }
+    // The refinements the provider planned hold after apply, or Terraform would refuse the
+    // result as inconsistent with the plan.
+    work.ok(&["apply", "-input=false", "-no-color", "tfplan"]);
+    assert_eq!(
+        work.resource("dbaas_credential.app")["id"],
+        format!("{db}/app-7")
+    );
+    work.destroy();
+}

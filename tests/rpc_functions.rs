@@ -285,7 +285,7 @@ async fn functions_refuse_calls_outside_their_signature() {
     assert_eq!(error(&call("import_id", vec![number]).await).1, Some(0));
 
     // An unknown argument (Terraform never sends one here) makes the result unknown.
-    let unknown = encoded(&Value::Unknown, &Type::String);
+    let unknown = encoded(&Value::unknown(), &Type::String);
     let reply = call("parse_id", vec![string("dbaas_database"), unknown]).await;
-    assert_eq!(result(&reply, &Type::map(Type::String)), Value::Unknown);
+    assert_eq!(result(&reply, &Type::map(Type::String)), Value::unknown());
 }

@@ -13,59 +13,9 @@ use dbaas::tfplugin::proto::tfplugin6::provider_server::Provider as _;
 use dbaas::tfplugin::rpc::ProviderServer;
 use dbaas::tfplugin::value::{self, Type, Value};
 use futures::StreamExt as _;
-use support::{LocalService, TOKEN};
+use support::LocalService;
+use support::rpc::{configured, dynamic, implied_type, local_config, schema};
 use tonic::Request;
-
-fn dynamic(value: &Value, ty: &Type) -> pb::DynamicValue {
-    pb::DynamicValue {
-        msgpack: value::to_msgpack(value, ty).expect("encodes"),
-        json: Vec::new(),
-    }
-}
-
-async fn schema(server: &ProviderServer<DbaasProvider>) -> pb::get_provider_schema::Response {
-    server
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-fn implied_type(schema: &pb::Schema) -> Type {
-    let block = schema.block.as_ref().unwrap();
-    Type::object(block.attributes.iter().map(|a| {
-        (
-            a.name.clone(),
-            Type::from_json_bytes(&a.r#type).expect("attribute type"),
-        )
-    }))
-}
-
-/// A server configured for `service`'s native API.
-async fn configured(service: &LocalService) -> ProviderServer<DbaasProvider> {
-    let server = ProviderServer::new(DbaasProvider);
-    let ty = dbaas::tfplugin::resource::Provider::schema(&DbaasProvider)
-        .block
-        .implied_type();
-    let config = Value::object([(
-        "local",
-        Value::object([
-            ("endpoint", Value::string(service.base_url())),
-            ("token", Value::string(TOKEN)),
-        ]),
-    )]);
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: Some(dynamic(&config, &ty)),
-            client_capabilities: None,
-        }))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(reply.diagnostics.is_empty(), "{:?}", reply.diagnostics);
-    server
-}
 
 async fn list(
     server: &ProviderServer<DbaasProvider>,
@@ -185,7 +135,7 @@ fn rpc_list_resource_streams_identities_objects_and_honours_the_limit() {
 }
 
 async fn list_resource_events(service: &LocalService, first: &str) {
-    let server = configured(service).await;
+    let server = configured(&local_config(service)).await;
 
     let prefixed = Value::object([("name_prefix", Value::string("client-"))]);
     let events = list(&server, "dbaas_database", prefixed.clone(), false, 0).await;

@@ -626,7 +626,7 @@ fn cannot_configure(endpoint: &str, err: &crate::api::Error) -> Diagnostics {
 /// configuration to plan.
 fn report_unknown(value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     match value {
-        Value::Unknown => diags.attribute_error(
+        Value::Unknown(_) => diags.attribute_error(
             path.clone(),
             "Provider Setting Not Yet Known",
             format!(

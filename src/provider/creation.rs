@@ -311,7 +311,7 @@ pub(super) fn awaiting_ready(ctx: &Context<'_, Client>) -> bool {
 /// plan that forgets it).
 pub(super) fn plan_wait_if_awaiting(ctx: &Context<'_, Client>, plan: &mut PlanChange<'_>) {
     if !plan.is_create() && awaiting_ready(ctx) {
-        plan.planned.set_attr("status", Value::Unknown);
+        plan.planned.set_attr("status", Value::unknown());
     }
 }
 

@@ -252,7 +252,7 @@ impl Resource<Client> for CredentialResource {
                 (Some(role), Some(database_id)) => {
                     Value::list([Value::string(format!("{role}@{database_id}"))])
                 }
-                (Some(_), None) => Value::Unknown,
+                (Some(_), None) => Value::unknown(),
             };
             plan.planned.set_attr("roles", roles);
         }
@@ -264,19 +264,16 @@ impl Resource<Client> for CredentialResource {
             || plan.planned.attr("password_reset") != plan.prior.attr("password_reset")
             || !plan.prior.attr("password_wo_version").is_null()
         {
-            Value::Unknown
+            Value::unknown()
         } else {
             plan.prior.attr("password").clone()
         };
         plan.planned.set_attr("password", password);
-        let id = match (
-            plan.planned.attr("database_id").as_str(),
-            plan.planned.attr("username").as_str(),
-        ) {
-            (Some(database), Some(username)) => Value::string(format!("{database}/{username}")),
-            _ => Value::Unknown,
-        };
         if plan.is_create() {
+            let id = ids::CREDENTIAL.planned_id(&[
+                plan.planned.attr("database_id"),
+                plan.planned.attr("username"),
+            ]);
             plan.planned.set_attr("id", id);
         }
     }

@@ -266,7 +266,7 @@ impl Resource<Client> for DatabaseResource {
             && plan.config.attr("node_count").is_null()
             && plan.planned.attr("plan") != plan.prior.attr("plan")
         {
-            plan.planned.set_attr("node_count", Value::Unknown);
+            plan.planned.set_attr("node_count", Value::unknown());
         }
         let wanted = |name| {
             plan.config
@@ -657,7 +657,7 @@ fn adapt_to_api(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnost
     // engine is whatever it runs, known after creation and kept after that.
     if !api.supports(Feature::DatabaseEngine) && plan.config.attr("engine").is_null() {
         let engine = if plan.is_create() {
-            Value::Unknown
+            Value::unknown()
         } else {
             plan.prior.attr("engine").clone()
         };
@@ -670,7 +670,8 @@ fn adapt_to_api(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnost
     if !api.supports(Feature::DatabaseSuperuserPassword) {
         plan.planned.set_attr("superuser_password", Value::Null);
     } else if plan.is_create() {
-        plan.planned.set_attr("superuser_password", Value::Unknown);
+        plan.planned
+            .set_attr("superuser_password", Value::unknown());
     }
 }
 

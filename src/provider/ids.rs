@@ -5,6 +5,7 @@
 //! exactly the same ids.
 
 use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::refinement::Refinements;
 use crate::tfplugin::value::Value;
 
 /// The import id of one resource type.
@@ -205,6 +206,34 @@ impl IdFormat {
             self.check_part(index, part)?;
         }
         Ok(parts.join("/"))
+    }
+
+    /// The `id` a plan gives a new object, from its planned parts: the id when every part is
+    /// known; else an unknown that Terraform still knows is not null and starts with the
+    /// parts known so far (and the known prefix of the first unknown one), so expressions over
+    /// it stay as precise as the plan allows. Parts are as stored: one the API rewrites must be
+    /// passed rewritten, or unknown.
+    pub(super) fn planned_id(&self, parts: &[&Value]) -> Value {
+        let mut known = String::new();
+        for (index, part) in parts.iter().enumerate() {
+            if index > 0 {
+                known.push('/');
+            }
+            if let Some(text) = part.as_str() {
+                known.push_str(text);
+                continue;
+            }
+            if let Some(prefix) = part.refinements().and_then(|r| r.string_prefix.as_deref()) {
+                known.push_str(prefix);
+            }
+            return Value::unknown_refined(Refinements {
+                not_null: true,
+                string_prefix: Some(known).filter(|prefix| !prefix.is_empty()),
+                ..Refinements::default()
+            });
+        }
+        debug_assert_eq!(parts.len(), self.parts.len(), "{}", self.type_name);
+        Value::String(known)
     }
 
     /// [`Self::join`] for `Identity::import_id`: the identity's `attributes`, one per part in

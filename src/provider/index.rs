@@ -274,16 +274,11 @@ impl Resource<Client> for CollectionIndexResource {
                 .set_attr("name", Value::string(default_name(&keys)));
         }
         if plan.is_create() {
-            let id = match (
-                plan.planned.attr("database_id").as_str(),
-                plan.planned.attr("collection").as_str(),
-                plan.planned.attr("name").as_str(),
-            ) {
-                (Some(db), Some(collection), Some(name)) => {
-                    Value::string(format!("{db}/{collection}/{name}"))
-                }
-                _ => Value::Unknown,
-            };
+            let id = ids::COLLECTION_INDEX.planned_id(&[
+                plan.planned.attr("database_id"),
+                plan.planned.attr("collection"),
+                plan.planned.attr("name"),
+            ]);
             plan.planned.set_attr("id", id);
         }
     }

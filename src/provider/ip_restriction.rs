@@ -143,13 +143,15 @@ impl Resource<Client> for IpRestrictionResource {
                 plan.planned
                     .set_attr("cidr", plan.prior.attr("cidr").clone());
             }
-        } else if let (Some(database), Some(cidr)) = (
-            plan.planned.attr("database_id").as_str(),
-            plan.planned.attr("cidr").as_str(),
-        ) && let Ok(cidr) = canonical_cidr(cidr)
-        {
-            plan.planned
-                .set_attr("id", Value::string(format!("{database}/{cidr}")));
+        } else {
+            // The id holds the CIDR as the API stores it, so an unknown one adds nothing to
+            // the id's known prefix.
+            let cidr = match plan.planned.attr("cidr").as_str().map(canonical_cidr) {
+                Some(Ok(cidr)) => Value::String(cidr),
+                _ => Value::unknown(),
+            };
+            let id = ids::IP_RESTRICTION.planned_id(&[plan.planned.attr("database_id"), &cidr]);
+            plan.planned.set_attr("id", id);
         }
     }
 

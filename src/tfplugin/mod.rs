@@ -14,6 +14,7 @@ pub mod log;
 pub mod path;
 pub mod plan;
 pub mod proto;
+pub mod refinement;
 pub mod resource;
 pub mod rpc;
 pub mod schema;

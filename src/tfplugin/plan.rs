@@ -5,6 +5,7 @@
 //! whose change replaces the object are listed for Terraform.
 
 use super::path::AttributePath;
+use super::refinement::Refinements;
 use super::resource::PlanRules;
 use super::schema::Block;
 use super::timeouts::TIMEOUTS_BLOCK;
@@ -63,7 +64,12 @@ pub fn propose(
             .map(|(_, v)| v);
         let value = match (default, creating) {
             (Some(default), _) => default.clone(),
-            (None, true) => Value::Unknown,
+            // Every object has an id once created: saying so keeps `x.id != null` known.
+            (None, true) if name == "id" => Value::unknown_refined(Refinements {
+                not_null: true,
+                ..Refinements::default()
+            }),
+            (None, true) => Value::unknown(),
             (None, false) => continue,
         };
         planned.set_attr(name, value);
@@ -91,7 +97,7 @@ pub fn finish(
     if !creating && configurable_change(block, prior, planned) {
         for name in rules.volatile_on_update {
             if config.attr(name).is_null() {
-                planned.set_attr(*name, Value::Unknown);
+                planned.set_attr(*name, Value::unknown());
             }
         }
     }
@@ -188,9 +194,10 @@ mod tests {
             ("secret_wo", Value::string("s3cret")),
         ]);
         let plan = plan(&block(), &rules(), &Value::Null, &config, &config);
-        assert_eq!(plan.planned.attr("id"), &Value::Unknown);
-        assert_eq!(plan.planned.attr("status"), &Value::Unknown);
-        assert_eq!(plan.planned.attr("plan"), &Value::Unknown);
+        let id = plan.planned.attr("id");
+        assert!(id.refinements().is_some_and(|r| r.not_null), "{id:?}");
+        assert_eq!(plan.planned.attr("status"), &Value::unknown());
+        assert_eq!(plan.planned.attr("plan"), &Value::unknown());
         assert_eq!(plan.planned.attr("engine"), &Value::string("mongodb"));
         assert_eq!(
             plan.planned.attr("secret_wo"),
@@ -230,7 +237,7 @@ mod tests {
         let mut proposed = prior();
         proposed.set_attr("plan", Value::string("big"));
         let plan = plan(&block(), &rules(), &prior(), &proposed, &config);
-        assert_eq!(plan.planned.attr("status"), &Value::Unknown);
+        assert_eq!(plan.planned.attr("status"), &Value::unknown());
         assert_eq!(plan.planned.attr("id"), &Value::string("db-1"));
         assert_eq!(plan.planned.attr("plan"), &Value::string("big"));
         assert!(plan.requires_replace.is_empty(), "plan changes in place");
@@ -238,10 +245,10 @@ mod tests {
 
     #[test]
     fn plan_lists_changed_replacing_attributes_only() {
-        let config = object(&[("name", Value::string("b")), ("engine", Value::Unknown)]);
+        let config = object(&[("name", Value::string("b")), ("engine", Value::unknown())]);
         let mut proposed = prior();
         proposed.set_attr("name", Value::string("b"));
-        proposed.set_attr("engine", Value::Unknown);
+        proposed.set_attr("engine", Value::unknown());
         let plan = plan(&block(), &rules(), &prior(), &proposed, &config);
         assert_eq!(
             plan.requires_replace,

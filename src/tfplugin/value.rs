@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::tfplugin::path::{AttributePath, PathStep};
+use crate::tfplugin::refinement::{REFINED_UNKNOWN_EXT, Refinements};
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -689,8 +690,9 @@ pub enum Value {
     /// No value (unset optional attribute, absent block, deleted resource).
     #[default]
     Null,
-    /// Not known until apply.
-    Unknown,
+    /// Not known until apply; with what Terraform knows of it already, if anything
+    /// ([`Value::unknown_refined`]).
+    Unknown(Option<Box<Refinements>>),
     /// A bool.
     Bool(bool),
     /// A number.
@@ -713,6 +715,28 @@ pub enum Value {
 static NULL: Value = Value::Null;
 
 impl Value {
+    /// An unknown value of which nothing more is known.
+    pub fn unknown() -> Value {
+        Value::Unknown(None)
+    }
+
+    /// An unknown value with refinements; the plain unknown when there are none.
+    pub fn unknown_refined(refinements: Refinements) -> Value {
+        if refinements.is_empty() {
+            Value::unknown()
+        } else {
+            Value::Unknown(Some(Box::new(refinements)))
+        }
+    }
+
+    /// What is known of this unknown value; `None` when it is known or nothing is.
+    pub fn refinements(&self) -> Option<&Refinements> {
+        match self {
+            Value::Unknown(refinements) => refinements.as_deref(),
+            _ => None,
+        }
+    }
+
     /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
@@ -764,7 +788,7 @@ impl Value {
 
     /// Whether this is unknown (only the top level; see [`Value::is_wholly_known`]).
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Value::Unknown)
+        matches!(self, Value::Unknown(_))
     }
 
     /// Whether this is not unknown at the top level (it may still contain unknowns).
@@ -775,7 +799,7 @@ impl Value {
     /// Whether no unknown appears anywhere inside, as core requires after apply and read.
     pub fn is_wholly_known(&self) -> bool {
         match self {
-            Value::Unknown => false,
+            Value::Unknown(_) => false,
             Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => true,
             Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
                 items.iter().all(Value::is_wholly_known)
@@ -903,7 +927,7 @@ impl Value {
     fn kind_with_article(&self) -> &'static str {
         match self {
             Value::Null => "null",
-            Value::Unknown => "an unknown value",
+            Value::Unknown(_) => "an unknown value",
             Value::Bool(_) => "a bool",
             Value::Number(_) => "a number",
             Value::String(_) => "a string",
@@ -1014,7 +1038,7 @@ fn mismatch(path: &AttributePath, ty: &Type, v: &Value) -> CodecError {
 
 fn infer_type(v: &Value, path: &AttributePath) -> Result<Type, CodecError> {
     Ok(match v {
-        Value::Null | Value::Unknown => Type::Dynamic,
+        Value::Null | Value::Unknown(_) => Type::Dynamic,
         Value::Bool(_) => Type::Bool,
         Value::Number(_) => Type::Number,
         Value::String(_) => Type::String,
@@ -1139,7 +1163,7 @@ pub fn conforms(v: &Value, ty: &Type) -> Result<(), CodecError> {
 
 fn conforms_at(v: &Value, ty: &Type, path: &AttributePath) -> Result<(), CodecError> {
     match (v, ty) {
-        (Value::Null | Value::Unknown, _) => Ok(()),
+        (Value::Null | Value::Unknown(_), _) => Ok(()),
         (_, Type::Dynamic) => infer_type(v, path).map(|_| ()),
         (Value::Bool(_), Type::Bool)
         | (Value::Number(_), Type::Number)
@@ -1276,7 +1300,7 @@ pub fn to_msgpack(v: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     Ok(out)
 }
 
-fn msgpack_number(n: &Number) -> rmpv::Value {
+pub(super) fn msgpack_number(n: &Number) -> rmpv::Value {
     if let Some(i) = n.to_i64() {
         rmpv::Value::from(i)
     } else if let Some(u) = n.to_u64() {
@@ -1300,7 +1324,8 @@ fn msgpack_encode(
     if *ty == Type::Dynamic {
         return match v {
             Value::Null => Ok(M::Nil),
-            Value::Unknown => Ok(msgpack_unknown()),
+            // cty's dynamic unknown has no refinements: its type is not known either.
+            Value::Unknown(_) => Ok(msgpack_unknown()),
             _ => {
                 let wrapper = wrapper_type(v, resolved, path)?;
                 let inner = msgpack_encode(v, &wrapper, &wrapper, path)?;
@@ -1310,7 +1335,8 @@ fn msgpack_encode(
     }
     Ok(match (v, ty) {
         (Value::Null, _) => M::Nil,
-        (Value::Unknown, _) => msgpack_unknown(),
+        (Value::Unknown(Some(refinements)), _) => M::Ext(REFINED_UNKNOWN_EXT, refinements.encode()),
+        (Value::Unknown(None), _) => msgpack_unknown(),
         (Value::Bool(b), Type::Bool) => M::Boolean(*b),
         (Value::Number(n), Type::Number) => msgpack_number(n),
         (Value::String(s), Type::String) => M::from(s.as_str()),
@@ -1381,9 +1407,9 @@ fn msgpack_encode(
     })
 }
 
-/// Decodes cty msgpack for type `ty`. Any extension value is an unknown (refinements in
-/// type 12 are dropped); numbers may be ints, floats or decimal strings; objects must carry
-/// exactly the attributes of their type.
+/// Decodes cty msgpack for type `ty`. An extension value is an unknown, keeping the
+/// refinements of extension 12; numbers may be ints, floats or decimal strings; objects must
+/// carry exactly the attributes of their type.
 pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut reader = bytes;
     let tree = rmpv::decode::read_value(&mut reader)
@@ -1409,10 +1435,47 @@ fn msgpack_string<'a>(m: &'a rmpv::Value, path: &AttributePath) -> Result<&'a st
     }
 }
 
+/// A number as cty writes it: an integer, a float, or decimal text when neither is exact.
+pub(super) fn msgpack_decode_number(
+    m: &rmpv::Value,
+    path: &AttributePath,
+) -> Result<Number, CodecError> {
+    use rmpv::Value as M;
+    let required = || CodecError::new(path, "a number is required");
+    Ok(match m {
+        M::Integer(i) => match (i.as_i64(), i.as_u64()) {
+            (Some(i), _) => Number::from(i),
+            (None, Some(u)) => Number::from(u),
+            (None, None) => return Err(required()),
+        },
+        M::F32(f) => Number::from_f64_exact(f64::from(*f))
+            .ok_or_else(|| CodecError::new(path, "infinite numbers are not supported"))?,
+        M::F64(f) => Number::from_f64_exact(*f)
+            .ok_or_else(|| CodecError::new(path, "infinite numbers are not supported"))?,
+        M::String(_) | M::Binary(_) => msgpack_string(m, path)?
+            .parse()
+            .map_err(|e: ParseNumberError| CodecError::new(path, e.to_string()))?,
+        _ => return Err(required()),
+    })
+}
+
 fn msgpack_decode(m: &rmpv::Value, ty: &Type, path: &AttributePath) -> Result<Value, CodecError> {
     use rmpv::Value as M;
-    if let M::Ext(..) = m {
-        return Ok(Value::Unknown);
+    if let M::Ext(kind, payload) = m {
+        // The plain unknown is extension 0 with at most one byte; anything longer must be
+        // refinements, as for cty.
+        if payload.len() <= 1 {
+            return Ok(Value::unknown());
+        }
+        if *kind != REFINED_UNKNOWN_EXT {
+            return Err(CodecError::new(
+                path,
+                format!("unsupported msgpack extension type {kind}"),
+            ));
+        }
+        return Ok(Value::unknown_refined(Refinements::decode(
+            payload, ty, path,
+        )?));
     }
     if *ty == Type::Dynamic {
         return msgpack_decode_dynamic(m, path);
@@ -1427,21 +1490,7 @@ fn msgpack_decode(m: &rmpv::Value, ty: &Type, path: &AttributePath) -> Result<Va
             M::Boolean(b) => Value::Bool(*b),
             _ => return Err(required()),
         },
-        Type::Number => Value::Number(match m {
-            M::Integer(i) => match (i.as_i64(), i.as_u64()) {
-                (Some(i), _) => Number::from(i),
-                (None, Some(u)) => Number::from(u),
-                (None, None) => return Err(required()),
-            },
-            M::F32(f) => Number::from_f64_exact(f64::from(*f))
-                .ok_or_else(|| CodecError::new(path, "infinite numbers are not supported"))?,
-            M::F64(f) => Number::from_f64_exact(*f)
-                .ok_or_else(|| CodecError::new(path, "infinite numbers are not supported"))?,
-            M::String(_) | M::Binary(_) => msgpack_string(m, path)?
-                .parse()
-                .map_err(|e: ParseNumberError| CodecError::new(path, e.to_string()))?,
-            _ => return Err(required()),
-        }),
+        Type::Number => Value::Number(msgpack_decode_number(m, path)?),
         Type::List(element) | Type::Set(element) => {
             let M::Array(items) = m else {
                 return Err(required());
@@ -1580,7 +1629,7 @@ fn json_encode(
     path: &AttributePath,
 ) -> Result<serde_json::Value, CodecError> {
     use serde_json::Value as J;
-    if let Value::Unknown = v {
+    if let Value::Unknown(_) = v {
         return Err(CodecError::new(path, "value is not known"));
     }
     if *ty == Type::Dynamic {
@@ -1826,6 +1875,7 @@ fn json_decode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tfplugin::refinement::Bound;
 
     fn num(text: &str) -> Number {
         text.parse().unwrap()
@@ -2063,7 +2113,7 @@ mod tests {
         assert_eq!(v.attr("size").as_i64(), Some(3));
         assert_eq!(v.attr("enabled").as_bool(), Some(true));
         assert!(v.attr("missing").is_null());
-        assert!(Value::Unknown.attr("x").is_null());
+        assert!(Value::unknown().attr("x").is_null());
         assert_eq!(v.attr("roles").as_list().map(<[Value]>::len), Some(2));
         assert_eq!(v.attr("tags").as_map().map(BTreeMap::len), Some(1));
 
@@ -2089,7 +2139,7 @@ mod tests {
 
         *v.get_path_mut(&role).unwrap() = Value::string("changed");
         assert_eq!(v.get_path(&role).and_then(Value::as_str), Some("changed"));
-        *v.attr_mut("size").unwrap() = Value::Unknown;
+        *v.attr_mut("size").unwrap() = Value::unknown();
         assert!(v.attr("size").is_unknown());
         assert!(!v.is_wholly_known());
         assert!(v.is_known());
@@ -2134,7 +2184,7 @@ mod tests {
         let good = Value::object([
             (
                 "roles",
-                Value::list([Value::string("a"), Value::Unknown, Value::Null]),
+                Value::list([Value::string("a"), Value::unknown(), Value::Null]),
             ),
             ("timeouts", Value::Null),
         ]);
@@ -2196,12 +2246,12 @@ mod tests {
     #[test]
     fn msgpack_unknown_is_fixext1_type_zero() {
         assert_eq!(
-            hex(&to_msgpack(&Value::Unknown, &Type::String).unwrap()),
+            hex(&to_msgpack(&Value::unknown(), &Type::String).unwrap()),
             "d4 00 00"
         );
         assert_eq!(hex(&to_msgpack(&Value::Null, &Type::String).unwrap()), "c0");
         assert_eq!(
-            hex(&to_msgpack(&Value::Unknown, &Type::Dynamic).unwrap()),
+            hex(&to_msgpack(&Value::unknown(), &Type::Dynamic).unwrap()),
             "d4 00 00"
         );
         assert_eq!(
@@ -2321,25 +2371,111 @@ mod tests {
     }
 
     #[test]
-    fn msgpack_any_extension_decodes_as_unknown() {
-        // Refined unknown (type 12) with a nullness refinement and a string prefix.
-        let refined = unhex("c7 07 0c 82 01 c2 02 a2 61 62");
+    fn msgpack_refined_unknowns_come_back_as_they_were_sent() {
+        // Each as cty writes it: extension 12, a map of refinement keys in order.
+        let cases = [
+            // not null, prefix "ab"
+            (Type::String, "c7 07 0c 82 01 c2 02 a2 61 62"),
+            (Type::Number, REFINED_NUMBER),
+            // 2 to 5 elements
+            (Type::list(Type::String), "c7 05 0c 82 05 02 06 05"),
+            // not null alone: 3 bytes of payload, so fixext is not used
+            (Type::Bool, "c7 03 0c 81 01 c2"),
+        ];
+        for (ty, bytes) in cases {
+            let value = from_msgpack(&unhex(bytes), &ty).unwrap();
+            assert!(value.is_unknown(), "{bytes}");
+            assert_eq!(hex(&to_msgpack(&value, &ty).unwrap()), bytes, "{ty:?}");
+        }
+        let prefixed = from_msgpack(&unhex("c7 07 0c 82 01 c2 02 a2 61 62"), &Type::String);
+        let refinements = prefixed.unwrap().refinements().cloned().unwrap();
+        assert_eq!(refinements.string_prefix.as_deref(), Some("ab"));
+        let bounded = from_msgpack(&unhex(REFINED_NUMBER), &Type::Number).unwrap();
+        let refinements = bounded.refinements().unwrap();
         assert_eq!(
-            from_msgpack(&refined, &Type::String).unwrap(),
-            Value::Unknown
+            refinements.number_lower,
+            Some(Bound {
+                value: Number::zero(),
+                inclusive: true
+            })
         );
         assert_eq!(
-            from_msgpack(&unhex("d4 05 ff"), &Type::Number).unwrap(),
-            Value::Unknown
+            refinements
+                .number_upper
+                .as_ref()
+                .map(|b| (b.value.to_string(), b.inclusive)),
+            Some(("1.5".to_string(), false))
         );
-        // Under dynamic an unknown may appear bare.
+    }
+
+    /// Not null, 0 <= n < 1.5.
+    const REFINED_NUMBER: &str =
+        "c7 13 0c 83 01 c2 03 92 00 c3 04 92 cb 3f f8 00 00 00 00 00 00 c2";
+
+    #[test]
+    fn msgpack_refinements_survive_inside_objects_and_are_kept_off_dynamic() {
+        let ty = Type::object([("name", Type::String), ("any", Type::Dynamic)]);
+        let bytes = "82 a3 61 6e 79 c7 03 0c 81 01 c2 a4 6e 61 6d 65 c7 07 0c 82 01 c2 02 a2 61 62";
+        let v = from_msgpack(&unhex(bytes), &ty).unwrap();
+        // cty's dynamic unknown has no refinements.
+        assert_eq!(v.attr("any"), &Value::unknown());
+        assert!(v.attr("name").refinements().is_some());
         assert_eq!(
-            from_msgpack(&unhex("d4 00 00"), &Type::Dynamic).unwrap(),
-            Value::Unknown
+            hex(&to_msgpack(&v, &ty).unwrap()),
+            "82 a3 61 6e 79 d4 00 00 a4 6e 61 6d 65 c7 07 0c 82 01 c2 02 a2 61 62"
         );
-        let ty = Type::object([("a", Type::list(Type::String))]);
-        let v = from_msgpack(&unhex("81 a1 61 d4 00 00"), &ty).unwrap();
-        assert_eq!(v, Value::object([("a", Value::Unknown)]));
+        // Nothing refined is the plain unknown on the wire.
+        let plain = Value::unknown_refined(Refinements::default());
+        assert_eq!(hex(&to_msgpack(&plain, &Type::String).unwrap()), "d4 00 00");
+    }
+
+    #[test]
+    fn msgpack_unknowns_without_refinements_and_bad_refinements() {
+        // Any extension of at most one byte is the plain unknown, as for cty.
+        for bytes in ["d4 00 00", "d4 05 ff", "c7 00 0c"] {
+            assert_eq!(
+                from_msgpack(&unhex(bytes), &Type::Number).unwrap(),
+                Value::unknown(),
+                "{bytes}"
+            );
+        }
+        // A key this decoder does not know (a later Terraform's) is skipped.
+        let later = from_msgpack(&unhex("c7 05 0c 82 01 c2 63 c3"), &Type::String).unwrap();
+        assert_eq!(
+            later.refinements(),
+            Some(&Refinements {
+                not_null: true,
+                ..Refinements::default()
+            })
+        );
+        let refused = [
+            // a longer payload under another extension type
+            (
+                "c7 03 05 81 01 c2",
+                Type::String,
+                "unsupported msgpack extension type 5",
+            ),
+            ("c7 02 0c 01 c2", Type::String, "not a map"),
+            // prefix on a number, bound on a string, length on a string
+            ("c7 04 0c 81 02 a1 61", Type::Number, "not a string"),
+            ("c7 05 0c 81 03 92 00 c3", Type::String, "not a number"),
+            ("c7 03 0c 81 05 02", Type::String, "not a collection"),
+            (
+                "c7 03 0c 81 05 ff",
+                Type::list(Type::String),
+                "non-negative",
+            ),
+            ("c7 03 0c 81 01 a0", Type::String, "nullness is not a bool"),
+        ];
+        for (bytes, ty, expected) in refused {
+            let err = from_msgpack(&unhex(bytes), &ty).unwrap_err();
+            assert!(err.message.contains(expected), "{bytes}: {err}");
+        }
+        // A prefix of 1021 bytes: a payload of 1026.
+        let mut oversize = vec![0xc8, 0x04, 0x02, 0x0c, 0x81, 0x02, 0xda, 0x03, 0xfd];
+        oversize.extend(std::iter::repeat_n(b'a', 1021));
+        let err = from_msgpack(&oversize, &Type::String).unwrap_err();
+        assert!(err.message.contains("more than 1024 bytes"), "{err}");
     }
 
     #[test]
@@ -2443,7 +2579,7 @@ mod tests {
     #[test]
     fn json_unknown_cannot_be_stored() {
         let ty = Type::object([("a", Type::String)]);
-        let err = to_json(&Value::object([("a", Value::Unknown)]), &ty).unwrap_err();
+        let err = to_json(&Value::object([("a", Value::unknown())]), &ty).unwrap_err();
         assert_eq!(err.to_string(), ".a: value is not known");
     }
 
@@ -2632,7 +2768,7 @@ mod tests {
             };
             let mut choices = vec![(1, Just(Value::Null).boxed()), (8, known)];
             if unknowns {
-                choices.push((1, Just(Value::Unknown).boxed()));
+                choices.push((1, Just(Value::unknown()).boxed()));
             }
             Union::new_weighted(choices).boxed()
         }

@@ -113,7 +113,7 @@ impl<P: Provider> ProviderServer<P> {
                 .map_err(|text| FunctionError::argument(index, text))?;
             if !parameter.allow_unknown && !argument.is_wholly_known() {
                 // Terraform's own rule, should it send one anyway: the result waits.
-                return Ok((Value::Unknown, signature));
+                return Ok((Value::unknown(), signature));
             }
             if !parameter.allow_null && argument.is_null() {
                 return Err(FunctionError::argument(
