@@ -115,14 +115,7 @@ fn query_generates_configuration_that_imports_every_object_and_plans_empty() {
         );
     }
     // Only what a configuration sets: no computed attribute, no password.
-    for absent in ["status", "created_at", "endpoint", "password"] {
-        assert!(
-            !generated
-                .lines()
-                .any(|line| line.trim_start().starts_with(&format!("{absent} "))),
-            "generated.tf sets `{absent}`:\n{generated}"
-        );
-    }
+    assert_sets_nothing_read_only(&generated);
 
     let apply = work.apply();
     let applied = fold_whitespace(&text(&apply));
@@ -162,14 +155,7 @@ fn import_block_generates_configuration_without_computed_or_secret_attributes() 
         "{generated}"
     );
     // Read-only attributes are left out; write-only ones are at most shown as null.
-    for absent in ["status", "created_at", "endpoint", "password"] {
-        assert!(
-            !generated
-                .lines()
-                .any(|line| line.trim_start().starts_with(&format!("{absent} "))),
-            "generated.tf sets `{absent}`:\n{generated}"
-        );
-    }
+    assert_sets_nothing_read_only(&generated);
     assert!(
         generated
             .lines()
@@ -227,4 +213,17 @@ fn query_over_the_ovh_dialect_adopts_databases_and_users() {
         text(&apply)
     );
     work.assert_plan_empty();
+}
+
+/// Generated configuration sets no read-only attribute and no generated password.
+#[track_caller]
+fn assert_sets_nothing_read_only(generated: &str) {
+    for absent in ["status", "created_at", "endpoint", "password"] {
+        assert!(
+            !generated
+                .lines()
+                .any(|line| line.trim_start().starts_with(&format!("{absent} "))),
+            "generated.tf sets `{absent}`:\n{generated}"
+        );
+    }
 }

@@ -13,8 +13,8 @@ use dbaas::tfplugin::proto::tfplugin6::provider_server::Provider as _;
 use dbaas::tfplugin::rpc::ProviderServer;
 use dbaas::tfplugin::value::{self, Type, Value};
 use futures::StreamExt as _;
-use support::LocalService;
 use support::rpc::{configured, dynamic, implied_type, local_config, schema};
+use support::{GLOBO_PASSWORD, GLOBO_USERNAME, LocalService};
 use tonic::Request;
 
 async fn list(
@@ -216,4 +216,72 @@ async fn rpc_generate_resource_config_keeps_only_settable_attributes() {
             "{not_settable}: {config:?}"
         );
     }
+}
+
+/// Events go out as each object is read, not after all of them: with Terraform not reading,
+/// the listing pauses once a few events wait, so most of 40 databases are still unread. Over
+/// globo, whose reads are one request each (no batched refresh), the reads can be counted.
+#[test]
+fn rpc_list_resource_streams_while_it_reads() {
+    const DATABASES: usize = 40;
+    let service = LocalService::start_with_dialects(Duration::ZERO);
+    for n in 0..DATABASES {
+        service.ready_database(&format!("client-{n:02}"));
+    }
+    let reads = || {
+        service
+            .provider_requests()
+            .into_iter()
+            .filter(|(method, path)| {
+                method == "GET" && path.starts_with("/globo/api/database/") && path.len() > 21
+            })
+            .count()
+    };
+    let globo = Value::object([(
+        "globo",
+        Value::object([
+            (
+                "endpoint",
+                Value::string(format!("{}/globo", service.base_url())),
+            ),
+            ("username", Value::string(GLOBO_USERNAME)),
+            ("password", Value::string(GLOBO_PASSWORD)),
+        ]),
+    )]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (server, mut stream) = runtime.block_on(async {
+        let server = configured(&globo).await;
+        let config_ty =
+            implied_type(&schema(&server).await.list_resource_schemas["dbaas_database"]);
+        let stream = server
+            .list_resource(Request::new(pb::list_resource::Request {
+                type_name: "dbaas_database".into(),
+                config: Some(dynamic(
+                    &Value::object([("name_prefix", Value::Null)]),
+                    &config_ty,
+                )),
+                include_resource_object: true,
+                limit: 0,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        (server, stream)
+    });
+    let first = runtime.block_on(stream.next()).unwrap().unwrap();
+    // globo spells names with underscores.
+    assert_eq!(first.display_name, "client_00");
+    // However long the listing runs on, it stops when the events waiting fill up.
+    std::thread::sleep(Duration::from_millis(300));
+    let read_so_far = reads();
+    eprintln!("{read_so_far} of {DATABASES} read while Terraform had taken one");
+    assert!(
+        read_so_far < DATABASES,
+        "{read_so_far} of {DATABASES} read before Terraform took more than one: {:?}",
+        service.provider_requests()
+    );
+    let rest: Vec<_> = runtime.block_on(stream.collect());
+    assert_eq!(rest.len(), DATABASES - 1);
+    drop(server);
+    assert_eq!(reads(), DATABASES);
 }

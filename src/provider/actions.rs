@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::Client;
+use super::database::{database_status, wait_ready};
 use super::errors::{api_error, wait_error};
 use super::support::refuse_unsupported;
 use super::wait::until_ready;
-use crate::api::{self, Database, Feature};
+use crate::api::{self, Feature};
 use crate::tfplugin::action::{Action, Progress};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::path::AttributePath;
@@ -151,21 +152,11 @@ impl Action<Client> for MaintenanceAction {
             .and_then(|n| u32::try_from(n).ok());
         let doing = self.doing(config);
         let started = Instant::now();
-        let policy = client.wait_policy(timeout);
         progress.report(format!(
             "database {id}: waiting until it is READY to start the {doing}"
         ));
         // Busy with another change: the operation waits its turn (the API refuses it meanwhile).
-        if let Err((_, err)) = until_ready(
-            &format!("database {id}"),
-            &policy,
-            ctx.cancel,
-            database_status,
-            None,
-            |hold| api.get_database_held(id, hold),
-        )
-        .await
-        {
+        if let Err((_, err)) = wait_ready(ctx, id, timeout, false, None).await {
             return wait_error(
                 "Error Waiting For Database",
                 &format!("database {id}"),
@@ -216,7 +207,8 @@ impl Action<Client> for MaintenanceAction {
         ));
         match until_ready(
             &format!("database {id}"),
-            &policy,
+            // `timeout` bounds the whole action, the wait for its turn included.
+            &client.wait_policy(timeout.saturating_sub(started.elapsed())),
             ctx.cancel,
             database_status,
             Some(&reply),
@@ -241,10 +233,6 @@ impl Action<Client> for MaintenanceAction {
             ),
         }
     }
-}
-
-fn database_status(db: &Database) -> &api::Status {
-    &db.status
 }
 
 fn capitalised(text: &str) -> String {

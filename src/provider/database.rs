@@ -714,7 +714,7 @@ fn refuse_replacement_into_quarantine(
 /// Waits until the database is READY; on failure, also returns the latest database seen.
 /// `just_created` tolerates a short "not found" while an eventually consistent API catches up;
 /// `reply` is the database as the change's reply showed it.
-async fn wait_ready(
+pub(super) async fn wait_ready(
     ctx: &Context<'_, Client>,
     id: &str,
     timeout: Duration,
@@ -734,7 +734,7 @@ async fn wait_ready(
     .await
 }
 
-fn database_status(db: &Database) -> &api::Status {
+pub(super) fn database_status(db: &Database) -> &api::Status {
     &db.status
 }
 

@@ -59,19 +59,17 @@ impl Lister<Client> for DatabaseLister {
         &self,
         ctx: &Context<'_, Client>,
         config: &Value,
-        limit: Option<usize>,
+        _limit: Option<usize>,
     ) -> Result<Vec<Listed>, Diagnostics> {
         let prefix = config.attr("name_prefix").as_str();
-        let mut found: Vec<Listed> = databases(ctx.client, prefix)
+        Ok(databases(ctx.client, prefix)
             .await?
             .into_iter()
             .map(|db| Listed {
                 display_name: db.name,
                 import_id: db.id,
             })
-            .collect();
-        found.truncate(limit.unwrap_or(usize::MAX));
-        Ok(found)
+            .collect())
     }
 }
 
@@ -201,7 +199,6 @@ impl Lister<Client> for ChildLister {
                 }
             }
         }
-        found.truncate(limit);
         Ok(found)
     }
 }

@@ -192,8 +192,8 @@ pub trait Lister<C>: Send + Sync {
     /// Plan-time checks of the list block's `config`, before any API call.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    /// The objects `config` selects, in a stable order, at most `limit` of them when `limit` is
-    /// set (listing may stop early once it has that many).
+    /// The objects `config` selects, in a stable order. With a `limit`, listing may stop once
+    /// it has that many; the server sends no more than `limit` either way.
     async fn list(
         &self,
         ctx: &Context<'_, C>,

@@ -6,13 +6,17 @@
 //! [`Lister`]: crate::tfplugin::resource::Lister
 
 use futures::stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
 use tonic::codegen::BoxStream;
 
 use super::convert;
 use super::resource::identity_data;
 use super::{ProviderServer, ResourceEntry, pb};
 use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::resource::{Lister, Provider};
+use crate::tfplugin::resource::{Context, Lister, PrivateData, Provider};
+use crate::tfplugin::value::Value;
 
 impl<P: Provider> ProviderServer<P> {
     /// The list schemas: the `config` block of every resource type that lists.
@@ -27,12 +31,10 @@ impl<P: Provider> ProviderServer<P> {
 
     fn lister(&self, type_name: &str) -> Result<Listing<'_, P::Client>, Diagnostics> {
         let entry = self.resource(type_name)?;
-        let lister = entry.handler.lister().ok_or_else(|| {
-            Diagnostics::from_error(
-                "List Not Supported",
-                format!("{type_name} cannot be listed with `terraform query`."),
-            )
-        })?;
+        let lister = entry
+            .handler
+            .lister()
+            .ok_or_else(|| not_listed(type_name, "listed with `terraform query`"))?;
         Ok((entry, lister))
     }
 
@@ -55,66 +57,101 @@ impl<P: Provider> ProviderServer<P> {
         }
     }
 
+    /// Streams one event per object as soon as it is imported (and read, when Terraform wants
+    /// the whole object), from a task of its own: with `include_resource` each object costs a
+    /// read, and Terraform shows results while the rest are still read. The task stops when
+    /// Terraform stops reading (at `limit`).
     pub(super) async fn list_resource(
         &self,
         request: pb::list_resource::Request,
     ) -> BoxStream<pb::list_resource::Event> {
         tracing::debug!(tf_rpc = "ListResource", tf_resource_type = %request.type_name);
-        let events = match self.list_events(&request).await {
-            Ok(events) => events,
-            Err(diags) => vec![failure(diags)],
+        let started = self.lister(&request.type_name).and_then(|(entry, _)| {
+            let ty = self.list_schemas[request.type_name.as_str()].implied_type();
+            let config = convert::decode(request.config.as_ref(), &ty, "list configuration")?;
+            Ok((entry.clone(), config, self.client()?))
+        });
+        let (entry, config, client) = match started {
+            Ok(started) => started,
+            Err(diags) => return Box::pin(stream::once(async { Ok(failure(diags)) })),
         };
-        Box::pin(stream::iter(events.into_iter().map(Ok)))
-    }
-
-    async fn list_events(
-        &self,
-        request: &pb::list_resource::Request,
-    ) -> Result<Vec<pb::list_resource::Event>, Diagnostics> {
-        let (entry, lister) = self.lister(&request.type_name)?;
-        let importer = entry.handler.importer().ok_or_else(|| {
-            Diagnostics::from_error(
-                "List Not Supported",
-                format!("{} cannot be imported, so not listed.", request.type_name),
-            )
-        })?;
-        let ty = self.list_schemas[request.type_name.as_str()].implied_type();
-        let config = convert::decode(request.config.as_ref(), &ty, "list configuration")?;
-        let mut invalid = Diagnostics::new();
-        lister.validate(&config, &mut invalid);
-        if invalid.has_errors() {
-            return Err(invalid);
-        }
-        // Terraform stops reading at `limit`; 0 means none was given.
-        let limit = usize::try_from(request.limit)
-            .ok()
-            .filter(|limit| *limit > 0);
-        let listed = self
-            .with_context(async |ctx| lister.list(ctx, &config, limit).await)
-            .await?;
-        let mut events = Vec::new();
-        for found in listed.into_iter().take(limit.unwrap_or(usize::MAX)) {
-            let mut state = importer.import_state(&found.import_id)?;
-            let mut resource_object = None;
-            if request.include_resource_object {
-                let read = self
-                    .with_context(async |ctx| entry.handler.read(ctx, &state).await)
-                    .await?;
-                // Gone between the list and the read: not an object to adopt.
-                let Some(mut read) = read else { continue };
-                entry.schema.block.null_write_only(&mut read);
-                resource_object = Some(convert::encode(&read, &entry.ty, "listed object")?);
-                state = read;
+        let (events, received) = mpsc::channel(LIST_EVENTS_AHEAD);
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            let private = PrivateData::default();
+            let ctx = Context {
+                client: client.as_ref(),
+                cancel: &cancel,
+                private: &private,
+            };
+            if let Err(diags) = send_listed(&entry, &ctx, &config, &request, &events).await {
+                let _ = events.send(Ok(failure(diags))).await;
             }
-            events.push(pb::list_resource::Event {
-                identity: identity_data(entry, &state)?,
-                display_name: found.display_name,
-                resource_object,
-                diagnostic: Vec::new(),
-            });
-        }
-        Ok(events)
+        });
+        Box::pin(ReceiverStream::new(received))
     }
+}
+
+/// How many events may wait for Terraform to read them before the listing pauses.
+const LIST_EVENTS_AHEAD: usize = 16;
+
+/// Lists, then sends each object's event; `Ok` also when Terraform stopped reading.
+async fn send_listed<C>(
+    entry: &ResourceEntry<C>,
+    ctx: &Context<'_, C>,
+    config: &Value,
+    request: &pb::list_resource::Request,
+    events: &mpsc::Sender<Result<pb::list_resource::Event, Status>>,
+) -> Result<(), Diagnostics> {
+    let type_name = request.type_name.as_str();
+    let lister = entry
+        .handler
+        .lister()
+        .ok_or_else(|| not_listed(type_name, "listed with `terraform query`"))?;
+    let importer = entry
+        .handler
+        .importer()
+        .ok_or_else(|| not_listed(type_name, "imported, so not listed"))?;
+    let mut invalid = Diagnostics::new();
+    lister.validate(config, &mut invalid);
+    if invalid.has_errors() {
+        return Err(invalid);
+    }
+    // Terraform stops reading at `limit`; 0 means none was given.
+    let limit = usize::try_from(request.limit)
+        .ok()
+        .filter(|limit| *limit > 0);
+    let listed = lister.list(ctx, config, limit).await?;
+    for found in listed.into_iter().take(limit.unwrap_or(usize::MAX)) {
+        let mut state = importer.import_state(&found.import_id)?;
+        let mut resource_object = None;
+        if request.include_resource_object {
+            // Gone between the list and the read: not an object to adopt.
+            let Some(mut read) = entry.handler.read(ctx, &state).await? else {
+                continue;
+            };
+            entry.schema.block.null_write_only(&mut read);
+            resource_object = Some(convert::encode(&read, &entry.ty, "listed object")?);
+            state = read;
+        }
+        let event = pb::list_resource::Event {
+            identity: identity_data(entry, &state)?,
+            display_name: found.display_name,
+            resource_object,
+            diagnostic: Vec::new(),
+        };
+        if events.send(Ok(event)).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn not_listed(type_name: &str, why: &str) -> Diagnostics {
+    Diagnostics::from_error(
+        "List Not Supported",
+        format!("{type_name} cannot be {why}."),
+    )
 }
 
 /// A resource type that lists, with its lister.

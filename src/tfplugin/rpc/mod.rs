@@ -71,6 +71,7 @@ struct FunctionEntry {
 }
 
 /// A resource or data source type with its schema and the schema's implied value type.
+#[derive(Clone)]
 struct TypeEntry<T> {
     handler: T,
     schema: Schema,
