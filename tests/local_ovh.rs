@@ -110,6 +110,7 @@ async fn start_in(dir: &Path, delay: Duration, ovh: Option<OvhDialect>) -> Resul
         globo: None,
         goaddon: None,
         databaselabs: None,
+        postgres: Default::default(),
     })
     .await?;
     Ok(Service {

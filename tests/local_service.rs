@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dbaas::local::{self, Config, RunningService, TokenSource};
+use dbaas::local::{self, Config, PostgresBacking, RunningService, TokenSource};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
@@ -39,6 +39,24 @@ async fn start_local(delay: Duration, token: Option<&str>) -> Result<Local> {
 }
 
 async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Result<Local> {
+    start_backed(data_dir, delay, token, PostgresBacking::default()).await
+}
+
+/// A service on a fresh data dir whose PostgreSQL server programs are to be found at `dir`.
+async fn start_with_postgres_programs(dir: &str) -> Result<Local> {
+    let data = tempfile::tempdir()?;
+    let programs = PostgresBacking::Programs(dir.into());
+    let mut local = start_backed(data.path(), Duration::ZERO, None, programs).await?;
+    local._dir = Some(data);
+    Ok(local)
+}
+
+async fn start_backed(
+    data_dir: &Path,
+    delay: Duration,
+    token: Option<&str>,
+    postgres: PostgresBacking,
+) -> Result<Local> {
     let service = local::start(Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: data_dir.to_path_buf(),
@@ -52,6 +70,7 @@ async fn start_in(data_dir: &Path, delay: Duration, token: Option<&str>) -> Resu
         globo: None,
         goaddon: None,
         databaselabs: None,
+        postgres,
     })
     .await?;
     Ok(Local {
@@ -870,17 +889,43 @@ async fn openapi_document_covers_every_route() -> Result<()> {
     Ok(())
 }
 
+/// Without PostgreSQL's server programs a `postgresql` database is simulated, never refused:
+/// READY after its delay, with the made-up endpoint of every simulated engine.
+#[tokio::test]
+async fn postgresql_without_server_programs_is_simulated() -> Result<()> {
+    let local = start_with_postgres_programs("/nonexistent/postgresql/bin").await?;
+    let created = local
+        .post(
+            "/v1/databases",
+            json!({"name": "client-sim", "engine": "postgresql"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let ready = local.wait_ready(&id).await?;
+    assert_eq!(
+        ready["endpoint"],
+        "postgresql://client-sim.eu-west-1.dbaas.local:5432/client-sim"
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn capabilities_and_unknown_routes_follow_contract() -> Result<()> {
-    let local = start_local(Duration::ZERO, None).await?;
+    // No PostgreSQL where its programs are said to be: every engine is simulated, and says so.
+    let local = start_with_postgres_programs("/nonexistent/postgresql/bin").await?;
     let caps = local.get("/v1/capabilities").await?;
     assert_eq!(caps.status, StatusCode::OK);
     assert_eq!(
         caps.body["engines"],
         json!([
-            {"name": "mongodb", "versions": ["6.0", "7.0", "8.0"], "default_version": "8.0"},
-            {"name": "postgresql", "versions": ["15", "16", "17"], "default_version": "17"},
-            {"name": "mysql", "versions": ["8.0", "8.4"], "default_version": "8.4"}
+            {"name": "mongodb", "versions": ["6.0", "7.0", "8.0"], "default_version": "8.0",
+             "backing": "simulated"},
+            {"name": "postgresql", "versions": ["15", "16", "17"], "default_version": "17",
+             "backing": "simulated"},
+            {"name": "mysql", "versions": ["8.0", "8.4"], "default_version": "8.4",
+             "backing": "simulated"}
         ])
     );
     let node_counts: Vec<(&str, u64)> = caps.body["plans"]

@@ -48,6 +48,7 @@ async fn python_wrapper_creates_a_service_user_and_ip_restriction() -> Result<()
         globo: None,
         goaddon: None,
         databaselabs: None,
+        postgres: Default::default(),
     })
     .await?;
     let base = service.base_url();

@@ -1,5 +1,6 @@
 # Everything one client of a database-per-client SaaS needs, on dbaas-local: a database, an
-# application user, two indexes and a network allow-list.
+# application user, two indexes and a network allow-list. dbaas-local runs a real PostgreSQL for
+# `engine = "postgresql"`, so the endpoint accepts the user's password from the allowed networks.
 # `make demo` runs this against a dbaas-local it starts itself; the provider reads the endpoint from
 # DBAAS_ENDPOINT and the token from the file DBAAS_TOKEN_FILE names (the one dbaas-local saves in
 # its data dir; DBAAS_TOKEN works too).
@@ -20,17 +21,18 @@ variable "client" {
 }
 
 variable "allowed_networks" {
-  description = "Networks allowed to connect: the client's office and our CI runners."
+  description = "Networks allowed to connect: the client's office, our CI runners, and this machine."
   type        = map(string)
   default = {
-    office = "198.51.100.0/24"
-    ci     = "203.0.113.7"
+    office       = "198.51.100.0/24"
+    ci           = "203.0.113.7"
+    this_machine = "127.0.0.1"
   }
 }
 
 resource "dbaas_database" "client" {
   name        = "client-${var.client}"
-  engine      = "mongodb"
+  engine      = "postgresql"
   plan        = "essential"
   region      = "eu-west-1"
   description = "Database of client ${var.client}"
@@ -43,7 +45,7 @@ resource "dbaas_database" "client" {
 resource "dbaas_credential" "app" {
   database_id = dbaas_database.client.id
   username    = "app"
-  roles       = ["readWrite@orders"]
+  roles       = ["readWrite@${dbaas_database.client.name}"]
 }
 
 resource "dbaas_collection_index" "orders_by_customer" {

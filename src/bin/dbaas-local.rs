@@ -29,7 +29,7 @@ use std::time::Duration;
 use clap::Parser;
 use dbaas::local::{
     self, ComposeDialect, Config, DatabaselabsDialect, FaultPlan, GloboDialect, GoaddonDialect,
-    OvhDialect, TokenOrigin, TokenSource,
+    OvhDialect, PostgresBacking, TokenOrigin, TokenSource,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
@@ -61,6 +61,12 @@ struct Args {
         value_parser = parse_delay
     )]
     provision_delay: Duration,
+
+    /// Where PostgreSQL's server programs (initdb, pg_ctl, postgres) are, for real
+    /// `postgresql` databases; `none` keeps them simulated. Default: `pg_config --bindir`, else
+    /// Debian's /usr/lib/postgresql/<version>/bin, else simulated with a warning.
+    #[arg(long, env = "DBAAS_LOCAL_POSTGRES_BIN", value_parser = parse_postgres_bin)]
+    postgres_bin: Option<PostgresBacking>,
 
     /// OVH dialect: the application key clients send (X-Ovh-Application). The dialect, OVHcloud's
     /// API under /ovh/1.0, is served when all four --ovh-* options are set.
@@ -298,6 +304,14 @@ fn parse_token(text: &str) -> Result<SecretString, String> {
     }
 }
 
+fn parse_postgres_bin(text: &str) -> Result<PostgresBacking, String> {
+    match text {
+        "" => Err("give a directory, or `none`".to_owned()),
+        "none" => Ok(PostgresBacking::Simulated),
+        dir => Ok(PostgresBacking::Programs(PathBuf::from(dir))),
+    }
+}
+
 fn parse_delay(text: &str) -> Result<Duration, String> {
     local::parse_duration(text).map_err(|error| error.to_string())
 }
@@ -372,6 +386,7 @@ async fn main() -> ExitCode {
         globo,
         databaselabs,
         goaddon,
+        postgres: args.postgres_bin.unwrap_or_default(),
     };
     let service = match local::start_with_faults(config, faults).await {
         Ok(service) => service,

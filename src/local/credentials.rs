@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::databases::{Databases, not_ready, parent_for_change, parent_for_read};
+use super::engines::Backing;
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
 use super::lifecycle::{FaultedKind, Schedule};
@@ -273,7 +274,8 @@ impl Credentials {
     }
 
     /// Replaces the password of a `READY` credential: with the client's (stored hashed) or a
-    /// generated one (returned once). The status does not change.
+    /// generated one (returned once). The status does not change, but for a real database's:
+    /// it is `UPDATING` until its role has the new password.
     pub(crate) async fn reset_password(
         &self,
         database_id: &str,
@@ -283,21 +285,30 @@ impl Credentials {
         let (stored, shown) = new_password(password).await?;
         let now = self.databases.clock().now();
         let (database_id, username) = (database_id.to_owned(), username.to_owned());
+        let engines = self.databases.engines().clone();
         let credential = self
             .databases
             .store()
             .transact(move |tx| {
-                parent_for_change(tx, &database_id)?;
+                let database = parent_for_change(tx, &database_id)?;
                 let mut credential = tx
                     .credential(&database_id, &username)?
                     .ok_or_else(|| not_found(&database_id, &username))?;
                 require_ready(&credential)?;
                 credential.password = stored;
                 credential.updated_at = whole_seconds(now);
+                if engines.backing(&database.engine) == Backing::Real {
+                    // Settled by the lifecycle worker once PostgreSQL has it.
+                    credential.status = Status::Updating;
+                    credential.transition_at = Some(now);
+                }
                 tx.update_credential(&credential)?;
                 Ok(credential)
             })
             .await?;
+        if credential.status == Status::Updating {
+            self.databases.wake();
+        }
         tracing::info!(
             database_id = %credential.database_id,
             username = %credential.username,

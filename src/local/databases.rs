@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::allow_list::{self, CreateIpRestriction, SetChange};
 use super::catalog::{CATALOG, Plan};
+use super::engines::Engines;
 use super::error::LocalError;
 use super::idempotency::{Created, Idempotency};
 use super::lifecycle::{self, Clock, FaultedKind, LifecycleFaults, Schedule, Wake};
@@ -105,6 +106,8 @@ pub(crate) struct Databases {
     provision_delay: Duration,
     /// How the next created objects settle (a test aid); shared by every kind's operations.
     lifecycle_faults: Arc<LifecycleFaults>,
+    /// What holds each engine's databases.
+    engines: Engines,
 }
 
 impl Databases {
@@ -116,7 +119,19 @@ impl Databases {
             wake,
             provision_delay,
             lifecycle_faults: Arc::default(),
+            engines: Engines::simulated(),
         }
+    }
+
+    /// The same operations, with `engines` behind the databases.
+    pub(crate) fn with_engines(mut self, engines: Engines) -> Self {
+        self.engines = engines;
+        self
+    }
+
+    /// What holds each engine's databases.
+    pub(crate) fn engines(&self) -> &Engines {
+        &self.engines
     }
 
     /// The pending lifecycle faults, which every create consults.
@@ -255,6 +270,7 @@ impl Databases {
                 transition_at: Some(settles_at),
                 gone_at: None,
                 fails_with: None,
+                served_at: None,
             };
             let users: Vec<Credential> = children
                 .built_in_users
@@ -648,8 +664,12 @@ impl Operation {
     }
 }
 
-/// `<scheme>://<name>.<region>.dbaas.local:<port>/<name>`; never carries credentials.
+/// Where a real engine serves it, else `<scheme>://<name>.<region>.dbaas.local:<port>/<name>`;
+/// never carries credentials.
 pub(crate) fn endpoint(database: &Database) -> String {
+    if let Some(served_at) = &database.served_at {
+        return served_at.clone();
+    }
     match CATALOG.engine(&database.engine) {
         Some(engine) => format!(
             "{}://{}.{}.dbaas.local:{}/{}",

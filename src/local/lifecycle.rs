@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{Notify, watch};
 
+use super::engines::{Engines, Unrealized};
 use super::error::LocalError;
 use super::model::{Database, Status, whole_seconds};
 use super::store::{DueChild, Store};
@@ -135,24 +136,72 @@ pub(crate) fn settle_child(
     })
 }
 
-/// Settles every transition due at `now`; returns how many objects changed.
+/// Settles every transition due at `now` with every engine simulated; returns how many
+/// objects changed.
 pub(crate) async fn settle_due(store: &Store, now: DateTime<Utc>) -> Result<usize, LocalError> {
-    let mut settled = 0;
+    Ok(settle_due_on(store, &Engines::simulated(), now)
+        .await?
+        .settled)
+}
+
+/// What one pass of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pass {
+    /// Objects whose transition settled.
+    pub(crate) settled: usize,
+    /// Due objects left for a later pass: their real engine could not be reached.
+    pub(crate) deferred: usize,
+}
+
+/// Settles every transition due at `now`, each once `engines` hold the object as it will be.
+pub(crate) async fn settle_due_on(
+    store: &Store,
+    engines: &Engines,
+    now: DateTime<Utc>,
+) -> Result<Pass, LocalError> {
+    let mut pass = Pass::default();
     for child in store.due_children(now).await? {
-        if settle_one_child(store, child, now).await? {
-            settled += 1;
+        let refused = match engines.realize_child(store, &child).await {
+            Ok(()) => None,
+            Err(Unrealized::Refused(why)) => Some(why),
+            Err(Unrealized::Later(why)) => {
+                tracing::warn!(child = ?child, reason = %why, "child transition waits for its engine");
+                pass.deferred += 1;
+                continue;
+            }
+        };
+        if settle_one_child(store, child, now, refused).await? {
+            pass.settled += 1;
         }
     }
     for id in store.due_database_ids(now).await? {
+        let Some(due) = store.database(&id).await? else {
+            continue;
+        };
+        let (served_at, refused) = match engines.realize_database(store, &due).await {
+            Ok(served_at) => (served_at, None),
+            Err(Unrealized::Refused(why)) => (None, Some(why)),
+            Err(Unrealized::Later(why)) => {
+                tracing::warn!(%id, reason = %why, "database transition waits for its engine");
+                pass.deferred += 1;
+                continue;
+            }
+        };
         // Re-decided inside the store transaction: a request may have changed it meanwhile.
         let outcome = store
             .transact(move |tx| {
-                let Some(current) = tx.database(&id)? else {
+                let Some(mut current) = tx.database(&id)? else {
                     return Ok(None);
                 };
-                let Some(next) = settle(&current, now) else {
+                if refused.is_some() {
+                    current.fails_with = refused;
+                }
+                let Some(mut next) = settle(&current, now) else {
                     return Ok(None);
                 };
+                if served_at.is_some() {
+                    next.served_at = served_at;
+                }
                 tx.update_database(&next)?;
                 if next.is_gone() {
                     tx.remove_children(&next.id)?;
@@ -161,7 +210,7 @@ pub(crate) async fn settle_due(store: &Store, now: DateTime<Utc>) -> Result<usiz
             })
             .await?;
         if let Some(database) = outcome {
-            settled += 1;
+            pass.settled += 1;
             tracing::info!(
                 id = %database.id,
                 name = %database.name,
@@ -170,7 +219,7 @@ pub(crate) async fn settle_due(store: &Store, now: DateTime<Utc>) -> Result<usiz
             );
         }
     }
-    Ok(settled)
+    Ok(pass)
 }
 
 /// Settles one due child in its own transaction; whether it changed.
@@ -178,6 +227,7 @@ async fn settle_one_child(
     store: &Store,
     child: DueChild,
     now: DateTime<Utc>,
+    refused: Option<String>,
 ) -> Result<bool, LocalError> {
     let described = format!("{child:?}");
     let outcome = store
@@ -189,6 +239,9 @@ async fn settle_one_child(
                 let Some(mut credential) = tx.credential(&database_id, &username)? else {
                     return Ok(None);
                 };
+                if refused.is_some() {
+                    credential.fails_with = refused;
+                }
                 let Some(settled) = settle_child(
                     credential.status,
                     credential.transition_at,
@@ -217,6 +270,9 @@ async fn settle_one_child(
                 let Some(mut index) = tx.index(&database_id, &collection, &name)? else {
                     return Ok(None);
                 };
+                if refused.is_some() {
+                    index.fails_with = refused;
+                }
                 let Some(settled) = settle_child(
                     index.status,
                     index.transition_at,
@@ -240,6 +296,9 @@ async fn settle_one_child(
                 let Some(mut restriction) = tx.ip_restriction(&database_id, &cidr)? else {
                     return Ok(None);
                 };
+                if refused.is_some() {
+                    restriction.fails_with = refused;
+                }
                 let Some(settled) = settle_child(
                     restriction.status,
                     restriction.transition_at,
@@ -471,12 +530,18 @@ impl Wake {
 /// Runs the worker until `shutdown` changes or its sender is dropped.
 pub(crate) async fn run_worker(
     store: Store,
+    engines: Engines,
     clock: Clock,
     wake: Wake,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    if let Err(Unrealized::Later(why) | Unrealized::Refused(why)) = engines.resume(&store).await {
+        tracing::error!(reason = %why, "cannot resume the real databases; each waits for its engine");
+    }
     loop {
-        let nap = match settle_due(&store, clock.now()).await {
+        let nap = match settle_due_on(&store, &engines, clock.now()).await {
+            // An engine out of reach: try again after a pause, not at once.
+            Ok(pass) if pass.deferred > 0 => ERROR_BACKOFF,
             Ok(_) => match store.next_transition_at().await {
                 Ok(Some(due)) => (due - clock.now())
                     .to_std()
@@ -534,6 +599,7 @@ mod tests {
             transition_at: due,
             gone_at: None,
             fails_with: None,
+            served_at: None,
         }
     }
 
@@ -695,6 +761,7 @@ mod tests {
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(run_worker(
             store.clone(),
+            Engines::simulated(),
             clock.clone(),
             wake.clone(),
             stopped,

@@ -142,6 +142,7 @@ mod catalog;
 mod credentials;
 mod databases;
 pub(crate) mod dialects;
+mod engines;
 mod error;
 mod faults;
 mod idempotency;
@@ -153,12 +154,13 @@ mod model;
 mod native;
 mod openapi;
 mod passwords;
+mod postgres;
 mod secrets;
 mod store;
 mod validation;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -192,6 +194,7 @@ pub fn openapi_document() -> serde_json::Value {
 use credentials::Credentials;
 use databases::Databases;
 use dialects::Dialects;
+use engines::Engines;
 use faults::{Faults, RequestLog};
 use indexes::Indexes;
 use ip_restrictions::IpRestrictions;
@@ -238,6 +241,22 @@ pub struct Config {
     /// The databaselabs dialect (databaselabs.io's API under `/databaselabs`, Basic auth with
     /// this API key and secret); `None` leaves it off, and its paths answer 404 saying so.
     pub databaselabs: Option<DatabaselabsDialect>,
+    /// What holds `postgresql` databases: a real PostgreSQL when its server programs are found.
+    pub postgres: PostgresBacking,
+}
+
+/// Where `engine = "postgresql"` databases live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PostgresBacking {
+    /// A real PostgreSQL, with the server programs of `pg_config --bindir` or Debian's
+    /// `/usr/lib/postgresql/<version>/bin`; simulated, with a warning, when there are none.
+    #[default]
+    Found,
+    /// A real PostgreSQL with the server programs of this directory (`--postgres-bin`);
+    /// simulated, with a warning, when they are not there.
+    Programs(PathBuf),
+    /// Simulated (`--postgres-bin none`): the store alone, as for every other engine.
+    Simulated,
 }
 
 impl Default for Config {
@@ -252,8 +271,44 @@ impl Default for Config {
             compose: None,
             globo: None,
             databaselabs: None,
+            postgres: PostgresBacking::default(),
         }
     }
+}
+
+/// The engines a service runs with, saying in the log what backs each.
+fn engines_for(backing: &PostgresBacking, data_dir: &Path) -> Engines {
+    let located = match backing {
+        PostgresBacking::Simulated => {
+            tracing::info!(
+                engine = "postgresql",
+                backing = "simulated",
+                "as asked (--postgres-bin none)"
+            );
+            return Engines::simulated();
+        }
+        PostgresBacking::Found => postgres::locate_binaries(None),
+        PostgresBacking::Programs(dir) => postgres::locate_binaries(Some(dir)),
+    };
+    let Some(bin) = located else {
+        tracing::warn!(
+            engine = "postgresql",
+            backing = "simulated",
+            "no PostgreSQL server programs found (initdb, pg_ctl, postgres; give their \
+             directory with --postgres-bin): postgresql databases accept no connections"
+        );
+        return Engines::simulated();
+    };
+    let cluster = postgres::Postgres::new(bin, data_dir);
+    tracing::info!(
+        engine = "postgresql",
+        backing = "real",
+        programs = %cluster.bin().display(),
+        runs_as = cluster.run_as().map_or("this process's user", |user| user.name.as_str()),
+        "postgresql databases are real databases of a PostgreSQL cluster in the data dir, \
+         started on first use"
+    );
+    Engines::with_postgres(cluster)
 }
 
 /// State shared by every handler and middleware.
@@ -534,14 +589,25 @@ pub(crate) async fn start_with_clock(
     })?;
     let wake = Wake::default();
     let (stop, stopped) = watch::channel(false);
+    let engines = engines_for(&config.postgres, &config.data_dir);
+    for engine in catalog::CATALOG.engines {
+        if engine.name != engines::POSTGRESQL {
+            tracing::info!(
+                engine = engine.name,
+                backing = "simulated",
+                "engine backing"
+            );
+        }
+    }
     let worker = tokio::spawn(lifecycle::run_worker(
         store.clone(),
+        engines.clone(),
         clock.clone(),
         wake.clone(),
         stopped.clone(),
     ));
     let mut state = AppState::new(
-        Databases::new(store, clock, wake, config.provision_delay),
+        Databases::new(store, clock, wake, config.provision_delay).with_engines(engines),
         token.0.clone(),
     );
     let ovh_served = config.ovh.as_ref().map(|ovh| ovh.service_name.clone());

@@ -101,6 +101,9 @@ pub(crate) struct Database {
     /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
     /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
     pub(crate) fails_with: Option<String>,
+    /// Where a real engine serves it (`postgresql://127.0.0.1:<port>/<name>`); `None` for a
+    /// simulated one, whose endpoint is made up from its name.
+    pub(crate) served_at: Option<String>,
 }
 
 impl Database {

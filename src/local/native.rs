@@ -75,8 +75,16 @@ async fn openapi_document() -> Json<Value> {
     Json(openapi::document().clone())
 }
 
-async fn capabilities() -> Response {
-    Json(&CATALOG).into_response()
+/// The catalog, each engine saying whether its databases are real here.
+async fn capabilities(State(state): State<AppState>) -> Response {
+    let mut body = serde_json::to_value(&CATALOG).unwrap_or_default();
+    if let Some(engines) = body["engines"].as_array_mut() {
+        for engine in engines {
+            let name = engine["name"].as_str().unwrap_or_default().to_owned();
+            engine["backing"] = serde_json::json!(state.databases.engines().backing(&name));
+        }
+    }
+    Json(body).into_response()
 }
 
 /// Query of `GET /v1/databases`.
@@ -549,6 +557,7 @@ mod tests {
             transition_at: None,
             gone_at: None,
             fails_with: None,
+            served_at: None,
         };
         assert_eq!(
             endpoint(&database),

@@ -964,11 +964,15 @@ fn schemas() -> Value {
             }
         },
         "Engine": {
-            "type": "object", "required": ["name", "versions", "default_version"],
+            "type": "object", "required": ["name", "versions", "default_version", "backing"],
             "properties": {
                 "name": {"type": "string"},
                 "versions": {"type": "array", "items": {"type": "string"}},
-                "default_version": {"type": "string"}
+                "default_version": {"type": "string"},
+                "backing": {
+                    "type": "string", "enum": ["real", "simulated"],
+                    "description": "real: a database of this engine is a database of a server dbaas-local runs (PostgreSQL), and its endpoint accepts connections; simulated: only dbaas-local's store holds it."
+                }
             }
         },
         "Plan": {

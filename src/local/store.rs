@@ -147,6 +147,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE credentials ADD COLUMN fails_with TEXT;
     ALTER TABLE indexes ADD COLUMN fails_with TEXT;
     ALTER TABLE ip_restrictions ADD COLUMN fails_with TEXT;",
+    // 6: where a real engine (PostgreSQL) serves a database.
+    "ALTER TABLE databases ADD COLUMN served_at TEXT;",
 ];
 
 /// Newest schema version this build knows.
@@ -156,11 +158,11 @@ pub(crate) fn supported_schema_version() -> i64 {
 
 const DATABASE_COLUMNS: &str = "id, name, engine, version, plan, region, description, status, \
      status_message, created_at, updated_at, transition_at_ms, gone_at, uuid, flavor, node_count, \
-     locked, fails_with";
+     locked, fails_with, served_at";
 
 /// One placeholder per column of `DATABASE_COLUMNS`.
 const DATABASE_VALUES: &str =
-    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18";
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19";
 
 const CREDENTIAL_COLUMNS: &str = "database_id, username, roles, status, password_secret, \
      password_hash, created_at, updated_at, transition_at_ms, uuid, fails_with";
@@ -610,6 +612,15 @@ impl StoreTx<'_> {
             database_params(database),
         )?;
         Ok(())
+    }
+
+    /// Every database that is not gone, by name.
+    pub(crate) fn live_databases(&self) -> Result<Vec<Database>, LocalError> {
+        let mut statement = self.0.prepare(&format!(
+            "SELECT {DATABASE_COLUMNS} FROM databases WHERE gone_at IS NULL ORDER BY name"
+        ))?;
+        let rows = statement.query_map([], read_database_row)?;
+        rows.map(|row| row?).collect()
     }
 
     /// The id of the database with this name that is not gone.
@@ -1295,6 +1306,7 @@ fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalEr
     let node_count: i64 = row.get(15)?;
     let locked: bool = row.get(16)?;
     let fails_with: Option<String> = row.get(17)?;
+    let served_at: Option<String> = row.get(18)?;
     Ok((|| {
         Ok(Database {
             id,
@@ -1316,14 +1328,15 @@ fn read_database_row(row: &Row<'_>) -> rusqlite::Result<Result<Database, LocalEr
             transition_at: transition_at_ms.map(millis_to_time).transpose()?,
             gone_at: gone_at.as_deref().map(parse_time).transpose()?,
             fails_with,
+            served_at,
         })
     })())
 }
 
-/// The 18 column values of a row, in `DATABASE_COLUMNS` order.
+/// The 19 column values of a row, in `DATABASE_COLUMNS` order.
 fn database_params(database: &Database) -> impl rusqlite::Params {
     use rusqlite::types::Value as Sql;
-    let values: [Sql; 18] = [
+    let values: [Sql; 19] = [
         Sql::from(database.id.clone()),
         Sql::from(database.name.clone()),
         Sql::from(database.engine.clone()),
@@ -1342,6 +1355,7 @@ fn database_params(database: &Database) -> impl rusqlite::Params {
         Sql::from(i64::from(database.node_count)),
         Sql::from(database.locked),
         Sql::from(database.fails_with.clone()),
+        Sql::from(database.served_at.clone()),
     ];
     rusqlite::params_from_iter(values)
 }
@@ -1387,6 +1401,7 @@ mod tests {
             transition_at: Some(at(5) + chrono::Duration::milliseconds(250)),
             gone_at: None,
             fails_with: None,
+            served_at: None,
         }
     }
 
@@ -1632,7 +1647,7 @@ mod tests {
             }
         }
         let store = Store::open(dir.path()).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 5);
+        assert_eq!(store.schema_version().await.unwrap(), 6);
         let old = store.database("db-000000000001").await.unwrap().unwrap();
         assert_eq!(old.name, "old");
         assert_eq!((old.flavor.as_str(), old.node_count), ("db1-4", 1));

@@ -230,6 +230,11 @@ impl LocalService {
     }
 
     /// `http://127.0.0.1:PORT`.
+    /// The service's data dir (its store, its token, its PostgreSQL cluster).
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
     pub fn base_url(&self) -> String {
         self.service.as_ref().unwrap().base_url()
     }

@@ -234,6 +234,7 @@ mod tests {
             transition_at: None,
             gone_at: None,
             fails_with: None,
+            served_at: None,
         };
         let (size, region) = size_and_region(&database);
         assert_eq!((size.name, region.name), ("1gb", "nyc2"));

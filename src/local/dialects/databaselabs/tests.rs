@@ -327,6 +327,7 @@ fn status_of_splits_creating_into_ordered_and_building() {
         transition_at: Some(start + chrono::Duration::seconds(10)),
         gone_at: None,
         fails_with: None,
+        served_at: None,
     };
     assert_eq!(status_of(&database, start), "ordered");
     assert_eq!(

@@ -469,6 +469,7 @@ mod tests {
             transition_at: None,
             gone_at: None,
             fails_with: None,
+            served_at: None,
         };
         let ids: Vec<String> = (1..=3).map(|index| node_id(&database, index)).collect();
         assert_eq!(ids[0], node_id(&database, 1));

@@ -1,0 +1,788 @@
+//! The real PostgreSQL behind `engine = "postgresql"`: one cluster under the data dir
+//! (`<data dir>/postgresql/`), made with `initdb` on first use and run with `pg_ctl` on a
+//! loopback port, and the idempotent operations the domain asks of it (a database, a login
+//! role with its grants, a collection's table and its indexes, the `pg_hba.conf` rules).
+//!
+//! Like the store, it holds no rule of the service: it does what it is told, and every
+//! operation can be repeated (after a crash, the next start asks again).
+//!
+//! - The cluster is reached by its administrator over a Unix socket in the cluster dir, mode
+//!   0700, with `trust`; every TCP connection needs a role's password (SCRAM-SHA-256), from an
+//!   address a database's rules allow. Nothing else listens.
+//! - PostgreSQL refuses to run as root: then the cluster belongs to the `postgres` system user
+//!   (else `nobody`), which [`Postgres::run_as`] names.
+//! - Passwords never go to PostgreSQL in clear: a role gets the SCRAM verifier derived from
+//!   the service's own salted PBKDF2-HMAC-SHA256 hash (the same function SCRAM uses), so even
+//!   a chosen password the service never kept works. Statements are not logged on error
+//!   (`log_min_error_statement = panic`), so no verifier reaches the server log either.
+//! - A `dbaas-local` killed with `-9` leaves its postmaster running; the next start stops it
+//!   (`pg_ctl stop`) before starting its own, so one postmaster serves the data dir.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio_postgres::NoTls;
+
+/// The cluster's administrator role; credentials may not take this name.
+pub(crate) const ADMIN_ROLE: &str = "dbaas_local_admin";
+
+/// How long `pg_ctl` may take to start or stop the server.
+const PG_CTL_WAIT_SECONDS: &str = "60";
+
+/// Where PostgreSQL's server programs are, by the order the issue of engines asks: the
+/// directory given, else `pg_config --bindir`, else Debian's newest `/usr/lib/postgresql/*/bin`.
+/// `None` when none of them has `initdb`, `pg_ctl` and `postgres`.
+pub(crate) fn locate_binaries(given: Option<&Path>) -> Option<PathBuf> {
+    let usable = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|program| dir.join(program).is_file())
+    };
+    if let Some(dir) = given {
+        return usable(dir).then(|| dir.to_path_buf());
+    }
+    // Looked for once per process: the answer does not change, and every start would
+    // otherwise run pg_config.
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND.get_or_init(|| search_binaries(usable)).clone()
+}
+
+fn search_binaries(usable: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    if let Some(dir) = from_pg_config.filter(|dir| usable(dir)) {
+        return Some(dir);
+    }
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .filter(|(_, dir)| usable(dir))
+        .collect();
+    debian.sort();
+    debian.pop().map(|(_, dir)| dir)
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PostgresError {
+    /// The server could not be reached or started: worth trying again later.
+    #[error("PostgreSQL is not available: {0}")]
+    Unavailable(String),
+    /// PostgreSQL refused the operation: trying again changes nothing.
+    #[error("PostgreSQL refused it: {0}")]
+    Refused(String),
+}
+
+impl From<tokio_postgres::Error> for PostgresError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        match error.as_db_error() {
+            Some(db) => Self::Refused(db.message().to_owned()),
+            None => Self::Unavailable(error.to_string()),
+        }
+    }
+}
+
+/// The system user an unprivileged cluster runs as.
+#[derive(Debug, Clone)]
+pub(crate) struct SystemUser {
+    /// Its name, for the log.
+    pub(crate) name: String,
+    uid: u32,
+    gid: u32,
+}
+
+impl SystemUser {
+    /// The `postgres` user, else `nobody`, from `/etc/passwd`.
+    fn unprivileged() -> Option<Self> {
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        ["postgres", "nobody"].iter().find_map(|wanted| {
+            passwd.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                if fields.len() < 4 || fields[0] != *wanted {
+                    return None;
+                }
+                Some(Self {
+                    name: fields[0].to_owned(),
+                    uid: fields[2].parse().ok()?,
+                    gid: fields[3].parse().ok()?,
+                })
+            })
+        })
+    }
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta) == 0)
+        .unwrap_or(false)
+}
+
+/// A database's network rule: connections to `database` from `cidr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HbaRule {
+    /// The database name.
+    pub(crate) database: String,
+    /// The CIDR, canonical.
+    pub(crate) cidr: String,
+}
+
+/// One key of an index: a document field and its direction.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexKey {
+    /// The field, dotted for nested ones (`address.city`).
+    pub(crate) field: String,
+    /// Descending order.
+    pub(crate) descending: bool,
+}
+
+/// The privileges a credential's role gets on one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// SELECT.
+    Read,
+    /// SELECT, INSERT, UPDATE, DELETE.
+    ReadWrite,
+}
+
+/// The cluster of one data dir. Started on first use; stopped when dropped.
+#[derive(Debug)]
+pub(crate) struct Postgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    run_as: Option<SystemUser>,
+    /// The port once the server runs.
+    port: Mutex<Option<u16>>,
+}
+
+impl Postgres {
+    /// The cluster under `data_dir`, with the server programs in `bin`. Nothing runs yet.
+    pub(crate) fn new(bin: PathBuf, data_dir: &Path) -> Self {
+        let run_as = running_as_root().then(SystemUser::unprivileged).flatten();
+        Self {
+            bin,
+            dir: data_dir.join("postgresql"),
+            run_as,
+            port: Mutex::new(None),
+        }
+    }
+
+    /// The server programs' directory.
+    pub(crate) fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// The system user the cluster runs as, when dbaas-local runs as root.
+    pub(crate) fn run_as(&self) -> Option<&SystemUser> {
+        self.run_as.as_ref()
+    }
+
+    fn cluster(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn socket_dir(&self) -> PathBuf {
+        self.dir.join("socket")
+    }
+
+    /// The port the server listens on (127.0.0.1), starting it first if needed.
+    pub(crate) async fn port(&self) -> Result<u16, PostgresError> {
+        let mut port = self.port.lock().await;
+        if let Some(port) = *port {
+            return Ok(port);
+        }
+        let started = {
+            let this = (self.bin.clone(), self.dir.clone(), self.run_as.clone());
+            tokio::task::spawn_blocking(move || start_cluster(&this.0, &this.1, this.2.as_ref()))
+                .await
+                .map_err(|e| PostgresError::Unavailable(e.to_string()))??
+        };
+        *port = Some(started);
+        Ok(started)
+    }
+
+    /// Marks the server as not running (it stopped, or a connection found it gone), so the
+    /// next operation starts it again.
+    async fn forget_port(&self) {
+        *self.port.lock().await = None;
+    }
+
+    /// A connection as the administrator to `database`.
+    async fn admin(&self, database: &str) -> Result<tokio_postgres::Client, PostgresError> {
+        let port = self.port().await?;
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host_path(self.socket_dir())
+            .port(port)
+            .user(ADMIN_ROLE)
+            .dbname(database)
+            .connect_timeout(Duration::from_secs(10));
+        match config.connect(NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                Ok(client)
+            }
+            Err(error) if error.as_db_error().is_none() => {
+                // The server may have died: the next attempt starts it again.
+                self.forget_port().await;
+                Err(error.into())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Creates the database `name` unless it exists, closed to every role but the ones
+    /// granted, and checks that it accepts connections.
+    pub(crate) async fn ensure_database(&self, name: &str) -> Result<(), PostgresError> {
+        let admin = self.admin("postgres").await?;
+        let exists = admin
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .await?
+            .is_some();
+        if !exists {
+            // CREATE DATABASE runs alone: not inside the implicit transaction of a batch.
+            admin
+                .batch_execute(&format!("CREATE DATABASE {}", identifier(name)))
+                .await?;
+        }
+        admin
+            .batch_execute(&format!(
+                "REVOKE ALL ON DATABASE {} FROM PUBLIC",
+                identifier(name)
+            ))
+            .await?;
+        self.admin(name).await?.batch_execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    /// Drops the database `name` (its connections cut), if it exists.
+    pub(crate) async fn drop_database(&self, name: &str) -> Result<(), PostgresError> {
+        self.admin("postgres")
+            .await?
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                identifier(name)
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Makes `role` a login role with the SCRAM `verifier`, owned by `owner` (a label kept as
+    /// the role's comment: a role another owner has is refused, since role names are shared by
+    /// the whole cluster), with exactly the `grants` given on the databases that exist.
+    pub(crate) async fn ensure_role(
+        &self,
+        role: &str,
+        owner: &str,
+        verifier: &str,
+        grants: &[(Access, String)],
+    ) -> Result<(), PostgresError> {
+        let admin = self.admin("postgres").await?;
+        let existing = admin
+            .query_opt(
+                "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1",
+                &[&role],
+            )
+            .await?;
+        let quoted = identifier(role);
+        match existing {
+            Some(row) => {
+                let comment: Option<String> = row.get(0);
+                if comment.as_deref() != Some(owner) {
+                    return Err(PostgresError::Refused(format!(
+                        "the role {role} belongs to {}; a username names one role across the \
+                         PostgreSQL databases of dbaas-local",
+                        comment.as_deref().unwrap_or("PostgreSQL itself")
+                    )));
+                }
+                admin
+                    .batch_execute(&format!(
+                        "ALTER ROLE {quoted} LOGIN PASSWORD {}",
+                        literal(verifier)
+                    ))
+                    .await?;
+            }
+            None => {
+                admin
+                    .batch_execute(&format!(
+                        "CREATE ROLE {quoted} LOGIN PASSWORD {}; COMMENT ON ROLE {quoted} IS {}",
+                        literal(verifier),
+                        literal(owner)
+                    ))
+                    .await?;
+            }
+        }
+        let databases: Vec<String> = admin
+            .query(
+                "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        for database in &databases {
+            let access = grants
+                .iter()
+                .filter(|(_, name)| name == database)
+                .map(|(access, _)| *access)
+                .max_by_key(|access| *access == Access::ReadWrite);
+            let db = identifier(database);
+            let mut sql = format!(
+                "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted};
+                 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {quoted};
+                 REVOKE USAGE ON SCHEMA public FROM {quoted};"
+            );
+            if let Some(access) = access {
+                let privileges = match access {
+                    Access::Read => "SELECT",
+                    Access::ReadWrite => "SELECT, INSERT, UPDATE, DELETE",
+                };
+                let _ = write!(
+                    sql,
+                    "GRANT USAGE ON SCHEMA public TO {quoted};
+                     GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {quoted};
+                     GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {quoted};
+                     ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {privileges} ON TABLES TO {quoted};
+                     ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {quoted};"
+                );
+            }
+            self.admin(database).await?.batch_execute(&sql).await?;
+            let connect = if access.is_some() { "GRANT" } else { "REVOKE" };
+            let direction = if access.is_some() { "TO" } else { "FROM" };
+            admin
+                .batch_execute(&format!(
+                    "{connect} CONNECT ON DATABASE {db} {direction} {quoted}"
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Drops `role` if `owner` has it: first what it owns or was granted, in every database.
+    pub(crate) async fn drop_role(&self, role: &str, owner: &str) -> Result<(), PostgresError> {
+        let admin = self.admin("postgres").await?;
+        let comment: Option<Option<String>> = admin
+            .query_opt(
+                "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1",
+                &[&role],
+            )
+            .await?
+            .map(|row| row.get(0));
+        if comment.flatten().as_deref() != Some(owner) {
+            return Ok(());
+        }
+        let quoted = identifier(role);
+        let databases: Vec<String> = admin
+            .query(
+                "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        for database in &databases {
+            self.admin(database)
+                .await?
+                .batch_execute(&format!(
+                    "REASSIGN OWNED BY {quoted} TO {ADMIN_ROLE}; DROP OWNED BY {quoted}"
+                ))
+                .await?;
+        }
+        admin
+            .batch_execute(&format!("DROP ROLE IF EXISTS {quoted}"))
+            .await?;
+        Ok(())
+    }
+
+    /// Creates the table of `collection` in `database` (one JSONB document per row) and the
+    /// index `name` on it, unless they exist.
+    pub(crate) async fn ensure_index(
+        &self,
+        database: &str,
+        collection: &str,
+        name: &str,
+        keys: &[IndexKey],
+        unique: bool,
+        sparse: bool,
+    ) -> Result<(), PostgresError> {
+        let table = identifier(collection);
+        let expressions: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                format!(
+                    "({}){}",
+                    field(&key.field),
+                    if key.descending { " DESC" } else { "" }
+                )
+            })
+            .collect();
+        let partial = if sparse {
+            let present: Vec<String> = keys
+                .iter()
+                .map(|key| format!("{} IS NOT NULL", field(&key.field)))
+                .collect();
+            format!(" WHERE {}", present.join(" AND "))
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, document jsonb NOT NULL);
+             CREATE {unique}INDEX IF NOT EXISTS {index} ON {table} ({}){partial}",
+            expressions.join(", "),
+            unique = if unique { "UNIQUE " } else { "" },
+            index = identifier(&index_name(collection, name)),
+        );
+        self.admin(database).await?.batch_execute(&sql).await?;
+        Ok(())
+    }
+
+    /// Drops the index `name` of `collection` in `database`, if both exist.
+    pub(crate) async fn drop_index(
+        &self,
+        database: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<(), PostgresError> {
+        let admin = match self.admin(database).await {
+            // The database is gone already, and its indexes with it.
+            Err(PostgresError::Refused(_)) => return Ok(()),
+            other => other?,
+        };
+        admin
+            .batch_execute(&format!(
+                "DROP INDEX IF EXISTS {}",
+                identifier(&index_name(collection, name))
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the network rules (`pg_hba.conf`) and has the server reload them: each
+    /// database accepts password logins from its rules' networks only, and a database without
+    /// rules from 127.0.0.1 only.
+    pub(crate) async fn apply_rules(
+        &self,
+        databases: &[String],
+        rules: &[HbaRule],
+    ) -> Result<(), PostgresError> {
+        let admin = self.admin("postgres").await?;
+        let text = hba_text(databases, rules);
+        let path = self.cluster().join("pg_hba.conf");
+        let owner = self.run_as.clone();
+        tokio::task::spawn_blocking(move || write_owned(&path, &text, owner.as_ref()))
+            .await
+            .map_err(|e| PostgresError::Unavailable(e.to_string()))?
+            .map_err(|e| PostgresError::Unavailable(format!("cannot write pg_hba.conf: {e}")))?;
+        admin.batch_execute("SELECT pg_reload_conf()").await?;
+        Ok(())
+    }
+
+    /// Stops the server if it runs (fast shutdown: connections are cut).
+    pub(crate) fn stop(&self) {
+        if self.cluster().join("postmaster.pid").exists() {
+            stop_cluster(&self.bin, &self.cluster(), self.run_as.as_ref());
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The text of `pg_hba.conf`: the administrator over the socket, then each database's rules.
+fn hba_text(databases: &[String], rules: &[HbaRule]) -> String {
+    let mut text = String::from(
+        "# Written by dbaas-local; replaced whenever a database or an IP restriction changes.\n\
+         local all all trust\n",
+    );
+    for database in databases {
+        let quoted = format!("\"{}\"", database.replace('"', "\"\""));
+        let mut allowed: Vec<&str> = rules
+            .iter()
+            .filter(|rule| &rule.database == database)
+            .map(|rule| rule.cidr.as_str())
+            .collect();
+        if allowed.is_empty() {
+            allowed.push("127.0.0.1/32");
+        }
+        for cidr in allowed {
+            let _ = writeln!(text, "host {quoted} all {cidr} scram-sha-256");
+        }
+    }
+    text
+}
+
+/// A name as a quoted SQL identifier.
+fn identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A string as an SQL literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The text of a document field, `document #>> '{a,b}'` for `a.b`.
+fn field(path: &str) -> String {
+    let parts: Vec<String> = path
+        .split('.')
+        .map(|part| format!("\"{}\"", part.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!(
+        "document #>> {}",
+        literal(&format!("{{{}}}", parts.join(",")))
+    )
+}
+
+/// Index names are per schema in PostgreSQL, per collection here: `<collection>_<name>`, cut
+/// to PostgreSQL's 63 bytes with a hash that keeps cut names apart.
+fn index_name(collection: &str, name: &str) -> String {
+    let full = format!("{collection}_{name}");
+    if full.len() <= 63 {
+        return full;
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, full.as_bytes());
+    let hash: String = digest.as_ref()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut cut = 54;
+    while !full.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}", &full[..cut])
+}
+
+fn command(bin: &Path, program: &str, run_as: Option<&SystemUser>) -> Command {
+    let mut command = Command::new(bin.join(program));
+    if let Some(user) = run_as {
+        command.uid(user.uid).gid(user.gid);
+    }
+    // Never the caller's PG* settings: the cluster is configured here alone.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PG") {
+            command.env_remove(key);
+        }
+    }
+    command.env("LC_ALL", "C");
+    command
+}
+
+fn run(mut command: Command, what: &str) -> Result<(), PostgresError> {
+    let output = command
+        .output()
+        .map_err(|e| PostgresError::Unavailable(format!("cannot run {what}: {e}")))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(PostgresError::Unavailable(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> PostgresError + '_ {
+    move |e| PostgresError::Unavailable(format!("{what}: {e}"))
+}
+
+/// Writes `path` (mode 0600) owned by `owner`.
+fn write_owned(path: &Path, text: &str, owner: Option<&SystemUser>) -> std::io::Result<()> {
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    if let Some(user) = owner {
+        std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))?;
+    }
+    Ok(())
+}
+
+/// Makes the cluster on first use, stops a postmaster a killed dbaas-local left running, and
+/// starts the server on the port it had before when that is free. Returns the port.
+fn start_cluster(
+    bin: &Path,
+    dir: &Path,
+    run_as: Option<&SystemUser>,
+) -> Result<u16, PostgresError> {
+    let cluster = dir.join("data");
+    let socket = dir.join("socket");
+    std::fs::create_dir_all(&socket).map_err(io("cannot make the cluster directory"))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(io("cannot restrict the cluster directory"))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o700))
+        .map_err(io("cannot restrict the socket directory"))?;
+    if let Some(user) = run_as {
+        // The data dir stays closed to everyone else; its owner-only mode must let the
+        // cluster's user through to its own directory.
+        if let Some(data_dir) = dir.parent() {
+            let mode = std::fs::metadata(data_dir)
+                .map_err(io("cannot read the data dir"))?
+                .permissions()
+                .mode();
+            std::fs::set_permissions(
+                data_dir,
+                std::fs::Permissions::from_mode(mode | 0o100 | 0o010 | 0o001),
+            )
+            .map_err(io("cannot open the data dir to the cluster's user"))?;
+        }
+        for path in [dir, socket.as_path()] {
+            std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
+                .map_err(io("cannot give the cluster directory to its user"))?;
+        }
+    }
+    if !cluster.join("PG_VERSION").exists() {
+        let _ = std::fs::remove_dir_all(&cluster);
+        let mut initdb = command(bin, "initdb", run_as);
+        initdb
+            .arg("--pgdata")
+            .arg(&cluster)
+            .args([
+                "--username",
+                ADMIN_ROLE,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
+            .args(["--encoding=UTF8", "--no-instructions"]);
+        run(initdb, "initdb")?;
+    }
+    // A postmaster of an earlier run (dbaas-local killed): stop it, so only this run's serves.
+    if cluster.join("postmaster.pid").exists() {
+        stop_cluster(bin, &cluster, run_as);
+    }
+    let port_file = dir.join("port");
+    let previous: Option<u16> = std::fs::read_to_string(&port_file)
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
+    let port = previous
+        .filter(|port| TcpListener::bind((Ipv4Addr::LOCALHOST, *port)).is_ok())
+        .map_or_else(free_port, Ok)?;
+    let settings = format!(
+        "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
+         unix_socket_permissions = 0700\npassword_encryption = 'scram-sha-256'\n\
+         log_min_error_statement = panic\nlog_connections = off\nfsync = on\n\
+         max_connections = 100\nshared_buffers = 16MB\n",
+        socket.display().to_string().replace('\'', "''")
+    );
+    write_owned(&cluster.join("dbaas-local.conf"), &settings, run_as)
+        .map_err(io("cannot write the server settings"))?;
+    let main_conf = cluster.join("postgresql.conf");
+    let conf = std::fs::read_to_string(&main_conf).map_err(io("cannot read postgresql.conf"))?;
+    if !conf.contains("include = 'dbaas-local.conf'") {
+        std::fs::write(
+            &main_conf,
+            format!("{conf}\ninclude = 'dbaas-local.conf'\n"),
+        )
+        .map_err(io("cannot write postgresql.conf"))?;
+    }
+    let mut start = command(bin, "pg_ctl", run_as);
+    start
+        .arg("start")
+        .arg("--pgdata")
+        .arg(&cluster)
+        .arg("--log")
+        .arg(dir.join("server.log"))
+        .args(["--wait", "--timeout", PG_CTL_WAIT_SECONDS, "--silent"])
+        .stdout(std::process::Stdio::null());
+    if let Some(user) = run_as {
+        // The log is the cluster user's to write.
+        let log = dir.join("server.log");
+        if !log.exists() {
+            write_owned(&log, "", Some(user)).map_err(io("cannot make the server log"))?;
+        }
+    }
+    run(start, "pg_ctl start")?;
+    std::fs::write(&port_file, port.to_string()).map_err(io("cannot save the port"))?;
+    tracing::info!(port, cluster = %cluster.display(), "PostgreSQL started");
+    Ok(port)
+}
+
+fn stop_cluster(bin: &Path, cluster: &Path, run_as: Option<&SystemUser>) {
+    let mut stop = command(bin, "pg_ctl", run_as);
+    stop.arg("stop")
+        .arg("--pgdata")
+        .arg(cluster)
+        .args([
+            "--mode",
+            "fast",
+            "--wait",
+            "--timeout",
+            PG_CTL_WAIT_SECONDS,
+            "--silent",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    match stop.status() {
+        Ok(status) if status.success() => {
+            tracing::info!(cluster = %cluster.display(), "PostgreSQL stopped")
+        }
+        // Not running (a stale pid file): nothing to stop.
+        _ => {}
+    }
+}
+
+fn free_port() -> Result<u16, PostgresError> {
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(io("cannot find a free port"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hba_allows_each_database_its_networks_or_loopback_only() {
+        let text = hba_text(
+            &["a".to_owned(), "b\"x".to_owned()],
+            &[HbaRule {
+                database: "a".to_owned(),
+                cidr: "10.0.0.0/24".to_owned(),
+            }],
+        );
+        assert!(text.contains("local all all trust\n"), "{text}");
+        assert!(
+            text.contains("host \"a\" all 10.0.0.0/24 scram-sha-256\n"),
+            "{text}"
+        );
+        assert!(!text.contains("host \"a\" all 127.0.0.1/32"), "{text}");
+        assert!(
+            text.contains("host \"b\"\"x\" all 127.0.0.1/32 scram-sha-256\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("host ").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn names_and_fields_are_quoted() {
+        assert_eq!(identifier("client-\"a\""), "\"client-\"\"a\"\"\"");
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(
+            field("address.city"),
+            "document #>> '{\"address\",\"city\"}'"
+        );
+        assert_eq!(field("o'k"), "document #>> '{\"o''k\"}'");
+        let long = index_name(&"c".repeat(40), &"n".repeat(40));
+        assert!(long.len() <= 63, "{long}");
+        assert_ne!(long, index_name(&"c".repeat(40), &"m".repeat(40)));
+        assert_eq!(index_name("orders", "by_customer"), "orders_by_customer");
+    }
+}
