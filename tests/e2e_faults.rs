@@ -768,11 +768,167 @@ impl ServiceProcess {
     }
 }
 
+impl ServiceProcess {
+    /// Stops it as an operator would (SIGTERM), so it stops its PostgreSQL too.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for ServiceProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Makes sure a test that failed half-way leaves no PostgreSQL of its data dir running
+/// (immediate shutdown of its postmasters).
+struct NoPostgresLeft<'a>(&'a std::path::Path);
+
+impl Drop for NoPostgresLeft<'_> {
+    fn drop(&mut self) {
+        for pid in postmasters(self.0) {
+            let _ = Command::new("kill")
+                .args(["-QUIT", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+/// The postmasters serving the PostgreSQL cluster of dbaas-local's `data_dir`: processes whose
+/// command line is `postgres -D <data_dir>/postgresql/data`.
+fn postmasters(data_dir: &std::path::Path) -> Vec<u32> {
+    let cluster = data_dir.join("postgresql/data");
+    let wanted = format!("-D\0{}\0", cluster.display());
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).into_owned();
+            cmdline.contains(&wanted).then_some(pid)
+        })
+        .collect()
+}
+
+/// A kill -9 of dbaas-local leaves its PostgreSQL running; the next start stops that
+/// postmaster and starts its own, so one postmaster serves the data dir, and the database
+/// still accepts its credential.
+#[test]
+fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _cleanup = NoPostgresLeft(data.path());
+    let mut process = ServiceProcess::start(data.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let call = |method: &str, path: &str, body: Option<Json>| -> (u16, Json) {
+        runtime.block_on(async {
+            let mut request = reqwest::Client::new()
+                .request(method.parse().unwrap(), format!("{base}{path}"))
+                .bearer_auth(TOKEN);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    (status, response.json().await.unwrap_or(Json::Null))
+                }
+                Err(_) => (0, Json::Null),
+            }
+        })
+    };
+    let ready = |path: &str| -> Json {
+        let (status, body) = call("GET", &format!("{path}?wait_for=READY&timeout=30s"), None);
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("READY")),
+            "{body}"
+        );
+        body
+    };
+    let (status, created) = call(
+        "POST",
+        "/v1/databases",
+        Some(json!({"name": "client-pg", "engine": "postgresql"})),
+    );
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let endpoint = ready(&format!("/v1/databases/{id}"))["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, user) = call(
+        "POST",
+        &format!("/v1/databases/{id}/credentials"),
+        Some(json!({"username": "app", "roles": ["readWrite@client-pg"]})),
+    );
+    assert_eq!(status, 202, "{user}");
+    let password = user["password"].as_str().unwrap().to_owned();
+    ready(&format!("/v1/databases/{id}/credentials/app"));
+    let pg_port: u16 = endpoint
+        .strip_prefix("postgresql://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix("/client-pg"))
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("a real endpoint: {endpoint}"));
+    let logs_in = || {
+        runtime.block_on(async {
+            let mut config = tokio_postgres::Config::new();
+            config
+                .host("127.0.0.1")
+                .port(pg_port)
+                .user("app")
+                .password(&password)
+                .dbname("client-pg");
+            match config.connect(tokio_postgres::NoTls).await {
+                Ok((client, connection)) => {
+                    tokio::spawn(connection);
+                    client.simple_query("SELECT 1").await.is_ok()
+                }
+                Err(_) => false,
+            }
+        })
+    };
+    assert!(logs_in(), "the credential logs in before the kill");
+
+    process.kill_9();
+    let left = postmasters(data.path());
+    assert_eq!(left.len(), 1, "the killed service's PostgreSQL runs on");
+    process.restart();
+    // The restarted service stops the old postmaster and starts its own on the same port.
+    let mut serving = false;
+    for _ in 0..100 {
+        if logs_in() {
+            serving = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        serving,
+        "the database accepts its credential after the restart"
+    );
+    let after = postmasters(data.path());
+    assert_eq!(after.len(), 1, "one postmaster for the data dir: {after:?}");
+    assert_ne!(after, left, "the restarted service runs its own postmaster");
+    assert_eq!(ready(&format!("/v1/databases/{id}"))["endpoint"], endpoint);
+
+    process.stop();
+    assert!(
+        postmasters(data.path()).is_empty(),
+        "dbaas-local stops its PostgreSQL"
+    );
 }
 
 #[test]

@@ -202,3 +202,40 @@ fn postgresql_database_accepts_its_credential_enforces_its_index_and_allow_list(
     assert!(!after.contains(&"client-pg".to_owned()), "{after:?}");
     drop(runtime);
 }
+
+/// Through the databaselabs dialect (hosted PostgreSQL) the database is as real: the superuser
+/// password Terraform got logs in as `postgres`, which may make tables in its database.
+#[test]
+fn databaselabs_superuser_password_logs_in_to_the_real_database() {
+    let (service, work) = LocalService::start_vendor_test(Duration::from_millis(100));
+    work.write(&format!(
+        "{}\nresource \"dbaas_database\" \"client\" {{\n  plan   = \"512mb\"\n  region = \"ams3\"\n}}\n",
+        service.databaselabs_provider_block("")
+    ));
+    work.apply();
+    let created = work.resource("dbaas_database.client");
+    let name = created["name"].as_str().unwrap().to_owned();
+    let password = created["superuser_password"].as_str().unwrap().to_owned();
+    // The store's endpoint of it: where PostgreSQL serves it.
+    let endpoint = service.database_named(&name)["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let port: u16 = endpoint
+        .strip_prefix("postgresql://127.0.0.1:")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(port, _)| port.parse().ok())
+        .unwrap_or_else(|| panic!("a real endpoint: {endpoint}"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let superuser = connect(port, SOURCE_IN_LIST, "postgres", &password, &name)
+            .await
+            .expect("the superuser password logs in");
+        superuser
+            .batch_execute("CREATE TABLE migrations (version int PRIMARY KEY)")
+            .await
+            .expect("the superuser makes tables in its database");
+    });
+    work.destroy();
+    drop(runtime);
+}

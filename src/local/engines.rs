@@ -44,7 +44,7 @@ impl From<PostgresError> for Unrealized {
     fn from(error: PostgresError) -> Self {
         match error {
             PostgresError::Unavailable(why) => Self::Later(why),
-            PostgresError::Refused(why) => Self::Refused(why),
+            PostgresError::Refused(why) | PostgresError::RoleTaken(why) => Self::Refused(why),
         }
     }
 }
@@ -121,6 +121,37 @@ impl Engines {
             }
             Status::Creating | Status::Building | Status::Updating => {
                 postgres.ensure_database(&database.name).await?;
+                // Grants reach only databases that exist: the roles of credentials made
+                // before it (its vendor's built-in users, roles naming it) get theirs now.
+                let name = format!("@{}", database.name);
+                let id = database.id.clone();
+                let holders = store
+                    .transact(move |tx| {
+                        let mut holders = Vec::new();
+                        for owner in tx.live_databases()? {
+                            if owner.engine != POSTGRESQL {
+                                continue;
+                            }
+                            for credential in tx.credentials(&owner.id)? {
+                                let concerned = owner.id == id
+                                    || credential.roles.iter().any(|role| role.ends_with(&name));
+                                if concerned && credential.status != Status::Deleting {
+                                    holders.push((owner.clone(), credential));
+                                }
+                            }
+                        }
+                        Ok(holders)
+                    })
+                    .await?;
+                for (owner, credential) in &holders {
+                    // A credential PostgreSQL refuses fails alone (when it settles), not this.
+                    match realize_credential(postgres, owner, credential).await {
+                        Err(Unrealized::Refused(why)) => {
+                            tracing::warn!(username = %credential.username, reason = %why, "role not granted");
+                        }
+                        other => other?,
+                    }
+                }
                 self.apply_rules(store, None).await?;
                 Ok(Some(self.endpoint_of(database).await?))
             }
@@ -185,28 +216,7 @@ impl Engines {
                     .await?;
             }
             RealChild::Credential(credential) => {
-                let hash = match &credential.password {
-                    StoredPassword::Chosen(hash) => hash.clone(),
-                    StoredPassword::Generated(password) => {
-                        passwords::hash_blocking(password.clone()).await?
-                    }
-                };
-                let verifier = passwords::scram_verifier(&hash)?;
-                let grants: Vec<(Access, String)> = credential
-                    .roles
-                    .iter()
-                    .filter_map(|role| {
-                        let (name, database) = role.split_once('@')?;
-                        let access = match name {
-                            "read" | "readAnyDatabase" | "clusterMonitor" => Access::Read,
-                            _ => Access::ReadWrite,
-                        };
-                        Some((access, database.to_owned()))
-                    })
-                    .collect();
-                postgres
-                    .ensure_role(&credential.username, &database.id, &verifier, &grants)
-                    .await?;
+                realize_credential(postgres, &database, &credential).await?;
             }
             RealChild::Index(index) if index.status == Status::Deleting => {
                 postgres
@@ -303,6 +313,60 @@ impl Engines {
         }
         Ok(())
     }
+}
+
+/// Makes the role of `credential` (of `database`) hold its password and grants.
+async fn realize_credential(
+    postgres: &Postgres,
+    database: &Database,
+    credential: &super::model::Credential,
+) -> Result<(), Unrealized> {
+    let hash = match &credential.password {
+        StoredPassword::Chosen(hash) => hash.clone(),
+        StoredPassword::Generated(password) => passwords::hash_blocking(password.clone()).await?,
+    };
+    let verifier = passwords::scram_verifier(&hash)?;
+    let grants: Vec<(Access, String)> = credential
+        .roles
+        .iter()
+        .filter_map(|role| {
+            let (name, on) = role.split_once('@')?;
+            Some(match name {
+                // A vendor's superuser (`root@admin`): its own database is its.
+                "root" => (Access::Owner, database.name.clone()),
+                "read" | "readAnyDatabase" | "clusterMonitor" => (Access::Read, on.to_owned()),
+                "dbOwner" | "dbAdmin" => (Access::Owner, on.to_owned()),
+                _ => (Access::ReadWrite, on.to_owned()),
+            })
+        })
+        .collect();
+    let made = postgres
+        .ensure_role(&credential.username, &database.id, &verifier, &grants)
+        .await;
+    match made {
+        // A vendor's built-in user (`root@…`, made with its database, such as
+        // databaselabs' `postgres`) of a second database: the first one's role
+        // keeps the name, and this database goes on without it.
+        Err(PostgresError::RoleTaken(why)) if is_built_in(credential) => {
+            tracing::warn!(
+                database_id = %database.id,
+                username = %credential.username,
+                reason = %why,
+                "built-in user left out of PostgreSQL"
+            );
+        }
+        other => other?,
+    }
+    Ok(())
+}
+
+/// Whether a vendor dialect made the credential with its database (its `root@…` role is one
+/// no client may ask for).
+fn is_built_in(credential: &super::model::Credential) -> bool {
+    credential
+        .roles
+        .iter()
+        .any(|role| role.starts_with("root@"))
 }
 
 /// A child as realization needs it.

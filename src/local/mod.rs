@@ -13,8 +13,10 @@
 //! layers, importing downwards only (`tests/module_layers.rs` checks it, and that no module
 //! cycle exists):
 //!
-//! - The store: `store`, SQLite (WAL, `synchronous=FULL`, versioned migrations, writes in
-//!   `BEGIN IMMEDIATE`), the only SQL, over `model` (the stored objects: `Database`,
+//! - The stores: `postgres`, the PostgreSQL cluster behind real `postgresql` databases and its
+//!   idempotent operations (it holds no rule either); and `store`, SQLite (WAL,
+//!   `synchronous=FULL`, versioned migrations, writes in
+//!   `BEGIN IMMEDIATE`), the only SQLite statements, over `model` (the stored objects: `Database`,
 //!   `Credential`, `Collection`, `Index`, `IpRestriction`, `Status`, ids and timestamps) and
 //!   `error` ([`LocalError`] and its single mapping to the wire format). Rules run inside its
 //!   transactions through typed row operations (`Store::transact`); it imports no rule.
@@ -22,7 +24,8 @@
 //!   duplicate names, busy checks, scheduling transitions, and the parent rule of the
 //!   children), and beside it the children `credentials`, `indexes` and `ip_restrictions`, which
 //!   import `databases`, never the other way round. Below both sit what they share: `validation`
-//!   (every field rule and limit), `allow_list` (a database's IP restrictions as one set, for
+//!   (every field rule and limit), `engines` (which engine is real: before the lifecycle
+//!   settles an object of a real database, it has PostgreSQL hold it), `allow_list` (a database's IP restrictions as one set, for
 //!   creates and PUTs carrying it), `idempotency` (the one mechanism behind the idempotency keys
 //!   of every create), `lifecycle` (the rules that settle transitional statuses and the worker
 //!   that applies them at the earliest persisted `transition_at`), `catalog` (engines/versions,

@@ -87,6 +87,9 @@ pub(crate) enum PostgresError {
     /// PostgreSQL refused the operation: trying again changes nothing.
     #[error("PostgreSQL refused it: {0}")]
     Refused(String),
+    /// The role name belongs to another database's credential: role names are the cluster's.
+    #[error("{0}")]
+    RoleTaken(String),
 }
 
 impl From<tokio_postgres::Error> for PostgresError {
@@ -151,13 +154,15 @@ pub(crate) struct IndexKey {
     pub(crate) descending: bool,
 }
 
-/// The privileges a credential's role gets on one database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The privileges a credential's role gets on one database, least first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Access {
     /// SELECT.
     Read,
     /// SELECT, INSERT, UPDATE, DELETE.
     ReadWrite,
+    /// Every privilege on the tables, and making tables.
+    Owner,
 }
 
 /// The cluster of one data dir. Started on first use; stopped when dropped.
@@ -304,7 +309,7 @@ impl Postgres {
             Some(row) => {
                 let comment: Option<String> = row.get(0);
                 if comment.as_deref() != Some(owner) {
-                    return Err(PostgresError::Refused(format!(
+                    return Err(PostgresError::RoleTaken(format!(
                         "the role {role} belongs to {}; a username names one role across the \
                          PostgreSQL databases of dbaas-local",
                         comment.as_deref().unwrap_or("PostgreSQL itself")
@@ -341,21 +346,22 @@ impl Postgres {
                 .iter()
                 .filter(|(_, name)| name == database)
                 .map(|(access, _)| *access)
-                .max_by_key(|access| *access == Access::ReadWrite);
+                .max();
             let db = identifier(database);
             let mut sql = format!(
                 "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted};
                  ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {quoted};
-                 REVOKE USAGE ON SCHEMA public FROM {quoted};"
+                 REVOKE ALL ON SCHEMA public FROM {quoted};"
             );
             if let Some(access) = access {
-                let privileges = match access {
-                    Access::Read => "SELECT",
-                    Access::ReadWrite => "SELECT, INSERT, UPDATE, DELETE",
+                let (schema, privileges) = match access {
+                    Access::Read => ("USAGE", "SELECT"),
+                    Access::ReadWrite => ("USAGE", "SELECT, INSERT, UPDATE, DELETE"),
+                    Access::Owner => ("ALL", "ALL PRIVILEGES"),
                 };
                 let _ = write!(
                     sql,
-                    "GRANT USAGE ON SCHEMA public TO {quoted};
+                    "GRANT {schema} ON SCHEMA public TO {quoted};
                      GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {quoted};
                      GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {quoted};
                      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {privileges} ON TABLES TO {quoted};
