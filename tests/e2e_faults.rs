@@ -719,6 +719,32 @@ fn group_member(group: u32, name: &str) -> Option<u32> {
         })
 }
 
+/// A native API call to the service process at `base`: status and JSON body, status 0 when it
+/// cannot be reached. A new client each time: a pooled connection to a killed process is dead.
+fn service_call(
+    runtime: &tokio::runtime::Runtime,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<Json>,
+) -> (u16, Json) {
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new()
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .bearer_auth(TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (status, response.json().await.unwrap_or(Json::Null))
+            }
+            Err(_) => (0, Json::Null),
+        }
+    })
+}
+
 /// dbaas-local as a process of its own, so it can be killed with SIGKILL and started again on
 /// the same port and data directory.
 struct ServiceProcess {
@@ -832,22 +858,8 @@ fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
     let mut process = ServiceProcess::start(data.path(), port);
     let base = format!("http://127.0.0.1:{port}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let call = |method: &str, path: &str, body: Option<Json>| -> (u16, Json) {
-        runtime.block_on(async {
-            let mut request = reqwest::Client::new()
-                .request(method.parse().unwrap(), format!("{base}{path}"))
-                .bearer_auth(TOKEN);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            match request.send().await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    (status, response.json().await.unwrap_or(Json::Null))
-                }
-                Err(_) => (0, Json::Null),
-            }
-        })
+    let call = |method: &str, path: &str, body: Option<Json>| {
+        service_call(&runtime, &base, method, path, body)
     };
     let ready = |path: &str| -> Json {
         let (status, body) = call("GET", &format!("{path}?wait_for=READY&timeout=30s"), None);
@@ -945,23 +957,8 @@ fn faults_service_killed_and_restarted_mid_apply_loses_nothing() {
         .enable_all()
         .build()
         .unwrap();
-    let call = |method: &str, path: &str, body: Option<Json>| -> (u16, Json) {
-        runtime.block_on(async {
-            // A new client each time: a pooled connection to the killed process is dead.
-            let mut request = reqwest::Client::new()
-                .request(method.parse().unwrap(), format!("{base}{path}"))
-                .bearer_auth(TOKEN);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            match request.send().await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    (status, response.json().await.unwrap_or(Json::Null))
-                }
-                Err(_) => (0, Json::Null),
-            }
-        })
+    let call = |method: &str, path: &str, body: Option<Json>| {
+        service_call(&runtime, &base, method, path, body)
     };
     let work = Workspace::for_endpoint(&base);
     work.write(&Api::Native.configuration(NATIVE_PROVIDER, 3, true));

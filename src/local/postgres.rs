@@ -332,16 +332,7 @@ impl Postgres {
                     .await?;
             }
         }
-        let databases: Vec<String> = admin
-            .query(
-                "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        for database in &databases {
+        for database in &user_databases(&admin).await? {
             let access = grants
                 .iter()
                 .filter(|(_, name)| name == database)
@@ -394,16 +385,7 @@ impl Postgres {
             return Ok(());
         }
         let quoted = identifier(role);
-        let databases: Vec<String> = admin
-            .query(
-                "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        for database in &databases {
+        for database in &user_databases(&admin).await? {
             self.admin(database)
                 .await?
                 .batch_execute(&format!(
@@ -512,6 +494,20 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The databases roles can be granted: every one but the templates and `postgres`.
+async fn user_databases(admin: &tokio_postgres::Client) -> Result<Vec<String>, PostgresError> {
+    Ok(admin
+        .query(
+            "SELECT datname FROM pg_database \
+             WHERE datallowconn AND NOT datistemplate AND datname <> 'postgres'",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect())
 }
 
 /// The text of `pg_hba.conf`: the administrator over the socket, then each database's rules.
