@@ -1428,6 +1428,50 @@ async fn binary_default_start_makes_a_private_token_and_requires_it() -> Result<
 /// A token only this machine can read is no protection on a network: beyond loopback, the
 /// binary wants one given explicitly, says so, and makes nothing. (A documentation address,
 /// which this host does not have, so that without the check it would fail to bind, not listen.)
+/// Without PostgreSQL's server programs the binary starts all the same, and its log says that
+/// `postgresql` databases are simulated, and why.
+#[test]
+fn binary_without_postgresql_logs_that_postgresql_is_simulated() -> Result<()> {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir()?;
+    let log = dir.path().join("stderr.log");
+    let mut child = binary()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--postgres-bin",
+            "/nonexistent/bin",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env_remove("DBAAS_LOCAL_POSTGRES_BIN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    let exit = child.wait()?;
+    let stderr = std::fs::read_to_string(&log)?;
+    assert!(
+        line.starts_with("dbaas-local listening on "),
+        "{line:?} {stderr}"
+    );
+    assert!(exit.success(), "{exit:?}: {stderr}");
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("engine=\"postgresql\""))
+        .unwrap_or_else(|| panic!("a warning about postgresql: {stderr}"));
+    assert!(
+        warning.contains("backing=\"simulated\"") && warning.contains("--postgres-bin"),
+        "{warning}"
+    );
+    Ok(())
+}
+
 #[test]
 fn binary_refuses_a_non_loopback_listen_without_a_token() -> Result<()> {
     let dir = tempfile::tempdir()?;

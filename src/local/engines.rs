@@ -326,7 +326,7 @@ async fn realize_credential(
         StoredPassword::Generated(password) => passwords::hash_blocking(password.clone()).await?,
     };
     let verifier = passwords::scram_verifier(&hash)?;
-    let grants: Vec<(Access, String)> = credential
+    let mut grants: Vec<(Access, String)> = credential
         .roles
         .iter()
         .filter_map(|role| {
@@ -340,6 +340,8 @@ async fn realize_credential(
             })
         })
         .collect();
+    // Its own database it can always log in to.
+    grants.push((Access::Connect, database.name.clone()));
     let made = postgres
         .ensure_role(&credential.username, &database.id, &verifier, &grants)
         .await;

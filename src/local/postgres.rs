@@ -157,6 +157,8 @@ pub(crate) struct IndexKey {
 /// The privileges a credential's role gets on one database, least first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Access {
+    /// Logging in, and nothing more (a user of the database without roles on it).
+    Connect,
     /// SELECT.
     Read,
     /// SELECT, INSERT, UPDATE, DELETE.
@@ -344,9 +346,9 @@ impl Postgres {
                  ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {quoted};
                  REVOKE ALL ON SCHEMA public FROM {quoted};"
             );
-            if let Some(access) = access {
+            if let Some(access) = access.filter(|access| *access > Access::Connect) {
                 let (schema, privileges) = match access {
-                    Access::Read => ("USAGE", "SELECT"),
+                    Access::Connect | Access::Read => ("USAGE", "SELECT"),
                     Access::ReadWrite => ("USAGE", "SELECT, INSERT, UPDATE, DELETE"),
                     Access::Owner => ("ALL", "ALL PRIVILEGES"),
                 };

@@ -167,25 +167,15 @@ pub(crate) fn service(database: &Database, restrictions: &[IpRestriction]) -> Va
     };
     let all =
         |state: &str| json!({"create": state, "delete": state, "read": "enabled", "update": state});
-    // Where a real engine serves it; else hosts name the region as OVH spells it in its
-    // hostnames (`gra`), not the store's.
-    let served = database
-        .served_at
-        .as_deref()
-        .and_then(|url| url.split_once("://")?.1.split_once('/')?.0.rsplit_once(':'))
-        .and_then(|(host, port)| Some((host.to_owned(), port.parse::<u16>().ok()?)));
-    let (domain, port) = served.unwrap_or_else(|| {
-        (
-            format!(
-                "{}.{}.dbaas.local",
-                database.name,
-                region.to_ascii_lowercase()
-            ),
-            CATALOG
-                .engine(&database.engine)
-                .map_or(0, |engine| engine.port),
-        )
-    });
+    // Hosts name the region as OVH spells it in its hostnames (`gra`), not the store's.
+    let domain = format!(
+        "{}.{}.dbaas.local",
+        database.name,
+        region.to_ascii_lowercase()
+    );
+    let port = CATALOG
+        .engine(&database.engine)
+        .map_or(0, |engine| engine.port);
     json!({
         "id": database.uuid,
         "createdAt": datetime(database.created_at),
