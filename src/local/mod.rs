@@ -307,8 +307,9 @@ fn engines_for(backing: &PostgresBacking, data_dir: &Path) -> Engines {
         engine = "postgresql",
         backing = "real",
         programs = %cluster.bin().display(),
+        cluster = %cluster.dir().display(),
         runs_as = cluster.run_as().map_or("this process's user", |user| user.name.as_str()),
-        "postgresql databases are real databases of a PostgreSQL cluster in the data dir, \
+        "postgresql databases are real databases of dbaas-local's own PostgreSQL cluster, \
          started on first use"
     );
     Engines::with_postgres(cluster)

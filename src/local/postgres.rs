@@ -183,10 +183,15 @@ impl Postgres {
         let run_as = running_as_root().then(SystemUser::unprivileged).flatten();
         Self {
             bin,
-            dir: data_dir.join("postgresql"),
+            dir: cluster_home(data_dir, run_as.as_ref()),
             run_as,
             port: Mutex::new(None),
         }
+    }
+
+    /// The directory of the cluster (its data, socket, port and log).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The server programs' directory.
@@ -619,6 +624,61 @@ fn write_owned(path: &Path, text: &str, owner: Option<&SystemUser>) -> std::io::
     Ok(())
 }
 
+/// Where relocated clusters live (see [`cluster_home`]).
+const RELOCATED: &str = "/var/tmp/dbaas-local-postgresql";
+
+/// Where the cluster of `data_dir` lives: `<data dir>/postgresql`, unless the cluster's user
+/// cannot reach the data dir (a parent closed to it, as `mktemp -d` makes them). Then it is
+/// `/var/tmp/dbaas-local-postgresql/<id>`, linked from `<data dir>/postgresql`, with the id kept
+/// in the data dir (`postgresql.id`) so that another data dir never gets this one's cluster.
+fn cluster_home(data_dir: &Path, run_as: Option<&SystemUser>) -> PathBuf {
+    let home = data_dir.join("postgresql");
+    if let Ok(target) = std::fs::read_link(&home) {
+        return target;
+    }
+    let Some(user) = run_as else {
+        return home;
+    };
+    if home.is_dir() || reachable(data_dir, user) {
+        return home;
+    }
+    let id_file = data_dir.join("postgresql.id");
+    let id = std::fs::read_to_string(&id_file)
+        .ok()
+        .map(|text| text.trim().to_owned())
+        .filter(|id| id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit()))
+        .unwrap_or_else(|| {
+            let id = format!("{:016x}", rand::random::<u64>());
+            let _ = std::fs::write(&id_file, &id);
+            id
+        });
+    let relocated = Path::new(RELOCATED).join(id);
+    // A link where the cluster would be, so the data dir still shows where it is.
+    let _ = std::os::unix::fs::symlink(&relocated, &home);
+    relocated
+}
+
+/// Whether `user` may pass through every parent of `data_dir` (the data dir itself is opened
+/// to it when the cluster starts).
+fn reachable(data_dir: &Path, user: &SystemUser) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(full) = data_dir.canonicalize() else {
+        return false;
+    };
+    full.ancestors().skip(1).all(|dir| {
+        std::fs::metadata(dir).is_ok_and(|meta| {
+            let mode = meta.mode();
+            if meta.uid() == user.uid {
+                mode & 0o100 != 0
+            } else if meta.gid() == user.gid {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
+            }
+        })
+    })
+}
+
 /// Makes the cluster on first use, stops a postmaster a killed dbaas-local left running, and
 /// starts the server on the port it had before when that is free. Returns the port.
 fn start_cluster(
@@ -628,6 +688,11 @@ fn start_cluster(
 ) -> Result<u16, PostgresError> {
     let cluster = dir.join("data");
     let socket = dir.join("socket");
+    if dir.starts_with(RELOCATED) {
+        std::fs::create_dir_all(RELOCATED).map_err(io("cannot make the cluster directory"))?;
+        std::fs::set_permissions(RELOCATED, std::fs::Permissions::from_mode(0o711))
+            .map_err(io("cannot open the cluster directory's parent"))?;
+    }
     std::fs::create_dir_all(&socket).map_err(io("cannot make the cluster directory"))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .map_err(io("cannot restrict the cluster directory"))?;
@@ -773,6 +838,39 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.matches("host ").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_cluster_its_user_cannot_reach_moves_out_of_the_data_dir() {
+        let stranger = SystemUser {
+            name: "stranger".to_owned(),
+            uid: 65_000,
+            gid: 65_000,
+        };
+        let open = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = open.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        assert!(reachable(&data, &stranger));
+        assert_eq!(
+            cluster_home(&data, Some(&stranger)),
+            data.join("postgresql")
+        );
+
+        let closed = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let data = closed.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        assert!(!reachable(&data, &stranger));
+        let home = cluster_home(&data, Some(&stranger));
+        assert!(home.starts_with(RELOCATED), "{home:?}");
+        // The same data dir keeps its cluster; the link in it says where.
+        assert_eq!(cluster_home(&data, Some(&stranger)), home);
+        assert_eq!(std::fs::read_link(data.join("postgresql")).unwrap(), home);
+        // Without a user of its own (not root) the cluster stays in the data dir.
+        let other = closed.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        assert_eq!(cluster_home(&other, None), other.join("postgresql"));
     }
 
     #[test]
