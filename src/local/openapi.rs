@@ -1100,7 +1100,7 @@ fn schemas() -> Value {
                 null restarts every node in turn.",
             "examples": [{"node": 1}, {}],
             "properties": {
-                "node": {"type": ["integer", "null"], "minimum": 1}
+                "node": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_NODE_COUNT}
             }
         },
         "UpdateDatabase": {
