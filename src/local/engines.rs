@@ -74,6 +74,11 @@ impl Engines {
         }
     }
 
+    /// Whether any engine is real here.
+    pub(crate) fn any_real(&self) -> bool {
+        self.postgres.is_some()
+    }
+
     /// Whether `engine`'s databases are real here.
     pub(crate) fn backing(&self, engine: &str) -> Backing {
         if engine == POSTGRESQL && self.postgres.is_some() {

@@ -175,10 +175,15 @@ pub(crate) async fn settle_due_on(
         }
     }
     for id in store.due_database_ids(now).await? {
-        let Some(due) = store.database(&id).await? else {
-            continue;
+        // Only a real engine needs the database before its transaction: no extra read else.
+        let realized = match engines.any_real() {
+            true => match store.database(&id).await? {
+                Some(due) => engines.realize_database(store, &due).await,
+                None => continue,
+            },
+            false => Ok(None),
         };
-        let (served_at, refused) = match engines.realize_database(store, &due).await {
+        let (served_at, refused) = match realized {
             Ok(served_at) => (served_at, None),
             Err(Unrealized::Refused(why)) => (None, Some(why)),
             Err(Unrealized::Later(why)) => {
