@@ -911,6 +911,51 @@ async fn postgresql_without_server_programs_is_simulated() -> Result<()> {
     Ok(())
 }
 
+/// PostgreSQL's programs are there but `initdb` cannot make the cluster (a data dir on a
+/// read-only disk, a user that cannot write it): the database ends in ERROR with initdb's
+/// reason instead of staying CREATING until the provider's timeout.
+#[tokio::test]
+async fn a_cluster_initdb_refuses_fails_the_database_with_its_reason() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let programs = tempfile::tempdir()?;
+    // Reachable by the unprivileged user the cluster runs as when the tests run as root.
+    std::fs::set_permissions(programs.path(), std::fs::Permissions::from_mode(0o755))?;
+    let script = |name: &str, body: &str| -> Result<()> {
+        let path = programs.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n"))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        Ok(())
+    };
+    script(
+        "initdb",
+        "echo 'initdb: error: could not create directory: Read-only file system' >&2; exit 1",
+    )?;
+    script("pg_ctl", "exit 1")?;
+    script("postgres", "exit 1")?;
+    let local = start_with_postgres_programs(programs.path().to_str().context("utf-8")?).await?;
+    let created = local
+        .post(
+            "/v1/databases",
+            json!({"name": "client-noinit", "engine": "postgresql"}),
+        )
+        .await?;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let failed = local
+        .wait_for(&id, "database ERROR", |reply| {
+            reply.body["status"] == "ERROR"
+        })
+        .await?;
+    let message = failed.body["status_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("initdb failed") && message.contains("Read-only file system"),
+        "{}",
+        failed.body
+    );
+    local.service.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn capabilities_and_unknown_routes_follow_contract() -> Result<()> {
     // No PostgreSQL where its programs are said to be: every engine is simulated, and says so.

@@ -730,7 +730,12 @@ fn start_cluster(
                 "--auth-host=scram-sha-256",
             ])
             .args(["--encoding=UTF8", "--no-instructions"]);
-        run(initdb, "initdb")?;
+        // A cluster initdb cannot make will not be made by trying again: the database that
+        // needed it ends in ERROR with initdb's reason rather than waiting out its timeout.
+        run(initdb, "initdb").map_err(|error| match error {
+            PostgresError::Unavailable(why) => PostgresError::Refused(why),
+            other => other,
+        })?;
     }
     // A postmaster of an earlier run (dbaas-local killed): stop it, so only this run's serves.
     if cluster.join("postmaster.pid").exists() {
