@@ -843,66 +843,89 @@ fn postmasters(data_dir: &std::path::Path) -> Vec<u32> {
         .collect()
 }
 
-/// A kill -9 of dbaas-local leaves its PostgreSQL running; the next start stops that
-/// postmaster and starts its own, so one postmaster serves the data dir, and the database
-/// still accepts its credential.
-#[test]
-fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _cleanup = NoPostgresLeft(data.path());
-    let mut process = ServiceProcess::start(data.path(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let call = |method: &str, path: &str, body: Option<Json>| {
-        service_call(&runtime, &base, method, path, body)
-    };
-    let ready = |path: &str| -> Json {
-        let (status, body) = call("GET", &format!("{path}?wait_for=READY&timeout=30s"), None);
-        assert_eq!(
-            (status, body["status"].as_str()),
-            (200, Some("READY")),
-            "{body}"
-        );
-        body
-    };
-    let (status, created) = call(
+/// A real PostgreSQL database of the service process at `base`, made through its native API,
+/// with a credential that logs in to it.
+struct RealDatabase {
+    id: String,
+    endpoint: String,
+    /// Where PostgreSQL serves it.
+    port: u16,
+    password: String,
+}
+
+const REAL_DATABASE: &str = "client-pg";
+const REAL_USER: &str = "app";
+
+/// A READY object of the service at `base` (`path` of the native API), waited for by the service.
+fn ready(runtime: &tokio::runtime::Runtime, base: &str, path: &str) -> Json {
+    let (status, body) = service_call(
+        runtime,
+        base,
+        "GET",
+        &format!("{path}?wait_for=READY&timeout=30s"),
+        None,
+    );
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("READY")),
+        "{body}"
+    );
+    body
+}
+
+/// Creates [`REAL_DATABASE`] (engine `postgresql`) and its credential [`REAL_USER`], both READY.
+fn real_database_with_credential(runtime: &tokio::runtime::Runtime, base: &str) -> RealDatabase {
+    let (status, created) = service_call(
+        runtime,
+        base,
         "POST",
         "/v1/databases",
-        Some(json!({"name": "client-pg", "engine": "postgresql"})),
+        Some(json!({"name": REAL_DATABASE, "engine": "postgresql"})),
     );
     assert_eq!(status, 202, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
-    let endpoint = ready(&format!("/v1/databases/{id}"))["endpoint"]
+    let endpoint = ready(runtime, base, &format!("/v1/databases/{id}"))["endpoint"]
         .as_str()
         .unwrap()
         .to_owned();
-    let (status, user) = call(
+    let (status, user) = service_call(
+        runtime,
+        base,
         "POST",
         &format!("/v1/databases/{id}/credentials"),
-        Some(json!({"username": "app", "roles": ["readWrite@client-pg"]})),
+        Some(json!({"username": REAL_USER, "roles": [format!("readWrite@{REAL_DATABASE}")]})),
     );
     assert_eq!(status, 202, "{user}");
     let password = user["password"].as_str().unwrap().to_owned();
-    ready(&format!("/v1/databases/{id}/credentials/app"));
-    let pg_port: u16 = endpoint
+    ready(
+        runtime,
+        base,
+        &format!("/v1/databases/{id}/credentials/{REAL_USER}"),
+    );
+    let port: u16 = endpoint
         .strip_prefix("postgresql://127.0.0.1:")
-        .and_then(|rest| rest.strip_suffix("/client-pg"))
+        .and_then(|rest| rest.strip_suffix(&format!("/{REAL_DATABASE}")))
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("a real endpoint: {endpoint}"));
-    let logs_in = || {
+    RealDatabase {
+        id,
+        endpoint,
+        port,
+        password,
+    }
+}
+
+impl RealDatabase {
+    /// Whether its credential logs in and runs a query now.
+    fn logs_in(&self, runtime: &tokio::runtime::Runtime) -> bool {
         runtime.block_on(async {
             let mut config = tokio_postgres::Config::new();
             config
                 .host("127.0.0.1")
-                .port(pg_port)
-                .user("app")
-                .password(&password)
-                .dbname("client-pg");
+                .port(self.port)
+                .user(REAL_USER)
+                .password(&self.password)
+                .dbname(REAL_DATABASE);
             match config.connect(tokio_postgres::NoTls).await {
                 Ok((client, connection)) => {
                     tokio::spawn(connection);
@@ -911,30 +934,101 @@ fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
                 Err(_) => false,
             }
         })
-    };
-    assert!(logs_in(), "the credential logs in before the kill");
+    }
+
+    /// Whether its credential logs in before the hang guard (60 s) runs out.
+    fn logs_in_again(&self, runtime: &tokio::runtime::Runtime) -> bool {
+        for _ in 0..600 {
+            if self.logs_in(runtime) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+}
+
+/// A free port of 127.0.0.1 for a service process.
+fn free_service_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A kill -9 of dbaas-local leaves its PostgreSQL running; the next start stops that
+/// postmaster and starts its own, so one postmaster serves the data dir, and the database
+/// still accepts its credential.
+#[test]
+fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_service_port();
+    let _cleanup = NoPostgresLeft(data.path());
+    let mut process = ServiceProcess::start(data.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let database = real_database_with_credential(&runtime, &base);
+    assert!(
+        database.logs_in(&runtime),
+        "the credential logs in before the kill"
+    );
 
     process.kill_9();
     let left = postmasters(data.path());
     assert_eq!(left.len(), 1, "the killed service's PostgreSQL runs on");
     process.restart();
     // The restarted service stops the old postmaster and starts its own on the same port.
-    let mut serving = false;
-    for _ in 0..100 {
-        if logs_in() {
-            serving = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
     assert!(
-        serving,
+        database.logs_in_again(&runtime),
         "the database accepts its credential after the restart"
     );
     let after = postmasters(data.path());
     assert_eq!(after.len(), 1, "one postmaster for the data dir: {after:?}");
     assert_ne!(after, left, "the restarted service runs its own postmaster");
-    assert_eq!(ready(&format!("/v1/databases/{id}"))["endpoint"], endpoint);
+    let path = format!("/v1/databases/{}", database.id);
+    assert_eq!(ready(&runtime, &base, &path)["endpoint"], database.endpoint);
+
+    process.stop();
+    assert!(
+        postmasters(data.path()).is_empty(),
+        "dbaas-local stops its PostgreSQL"
+    );
+}
+
+/// The postmaster killed while dbaas-local runs (as the OOM killer picks the largest
+/// process): the service notices and starts PostgreSQL again by itself, on the same port,
+/// so the database accepts its credential again without any call to the service.
+#[test]
+fn faults_postgresql_killed_under_the_running_service_is_started_again() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_service_port();
+    let _cleanup = NoPostgresLeft(data.path());
+    let mut process = ServiceProcess::start(data.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let database = real_database_with_credential(&runtime, &base);
+    assert!(
+        database.logs_in(&runtime),
+        "the credential logs in before the kill"
+    );
+
+    let before = postmasters(data.path());
+    assert_eq!(before.len(), 1, "{before:?}");
+    let killed = Command::new("kill")
+        .args(["-KILL", &before[0].to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert!(
+        database.logs_in_again(&runtime),
+        "the database accepts its credential again after its postmaster was killed"
+    );
+    let after = postmasters(data.path());
+    assert_eq!(after.len(), 1, "one postmaster for the data dir: {after:?}");
+    assert_ne!(after, before, "a new postmaster serves it");
+    let path = format!("/v1/databases/{}", database.id);
+    assert_eq!(ready(&runtime, &base, &path)["endpoint"], database.endpoint);
 
     process.stop();
     assert!(
@@ -946,11 +1040,7 @@ fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
 #[test]
 fn faults_service_killed_and_restarted_mid_apply_loses_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_service_port();
     let mut process = ServiceProcess::start(data.path(), port);
     let base = format!("http://127.0.0.1:{port}");
     let runtime = tokio::runtime::Builder::new_current_thread()

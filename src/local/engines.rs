@@ -6,7 +6,8 @@
 //! real database, [`Engines::realize_database`] or [`Engines::realize_child`] makes PostgreSQL
 //! match it (each step idempotent, so a crash in between is repaired by the next pass). Until
 //! that succeeds the object keeps its transitional status; what PostgreSQL refuses for good
-//! ends the object in `ERROR`, with PostgreSQL's reason.
+//! ends the object in `ERROR`, with PostgreSQL's reason. A server that dies while the service
+//! runs is started again by the lifecycle worker ([`Engines::revive`]).
 
 use std::sync::Arc;
 
@@ -284,6 +285,23 @@ impl Engines {
             .await?;
         postgres.apply_rules(&databases, &rules).await?;
         Ok(())
+    }
+
+    /// Starts PostgreSQL again when the server this run started stopped without being asked,
+    /// and records where each real database is served now (the port it had, unless taken).
+    pub(crate) async fn revive(&self, store: &Store) -> Result<(), Unrealized> {
+        let Some(postgres) = self.postgres.as_deref() else {
+            return Ok(());
+        };
+        if !postgres.stopped_unexpectedly().await {
+            return Ok(());
+        }
+        tracing::warn!(
+            cluster = %postgres.dir().display(),
+            "PostgreSQL is not running any more; starting it again"
+        );
+        postgres.port().await?;
+        self.resume(store).await
     }
 
     /// At start, when the store has real databases: starts PostgreSQL (stopping a postmaster a

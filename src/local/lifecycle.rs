@@ -35,6 +35,8 @@ use super::store::{DueChild, Store};
 /// Longest nap of the worker: it re-checks at least this often, which bounds the effect of a
 /// wall-clock jump (due instants are wall-clock times, persisted across restarts).
 const MAX_NAP: Duration = Duration::from_secs(30);
+/// How often the worker checks that a real engine's server still runs.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// Pause after a store error before the worker tries again.
 const ERROR_BACKOFF: Duration = Duration::from_secs(1);
@@ -544,6 +546,10 @@ pub(crate) async fn run_worker(
         tracing::error!(reason = %why, "cannot resume the real databases; each waits for its engine");
     }
     loop {
+        let revived = engines.revive(&store).await;
+        if let Err(Unrealized::Later(why) | Unrealized::Refused(why)) = &revived {
+            tracing::error!(reason = %why, "cannot start PostgreSQL again; trying again shortly");
+        }
         let nap = match settle_due_on(&store, &engines, clock.now()).await {
             // An engine out of reach: try again after a pause, not at once.
             Ok(pass) if pass.deferred > 0 => ERROR_BACKOFF,
@@ -562,6 +568,14 @@ pub(crate) async fn run_worker(
                 tracing::error!(%error, "lifecycle worker cannot settle transitions");
                 ERROR_BACKOFF
             }
+        };
+        let nap = if revived.is_err() {
+            ERROR_BACKOFF
+        } else if engines.any_real() {
+            // A real engine's server is watched: one that died is started again this soon.
+            nap.min(WATCH_EVERY)
+        } else {
+            nap
         };
         tokio::select! {
             () = tokio::time::sleep(nap) => {}

@@ -25,6 +25,7 @@ use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -175,6 +176,8 @@ pub(crate) struct Postgres {
     run_as: Option<SystemUser>,
     /// The port once the server runs.
     port: Mutex<Option<u16>>,
+    /// Whether this run started the server: from then on it is meant to be running.
+    started: AtomicBool,
 }
 
 impl Postgres {
@@ -186,6 +189,7 @@ impl Postgres {
             dir: cluster_home(data_dir, run_as.as_ref()),
             run_as,
             port: Mutex::new(None),
+            started: AtomicBool::new(false),
         }
     }
 
@@ -225,7 +229,23 @@ impl Postgres {
                 .map_err(|e| PostgresError::Unavailable(e.to_string()))??
         };
         *port = Some(started);
+        self.started.store(true, Ordering::Relaxed);
         Ok(started)
+    }
+
+    /// Whether the server this run started is not running any more without having been asked
+    /// to stop (its postmaster killed or crashed, or a restart after that not done yet). Its
+    /// port is then forgotten, so that [`Postgres::port`] starts it again.
+    pub(crate) async fn stopped_unexpectedly(&self) -> bool {
+        if !self.started.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut port = self.port.lock().await;
+        if port.is_some() && postmaster_running(&self.cluster()) {
+            return false;
+        }
+        *port = None;
+        true
     }
 
     /// Marks the server as not running (it stopped, or a connection found it gone), so the
@@ -786,6 +806,28 @@ fn start_cluster(
     std::fs::write(&port_file, port.to_string()).map_err(io("cannot save the port"))?;
     tracing::info!(port, cluster = %cluster.display(), "PostgreSQL started");
     Ok(port)
+}
+
+/// Whether the postmaster named by `cluster`'s pid file runs: a `postgres` process that has
+/// not exited (a zombie no one reaped has). Where `/proc` cannot tell, it is taken as running.
+fn postmaster_running(cluster: &Path) -> bool {
+    if !Path::new("/proc/self/stat").exists() {
+        return true;
+    }
+    let Some(pid) = std::fs::read_to_string(cluster.join("postmaster.pid"))
+        .ok()
+        .and_then(|text| text.lines().next()?.trim().parse::<u32>().ok())
+    else {
+        return false;
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let command = head.split_once('(').map_or("", |(_, command)| command);
+        let state = rest.split_whitespace().next().unwrap_or("X");
+        command.starts_with("postgres") && state != "Z" && state != "X"
+    })
 }
 
 fn stop_cluster(bin: &Path, cluster: &Path, run_as: Option<&SystemUser>) {
