@@ -813,11 +813,11 @@ impl Drop for ServiceProcess {
 
 /// Makes sure a test that failed half-way leaves no PostgreSQL of its data dir running
 /// (immediate shutdown of its postmasters).
-struct NoPostgresLeft<'a>(&'a std::path::Path);
+struct NoPostgresLeft(std::path::PathBuf);
 
-impl Drop for NoPostgresLeft<'_> {
+impl Drop for NoPostgresLeft {
     fn drop(&mut self) {
-        for pid in postmasters(self.0) {
+        for pid in postmasters(&self.0) {
             let _ = Command::new("kill")
                 .args(["-QUIT", &pid.to_string()])
                 .status();
@@ -957,43 +957,82 @@ fn free_service_port() -> u16 {
         .port()
 }
 
+/// A dbaas-local process serving [`REAL_DATABASE`], whose credential logs in.
+struct ServedRealDatabase {
+    runtime: tokio::runtime::Runtime,
+    base: String,
+    database: RealDatabase,
+    process: ServiceProcess,
+    _cleanup: NoPostgresLeft,
+    data: tempfile::TempDir,
+}
+
+impl ServedRealDatabase {
+    fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let port = free_service_port();
+        let cleanup = NoPostgresLeft(data.path().to_path_buf());
+        let process = ServiceProcess::start(data.path(), port);
+        let base = format!("http://127.0.0.1:{port}");
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let database = real_database_with_credential(&runtime, &base);
+        assert!(
+            database.logs_in(&runtime),
+            "the credential logs in before any fault"
+        );
+        Self {
+            runtime,
+            base,
+            database,
+            process,
+            _cleanup: cleanup,
+            data,
+        }
+    }
+
+    fn postmasters(&self) -> Vec<u32> {
+        postmasters(self.data.path())
+    }
+
+    /// The credential logs in again, one postmaster serves the data dir and it is not one of
+    /// `gone`, and the database's endpoint is the one it had.
+    fn assert_served_again_instead_of(&self, gone: &[u32]) {
+        assert!(
+            self.database.logs_in_again(&self.runtime),
+            "the database accepts its credential again"
+        );
+        let now = self.postmasters();
+        assert_eq!(now.len(), 1, "one postmaster for the data dir: {now:?}");
+        assert!(!gone.contains(&now[0]), "a new postmaster serves it");
+        let path = format!("/v1/databases/{}", self.database.id);
+        assert_eq!(
+            ready(&self.runtime, &self.base, &path)["endpoint"],
+            self.database.endpoint
+        );
+    }
+
+    /// Stops the service as an operator would; its PostgreSQL stops with it.
+    fn stop(mut self) {
+        self.process.stop();
+        assert!(
+            self.postmasters().is_empty(),
+            "dbaas-local stops its PostgreSQL"
+        );
+    }
+}
+
 /// A kill -9 of dbaas-local leaves its PostgreSQL running; the next start stops that
 /// postmaster and starts its own, so one postmaster serves the data dir, and the database
 /// still accepts its credential.
 #[test]
 fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
-    let data = tempfile::tempdir().unwrap();
-    let port = free_service_port();
-    let _cleanup = NoPostgresLeft(data.path());
-    let mut process = ServiceProcess::start(data.path(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let database = real_database_with_credential(&runtime, &base);
-    assert!(
-        database.logs_in(&runtime),
-        "the credential logs in before the kill"
-    );
-
-    process.kill_9();
-    let left = postmasters(data.path());
+    let mut served = ServedRealDatabase::start();
+    served.process.kill_9();
+    let left = served.postmasters();
     assert_eq!(left.len(), 1, "the killed service's PostgreSQL runs on");
-    process.restart();
-    // The restarted service stops the old postmaster and starts its own on the same port.
-    assert!(
-        database.logs_in_again(&runtime),
-        "the database accepts its credential after the restart"
-    );
-    let after = postmasters(data.path());
-    assert_eq!(after.len(), 1, "one postmaster for the data dir: {after:?}");
-    assert_ne!(after, left, "the restarted service runs its own postmaster");
-    let path = format!("/v1/databases/{}", database.id);
-    assert_eq!(ready(&runtime, &base, &path)["endpoint"], database.endpoint);
-
-    process.stop();
-    assert!(
-        postmasters(data.path()).is_empty(),
-        "dbaas-local stops its PostgreSQL"
-    );
+    served.process.restart();
+    served.assert_served_again_instead_of(&left);
+    served.stop();
 }
 
 /// The postmaster killed while dbaas-local runs (as the OOM killer picks the largest
@@ -1001,40 +1040,16 @@ fn faults_service_killed_and_restarted_keeps_one_postgresql_serving() {
 /// so the database accepts its credential again without any call to the service.
 #[test]
 fn faults_postgresql_killed_under_the_running_service_is_started_again() {
-    let data = tempfile::tempdir().unwrap();
-    let port = free_service_port();
-    let _cleanup = NoPostgresLeft(data.path());
-    let mut process = ServiceProcess::start(data.path(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let database = real_database_with_credential(&runtime, &base);
-    assert!(
-        database.logs_in(&runtime),
-        "the credential logs in before the kill"
-    );
-
-    let before = postmasters(data.path());
+    let served = ServedRealDatabase::start();
+    let before = served.postmasters();
     assert_eq!(before.len(), 1, "{before:?}");
     let killed = Command::new("kill")
         .args(["-KILL", &before[0].to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    assert!(
-        database.logs_in_again(&runtime),
-        "the database accepts its credential again after its postmaster was killed"
-    );
-    let after = postmasters(data.path());
-    assert_eq!(after.len(), 1, "one postmaster for the data dir: {after:?}");
-    assert_ne!(after, before, "a new postmaster serves it");
-    let path = format!("/v1/databases/{}", database.id);
-    assert_eq!(ready(&runtime, &base, &path)["endpoint"], database.endpoint);
-
-    process.stop();
-    assert!(
-        postmasters(data.path()).is_empty(),
-        "dbaas-local stops its PostgreSQL"
-    );
+    served.assert_served_again_instead_of(&before);
+    served.stop();
 }
 
 #[test]
