@@ -203,21 +203,42 @@ fn module_tests_pass_against_dbaas_local_and_a_mocked_provider() {
         assert_eq!(report.runs[file].len(), runs.len(), "{file}: {report:?}");
     }
 
-    // The apply test reached the real service, and `terraform test` destroyed what it made.
-    let requests = service.provider_requests();
-    for (method, pattern) in [
-        ("POST", "/v1/databases"),
-        ("POST", "/v1/databases/*/credentials"),
-        ("POST", "/v1/databases/*/ip-restrictions"),
-        ("DELETE", "/v1/databases/*"),
+    // The apply test reached the real service, had each create done once (one database and
+    // its user, two networks and the one the second run adds) and sent a create again only
+    // after a refusal that did nothing (409: the database was busy applying a network), and
+    // `terraform test` destroyed what it made.
+    let (_, log) = service.call("GET", "/v1/_admin/requests", None);
+    let posts: Vec<(&str, u64)> = log["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|request| request["method"] == "POST")
+        .filter_map(|request| Some((request["path"].as_str()?, request["status"].as_u64()?)))
+        .collect();
+    for (pattern, times) in [
+        ("/v1/databases", 1),
+        ("/v1/databases/*/credentials", 1),
+        ("/v1/databases/*/ip-restrictions", 3),
     ] {
+        let sent: Vec<u64> = posts
+            .iter()
+            .filter(|(path, _)| path_matches(path, pattern))
+            .map(|(_, status)| *status)
+            .collect();
+        let done = sent.iter().filter(|status| **status == 202).count();
+        assert_eq!(done, times, "POST {pattern} answered {sent:?}");
         assert!(
-            requests
-                .iter()
-                .any(|(m, path)| m == method && path_matches(path, pattern)),
-            "no {method} {pattern} reached dbaas-local: {requests:?}"
+            sent.iter().all(|status| matches!(status, 202 | 409)),
+            "POST {pattern} answered {sent:?}"
         );
     }
+    let requests = service.provider_requests();
+    assert!(
+        requests
+            .iter()
+            .any(|(m, path)| m == "DELETE" && path_matches(path, "/v1/databases/*")),
+        "no DELETE of the database reached dbaas-local: {requests:?}"
+    );
     assert!(
         service.databases().is_empty(),
         "terraform test leaves nothing behind: {:?}",
