@@ -20,6 +20,7 @@
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -184,9 +185,17 @@ impl Postgres {
     /// The cluster under `data_dir`, with the server programs in `bin`. Nothing runs yet.
     pub(crate) fn new(bin: PathBuf, data_dir: &Path) -> Self {
         let run_as = running_as_root().then(SystemUser::unprivileged).flatten();
+        if run_as.is_some() {
+            for removed in prune_relocated(Path::new(RELOCATED)) {
+                tracing::info!(
+                    cluster = %removed.display(),
+                    "removed a relocated PostgreSQL cluster whose data dir is gone"
+                );
+            }
+        }
         Self {
             bin,
-            dir: cluster_home(data_dir, run_as.as_ref()),
+            dir: cluster_home(data_dir, run_as.as_ref(), Path::new(RELOCATED)),
             run_as,
             port: Mutex::new(None),
             started: AtomicBool::new(false),
@@ -647,11 +656,16 @@ fn write_owned(path: &Path, text: &str, owner: Option<&SystemUser>) -> std::io::
 /// Where relocated clusters live (see [`cluster_home`]).
 const RELOCATED: &str = "/var/tmp/dbaas-local-postgresql";
 
+/// The file of a relocated cluster that names the data dir it belongs to.
+const OWNER_FILE: &str = "data-dir";
+
 /// Where the cluster of `data_dir` lives: `<data dir>/postgresql`, unless the cluster's user
 /// cannot reach the data dir (a parent closed to it, as `mktemp -d` makes them). Then it is
-/// `/var/tmp/dbaas-local-postgresql/<id>`, linked from `<data dir>/postgresql`, with the id kept
-/// in the data dir (`postgresql.id`) so that another data dir never gets this one's cluster.
-fn cluster_home(data_dir: &Path, run_as: Option<&SystemUser>) -> PathBuf {
+/// `<relocated root>/<id>` (the root is [`RELOCATED`]), linked from `<data dir>/postgresql`, with
+/// the id kept in the data dir (`postgresql.id`) so that another data dir never gets this one's
+/// cluster, and the data dir named in the cluster's [`OWNER_FILE`], so that a cluster outliving
+/// its data dir is removed ([`prune_relocated`]).
+fn cluster_home(data_dir: &Path, run_as: Option<&SystemUser>, relocated_root: &Path) -> PathBuf {
     let home = data_dir.join("postgresql");
     if let Ok(target) = std::fs::read_link(&home) {
         return target;
@@ -672,10 +686,42 @@ fn cluster_home(data_dir: &Path, run_as: Option<&SystemUser>) -> PathBuf {
             let _ = std::fs::write(&id_file, &id);
             id
         });
-    let relocated = Path::new(RELOCATED).join(id);
-    // A link where the cluster would be, so the data dir still shows where it is.
+    let relocated = relocated_root.join(id);
+    // A link where the cluster would be, so the data dir still shows where it is. Made before
+    // the cluster's directory, so that no prune finds that directory without its link.
     let _ = std::os::unix::fs::symlink(&relocated, &home);
+    if let Ok(owner) = data_dir.canonicalize()
+        && std::fs::create_dir_all(&relocated).is_ok()
+    {
+        let _ = std::fs::write(relocated.join(OWNER_FILE), owner.as_os_str().as_bytes());
+    }
     relocated
+}
+
+/// Removes the relocated clusters under `relocated_root` whose data dir is gone (or no longer
+/// links to them) and where no postmaster runs; returns them. A cluster without an
+/// [`OWNER_FILE`] is kept: nothing says whose it is.
+fn prune_relocated(relocated_root: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(relocated_root)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let home = entry.path();
+        let Ok(owner) = std::fs::read(home.join(OWNER_FILE)) else {
+            continue;
+        };
+        let link = PathBuf::from(std::ffi::OsString::from_vec(owner)).join("postgresql");
+        let linked = std::fs::read_link(link).is_ok_and(|target| target == home);
+        if linked || postmaster_running(&home.join("data")) {
+            continue;
+        }
+        if std::fs::remove_dir_all(&home).is_ok() {
+            removed.push(home);
+        }
+    }
+    removed
 }
 
 /// Whether `user` may pass through every parent of `data_dir` (the data dir itself is opened
@@ -899,8 +945,10 @@ mod tests {
         let data = open.path().join("data");
         std::fs::create_dir(&data).unwrap();
         assert!(reachable(&data, &stranger));
+        let relocated = tempfile::tempdir().unwrap();
+        let root = relocated.path();
         assert_eq!(
-            cluster_home(&data, Some(&stranger)),
+            cluster_home(&data, Some(&stranger), root),
             data.join("postgresql")
         );
 
@@ -909,15 +957,52 @@ mod tests {
         let data = closed.path().join("data");
         std::fs::create_dir(&data).unwrap();
         assert!(!reachable(&data, &stranger));
-        let home = cluster_home(&data, Some(&stranger));
-        assert!(home.starts_with(RELOCATED), "{home:?}");
+        let home = cluster_home(&data, Some(&stranger), root);
+        assert!(home.starts_with(root), "{home:?}");
         // The same data dir keeps its cluster; the link in it says where.
-        assert_eq!(cluster_home(&data, Some(&stranger)), home);
+        assert_eq!(cluster_home(&data, Some(&stranger), root), home);
         assert_eq!(std::fs::read_link(data.join("postgresql")).unwrap(), home);
         // Without a user of its own (not root) the cluster stays in the data dir.
         let other = closed.path().join("other");
         std::fs::create_dir(&other).unwrap();
-        assert_eq!(cluster_home(&other, None), other.join("postgresql"));
+        assert_eq!(cluster_home(&other, None, root), other.join("postgresql"));
+    }
+
+    #[test]
+    fn a_relocated_cluster_is_removed_once_its_data_dir_is_gone() {
+        let stranger = SystemUser {
+            name: "stranger".to_owned(),
+            uid: 65_000,
+            gid: 65_000,
+        };
+        let relocated = tempfile::tempdir().unwrap();
+        let root = relocated.path();
+        let relocate = |parent: &Path| {
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700)).unwrap();
+            let data = parent.join("data");
+            std::fs::create_dir(&data).unwrap();
+            let home = cluster_home(&data, Some(&stranger), root);
+            std::fs::create_dir_all(home.join("data")).unwrap();
+            home
+        };
+        let kept = tempfile::tempdir().unwrap();
+        let kept_home = relocate(kept.path());
+        let deleted = tempfile::tempdir().unwrap();
+        let deleted_home = relocate(deleted.path());
+        // A cluster whose postmaster.pid names no running postgres has stopped.
+        std::fs::write(deleted_home.join("data/postmaster.pid"), "999999999\n").unwrap();
+        drop(deleted);
+        let unowned = root.join("0123456789abcdef");
+        std::fs::create_dir(&unowned).unwrap();
+
+        assert_eq!(prune_relocated(root), std::slice::from_ref(&deleted_home));
+        assert!(!deleted_home.exists());
+        assert!(
+            kept_home.join("data").is_dir(),
+            "its data dir still links to it"
+        );
+        assert!(unowned.is_dir(), "nothing says whose it is");
+        assert!(prune_relocated(root).is_empty());
     }
 
     #[test]
