@@ -239,3 +239,96 @@ fn databaselabs_superuser_password_logs_in_to_the_real_database() {
     work.destroy();
     drop(runtime);
 }
+
+/// Two client databases, each with a user of the same name, in the second one's `username`.
+fn two_clients(second_username: &str) -> String {
+    format!(
+        r#"
+provider "dbaas" {{
+  poll_interval = "100ms"
+}}
+
+resource "dbaas_database" "a" {{
+  name   = "client-a"
+  engine = "postgresql"
+}}
+
+resource "dbaas_database" "b" {{
+  name   = "client-b"
+  engine = "postgresql"
+}}
+
+resource "dbaas_credential" "a" {{
+  database_id = dbaas_database.a.id
+  username    = "app"
+  roles       = ["readWrite@client-a"]
+}}
+
+resource "dbaas_credential" "b" {{
+  database_id = dbaas_database.b.id
+  username    = "{second_username}"
+  roles       = ["readWrite@client-b"]
+  # After the first one: which of the two gets the name is then certain.
+  depends_on = [dbaas_credential.a]
+}}
+
+output "endpoint_a" {{
+  value = dbaas_database.a.endpoint
+}}
+
+output "password_a" {{
+  value     = dbaas_credential.a.password
+  sensitive = true
+}}
+"#
+    )
+}
+
+/// PostgreSQL's role names are the cluster's: the same username on a second real database
+/// ends that credential in ERROR, and the apply says why, naming the role and whose it is;
+/// the first one's user goes on logging in, and another username converges.
+#[test]
+fn the_same_username_on_two_postgresql_databases_fails_the_second_saying_why() {
+    let service = LocalService::start(Duration::from_millis(100));
+    let work = Workspace::new(&service);
+    work.write(&two_clients("app"));
+    // Terraform wraps its diagnostics: compared word by word.
+    let failed = support::text(&work.apply_fails())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (_, first) = service.call("GET", "/v1/databases", None);
+    let owner = first["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|database| database["name"] == "client-a")
+        .and_then(|database| database["id"].as_str())
+        .unwrap()
+        .to_owned();
+    assert!(
+        failed.contains(&format!("the role app belongs to {owner}"))
+            && failed.contains("a username names one role across the PostgreSQL databases"),
+        "{failed}"
+    );
+
+    work.write(&two_clients("app-b"));
+    work.apply();
+    let outputs = work.outputs();
+    let endpoint = outputs["endpoint_a"]["value"].as_str().unwrap().to_owned();
+    let port: u16 = endpoint
+        .strip_prefix("postgresql://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix("/client-a"))
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("a working endpoint: {endpoint}"));
+    let password = outputs["password_a"]["value"].as_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        connect(port, SOURCE_IN_LIST, "app", &password, "client-a")
+            .await
+            .expect("the first database's user logs in");
+    });
+    work.assert_plan_empty();
+    work.destroy();
+    drop(runtime);
+}

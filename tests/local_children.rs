@@ -357,6 +357,7 @@ async fn credential_generated_password_lifecycle() -> Result<()> {
             "username",
             "roles",
             "status",
+            "status_message",
             "password_chosen",
             "password",
             "created_at",
@@ -721,6 +722,7 @@ async fn index_lifecycle_with_implicit_id_index() -> Result<()> {
             "unique",
             "sparse",
             "status",
+            "status_message",
             "created_at"
         ]
     );
@@ -971,7 +973,14 @@ async fn ip_restriction_makes_database_busy_until_ready() -> Result<()> {
     assert_eq!(created.body["status"], "CREATING");
     assert_eq!(
         created.body.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["database_id", "cidr", "description", "status", "created_at"]
+        [
+            "database_id",
+            "cidr",
+            "description",
+            "status",
+            "status_message",
+            "created_at"
+        ]
     );
     let database = slow.get(&format!("/v1/databases/{db}")).await?;
     assert_eq!(database.body["status"], "UPDATING");

@@ -1109,7 +1109,14 @@ async fn lifecycle_fault_failed_shows_error_natively_and_through_ovh() -> Result
         format!("{indexes}/doomed_index"),
         format!("{restrictions}/10.8.0.0%2F16"),
     ] {
-        local.wait_status(&path, "ERROR").await?;
+        // Each says why, as its database does.
+        let child = local.wait_status(&path, "ERROR").await?;
+        assert!(
+            child["status_message"]
+                .as_str()
+                .is_some_and(|why| !why.is_empty()),
+            "{child}"
+        );
     }
 
     // OVH's own words: ERROR for the service, its users and its IP restrictions.

@@ -783,6 +783,9 @@ struct WireCredential {
     #[serde(default)]
     roles: Vec<String>,
     status: String,
+    /// Why it is in `ERROR` (absent from servers older than the field).
+    #[serde(default)]
+    status_message: Option<String>,
     #[serde(default)]
     password_chosen: bool,
     /// Only in create and reset replies, and only for a generated password. Wrapped into a
@@ -798,7 +801,7 @@ impl From<WireCredential> for Credential {
             database_id: wire.database_id,
             username: wire.username,
             roles: wire.roles,
-            status: status_of(wire.status, None),
+            status: status_of(wire.status, wire.status_message),
             password: wire.password.map(SecretString::from),
             password_chosen: wire.password_chosen,
             created_at: wire.created_at,
@@ -830,6 +833,9 @@ struct WireIndex {
     #[serde(default)]
     sparse: bool,
     status: String,
+    /// Why it is in `ERROR` (absent from servers older than the field).
+    #[serde(default)]
+    status_message: Option<String>,
     #[serde(default)]
     created_at: Option<String>,
 }
@@ -866,7 +872,7 @@ impl WireIndex {
             keys,
             unique: self.unique,
             sparse: self.sparse,
-            status: status_of(self.status, None),
+            status: status_of(self.status, self.status_message),
             created_at: self.created_at.unwrap_or_default(),
         })
     }
@@ -884,6 +890,9 @@ struct WireIpRestriction {
     #[serde(default)]
     description: Option<String>,
     status: String,
+    /// Why it is in `ERROR` (absent from servers older than the field).
+    #[serde(default)]
+    status_message: Option<String>,
     created_at: String,
 }
 
@@ -893,7 +902,7 @@ impl From<WireIpRestriction> for IpRestriction {
             database_id: wire.database_id,
             cidr: wire.cidr,
             description: wire.description,
-            status: status_of(wire.status, None),
+            status: status_of(wire.status, wire.status_message),
             created_at: wire.created_at,
         }
     }

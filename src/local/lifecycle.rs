@@ -229,6 +229,16 @@ pub(crate) async fn settle_due_on(
     Ok(pass)
 }
 
+/// The failure of a child that settled: kept on one now in `ERROR`, as the reason its replies
+/// show (`status_message`); cleared on any other.
+fn failure_kept_in_error(fails_with: &mut Option<String>, settled: ChildSettled) -> Option<String> {
+    if settled == ChildSettled::Now(Status::Error) {
+        fails_with.clone()
+    } else {
+        fails_with.take()
+    }
+}
+
 /// Settles one due child in its own transaction; whether it changed.
 async fn settle_one_child(
     store: &Store,
@@ -257,7 +267,7 @@ async fn settle_one_child(
                 ) else {
                     return Ok(None);
                 };
-                let failure = credential.fails_with.take();
+                let failure = failure_kept_in_error(&mut credential.fails_with, settled);
                 match settled {
                     ChildSettled::Gone => tx.remove_credential(&database_id, &username)?,
                     ChildSettled::Now(status) => {
@@ -288,7 +298,7 @@ async fn settle_one_child(
                 ) else {
                     return Ok(None);
                 };
-                let failure = index.fails_with.take();
+                let failure = failure_kept_in_error(&mut index.fails_with, settled);
                 match settled {
                     ChildSettled::Gone => tx.remove_index(&database_id, &collection, &name)?,
                     ChildSettled::Now(status) => {
@@ -314,7 +324,7 @@ async fn settle_one_child(
                 ) else {
                     return Ok(None);
                 };
-                let failure = restriction.fails_with.take();
+                let failure = failure_kept_in_error(&mut restriction.fails_with, settled);
                 match settled {
                     ChildSettled::Gone => tx.remove_ip_restriction(&database_id, &cidr)?,
                     ChildSettled::Now(status) => {
@@ -329,7 +339,6 @@ async fn settle_one_child(
         .await?;
     match outcome {
         Some((settled, failure)) => {
-            // Children show no status message on the wire: the log is where a failure says why.
             let failure = failure.filter(|_| settled == ChildSettled::Now(Status::Error));
             tracing::info!(
                 child = %described,

@@ -161,8 +161,9 @@ pub(crate) struct Credential {
     pub(crate) updated_at: DateTime<Utc>,
     /// When the current transitional status settles; persisted like a database's.
     pub(crate) transition_at: Option<DateTime<Utc>>,
-    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
-    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    /// Set by a lifecycle fault or a real engine's refusal: when its current transition
+    /// settles, the object ends `ERROR` (with this message) instead of `READY`; kept then as the
+    /// reason it shows ([`error_reason`]). Persisted, so a restart keeps the outcome.
     pub(crate) fails_with: Option<String>,
 }
 
@@ -211,8 +212,9 @@ pub(crate) struct Index {
     pub(crate) created_at: DateTime<Utc>,
     /// When the current transitional status settles.
     pub(crate) transition_at: Option<DateTime<Utc>>,
-    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
-    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    /// Set by a lifecycle fault or a real engine's refusal: when its current transition
+    /// settles, the object ends `ERROR` (with this message) instead of `READY`; kept then as the
+    /// reason it shows ([`error_reason`]). Persisted, so a restart keeps the outcome.
     pub(crate) fails_with: Option<String>,
 }
 
@@ -234,9 +236,18 @@ pub(crate) struct IpRestriction {
     pub(crate) created_at: DateTime<Utc>,
     /// When the current transitional status settles.
     pub(crate) transition_at: Option<DateTime<Utc>>,
-    /// Set by a lifecycle fault: when its current transition settles, the object ends `ERROR`
-    /// (with this message) instead of `READY`. Persisted, so a restart keeps the outcome.
+    /// Set by a lifecycle fault or a real engine's refusal: when its current transition
+    /// settles, the object ends `ERROR` (with this message) instead of `READY`; kept then as the
+    /// reason it shows ([`error_reason`]). Persisted, so a restart keeps the outcome.
     pub(crate) fails_with: Option<String>,
+}
+
+/// Why a child is in `ERROR`: the failure it settled there with; `None` in any other status
+/// (a planned failure of a child still in transition is not shown).
+pub(crate) fn error_reason(status: Status, fails_with: Option<&String>) -> Option<&str> {
+    fails_with
+        .filter(|_| status == Status::Error)
+        .map(String::as_str)
 }
 
 /// Timestamps shown to clients have whole-second precision; stored ones are truncated the same

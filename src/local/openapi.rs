@@ -715,16 +715,20 @@ fn child_schemas() -> Value {
             revealable. Absent or null: the service generates one."
     });
     let description = json!({"type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS});
+    let child_status_message = json!({"type": ["string", "null"],
+        "description": "Why it is in ERROR (what a real engine refused, say); null in any \
+            other status."});
     json!({
         "Credential": {
             "type": "object",
-            "required": ["database_id", "username", "roles", "status", "password_chosen",
-                         "password", "created_at", "updated_at"],
+            "required": ["database_id", "username", "roles", "status", "status_message",
+                         "password_chosen", "password", "created_at", "updated_at"],
             "properties": {
                 "database_id": database_id,
                 "username": username,
                 "roles": roles,
                 "status": {"$ref": "#/components/schemas/ChildStatus"},
+                "status_message": child_status_message.clone(),
                 "password_chosen": {"type": "boolean",
                     "description": "True when the client chose the current password (it \
                         cannot be revealed)."},
@@ -803,7 +807,7 @@ fn child_schemas() -> Value {
         "Index": {
             "type": "object",
             "required": ["database_id", "collection", "name", "keys", "unique", "sparse",
-                         "status", "created_at"],
+                         "status", "status_message", "created_at"],
             "properties": {
                 "database_id": database_id,
                 "collection": {"type": "string"},
@@ -812,6 +816,7 @@ fn child_schemas() -> Value {
                 "unique": {"type": "boolean"},
                 "sparse": {"type": "boolean"},
                 "status": {"$ref": "#/components/schemas/ChildStatus"},
+                "status_message": child_status_message.clone(),
                 "created_at": timestamp
             }
         },
@@ -844,7 +849,8 @@ fn child_schemas() -> Value {
         },
         "IpRestriction": {
             "type": "object",
-            "required": ["database_id", "cidr", "description", "status", "created_at"],
+            "required": ["database_id", "cidr", "description", "status", "status_message",
+                         "created_at"],
             "properties": {
                 "database_id": database_id,
                 "cidr": {"type": "string",
@@ -852,6 +858,7 @@ fn child_schemas() -> Value {
                              IPv6 in RFC 5952 form."},
                 "description": description,
                 "status": {"$ref": "#/components/schemas/ChildStatus"},
+                "status_message": child_status_message,
                 "created_at": timestamp
             }
         },

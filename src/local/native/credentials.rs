@@ -25,7 +25,7 @@ use crate::local::json_body::{
     optional_string, optional_string_list, parse_object, parse_optional_object, reject_fixed,
     reject_unknown,
 };
-use crate::local::model::{Credential, format_timestamp};
+use crate::local::model::{Credential, error_reason, format_timestamp};
 
 /// Routes of the credential endpoints.
 pub(crate) fn routes() -> Router<AppState> {
@@ -234,6 +234,8 @@ struct CredentialBody<'a> {
     username: &'a str,
     roles: &'a [String],
     status: &'static str,
+    /// Why it is in `ERROR`; null otherwise.
+    status_message: Option<&'a str>,
     password_chosen: bool,
     password: Option<&'a str>,
     created_at: String,
@@ -248,6 +250,7 @@ impl<'a> CredentialBody<'a> {
             username: &credential.username,
             roles: &credential.roles,
             status: credential.status.as_str(),
+            status_message: error_reason(credential.status, credential.fails_with.as_ref()),
             password_chosen: credential.password.is_chosen(),
             password: shown.map(|password| password.expose_secret()),
             created_at: format_timestamp(credential.created_at),

@@ -18,7 +18,7 @@ use crate::local::indexes::CreateIndex;
 use crate::local::json_body::{
     optional_bool, optional_string, parse_object, reject_unknown, whole_number,
 };
-use crate::local::model::{Index, IndexKey, format_timestamp};
+use crate::local::model::{Index, IndexKey, error_reason, format_timestamp};
 use crate::local::validation::RequestedKey;
 
 /// Routes of the collection and index endpoints.
@@ -170,6 +170,8 @@ struct IndexBody<'a> {
     unique: bool,
     sparse: bool,
     status: &'static str,
+    /// Why it is in `ERROR`; null otherwise.
+    status_message: Option<&'a str>,
     created_at: String,
 }
 
@@ -183,6 +185,7 @@ impl<'a> From<&'a Index> for IndexBody<'a> {
             unique: index.unique,
             sparse: index.sparse,
             status: index.status.as_str(),
+            status_message: error_reason(index.status, index.fails_with.as_ref()),
             created_at: format_timestamp(index.created_at),
         }
     }

@@ -19,7 +19,7 @@ use crate::local::AppState;
 use crate::local::allow_list::CreateIpRestriction;
 use crate::local::error::LocalError;
 use crate::local::json_body::{optional_string, parse_object, reject_fixed, reject_unknown};
-use crate::local::model::{IpRestriction, format_timestamp};
+use crate::local::model::{IpRestriction, error_reason, format_timestamp};
 
 /// Routes of the IP restriction endpoints.
 pub(crate) fn routes() -> Router<AppState> {
@@ -147,6 +147,8 @@ struct RestrictionBody<'a> {
     cidr: &'a str,
     description: Option<&'a str>,
     status: &'static str,
+    /// Why it is in `ERROR`; null otherwise.
+    status_message: Option<&'a str>,
     created_at: String,
 }
 
@@ -157,6 +159,7 @@ impl<'a> From<&'a IpRestriction> for RestrictionBody<'a> {
             cidr: &restriction.cidr,
             description: restriction.description.as_deref(),
             status: restriction.status.as_str(),
+            status_message: error_reason(restriction.status, restriction.fails_with.as_ref()),
             created_at: format_timestamp(restriction.created_at),
         }
     }
