@@ -60,6 +60,16 @@ output "password" {{
     )
 }
 
+/// The port of `endpoint`, which must be where PostgreSQL serves `database`
+/// (`postgresql://127.0.0.1:<port>/<database>`).
+fn served_port(endpoint: &str, database: &str) -> u16 {
+    endpoint
+        .strip_prefix("postgresql://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix(&format!("/{database}")))
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("a working endpoint of {database}: {endpoint}"))
+}
+
 /// A connection to `database` as `user` from `source` (bound before connecting), or why not.
 async fn connect(
     port: u16,
@@ -130,11 +140,7 @@ fn postgresql_database_accepts_its_credential_enforces_its_index_and_allow_list(
     work.apply();
     let outputs = work.outputs();
     let endpoint = outputs["endpoint"]["value"].as_str().unwrap().to_owned();
-    let port: u16 = endpoint
-        .strip_prefix("postgresql://127.0.0.1:")
-        .and_then(|rest| rest.strip_suffix("/client-pg"))
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("a working endpoint: {endpoint}"));
+    let port = served_port(&endpoint, "client-pg");
     let first_password = outputs["password"]["value"].as_str().unwrap().to_owned();
 
     runtime.block_on(async {
@@ -221,11 +227,7 @@ fn databaselabs_superuser_password_logs_in_to_the_real_database() {
         .as_str()
         .unwrap()
         .to_owned();
-    let port: u16 = endpoint
-        .strip_prefix("postgresql://127.0.0.1:")
-        .and_then(|rest| rest.split_once('/'))
-        .and_then(|(port, _)| port.parse().ok())
-        .unwrap_or_else(|| panic!("a real endpoint: {endpoint}"));
+    let port = served_port(&endpoint, &name);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let superuser = connect(port, SOURCE_IN_LIST, "postgres", &password, &name)
@@ -316,11 +318,7 @@ fn the_same_username_on_two_postgresql_databases_fails_the_second_saying_why() {
     work.apply();
     let outputs = work.outputs();
     let endpoint = outputs["endpoint_a"]["value"].as_str().unwrap().to_owned();
-    let port: u16 = endpoint
-        .strip_prefix("postgresql://127.0.0.1:")
-        .and_then(|rest| rest.strip_suffix("/client-a"))
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("a working endpoint: {endpoint}"));
+    let port = served_port(&endpoint, "client-a");
     let password = outputs["password_a"]["value"].as_str().unwrap().to_owned();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
