@@ -243,14 +243,15 @@ impl Postgres {
     }
 
     /// Whether the server this run started is not running any more without having been asked
-    /// to stop (its postmaster killed or crashed, or a restart after that not done yet). Its
-    /// port is then forgotten, so that [`Postgres::port`] starts it again.
+    /// to stop (its postmaster killed or crashed). Its port is then forgotten, so that
+    /// [`Postgres::port`] starts it again. Decided by the postmaster alone: a port forgotten
+    /// after a failed connection to a server that still runs is no reason to restart it.
     pub(crate) async fn stopped_unexpectedly(&self) -> bool {
         if !self.started.load(Ordering::Relaxed) {
             return false;
         }
         let mut port = self.port.lock().await;
-        if port.is_some() && postmaster_running(&self.cluster()) {
+        if postmaster_running(&self.cluster()) {
             return false;
         }
         *port = None;
