@@ -207,20 +207,18 @@ fn module_tests_pass_against_dbaas_local_and_a_mocked_provider() {
     // its user, two networks and the one the second run adds) and sent a create again only
     // after a refusal that did nothing (409: the database was busy applying a network), and
     // `terraform test` destroyed what it made.
-    let (_, log) = service.call("GET", "/v1/_admin/requests", None);
-    let posts: Vec<(&str, u64)> = log["requests"]
-        .as_array()
+    let posts: Vec<(String, u16)> = service
+        .answered_requests()
         .into_iter()
-        .flatten()
-        .filter(|request| request["method"] == "POST")
-        .filter_map(|request| Some((request["path"].as_str()?, request["status"].as_u64()?)))
+        .filter(|(method, _, _)| method == "POST")
+        .map(|(_, path, status)| (path, status))
         .collect();
     for (pattern, times) in [
         ("/v1/databases", 1),
         ("/v1/databases/*/credentials", 1),
         ("/v1/databases/*/ip-restrictions", 3),
     ] {
-        let sent: Vec<u64> = posts
+        let sent: Vec<u16> = posts
             .iter()
             .filter(|(path, _)| path_matches(path, pattern))
             .map(|(_, status)| *status)

@@ -934,13 +934,18 @@ mod tests {
         assert_eq!(text.matches("host ").count(), 2, "{text}");
     }
 
-    #[test]
-    fn a_cluster_its_user_cannot_reach_moves_out_of_the_data_dir() {
-        let stranger = SystemUser {
+    /// A cluster user no directory of the tests belongs to.
+    fn stranger() -> SystemUser {
+        SystemUser {
             name: "stranger".to_owned(),
             uid: 65_000,
             gid: 65_000,
-        };
+        }
+    }
+
+    #[test]
+    fn a_cluster_its_user_cannot_reach_moves_out_of_the_data_dir() {
+        let stranger = stranger();
         let open = tempfile::tempdir().unwrap();
         std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let data = open.path().join("data");
@@ -971,11 +976,7 @@ mod tests {
 
     #[test]
     fn a_relocated_cluster_is_removed_once_its_data_dir_is_gone() {
-        let stranger = SystemUser {
-            name: "stranger".to_owned(),
-            uid: 65_000,
-            gid: 65_000,
-        };
+        let stranger = stranger();
         let relocated = tempfile::tempdir().unwrap();
         let root = relocated.path();
         let relocate = |parent: &Path| {

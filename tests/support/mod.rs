@@ -368,6 +368,14 @@ impl LocalService {
 
     /// Requests the service received (method and path), from its admin request log.
     pub fn requests(&self) -> Vec<(String, String)> {
+        self.answered_requests()
+            .into_iter()
+            .map(|(method, path, _)| (method, path))
+            .collect()
+    }
+
+    /// Requests the service received with the status it answered (0: nothing was handled).
+    pub fn answered_requests(&self) -> Vec<(String, String, u16)> {
         let (_, body) = self.call("GET", "/v1/_admin/requests", None);
         body["requests"]
             .as_array()
@@ -377,6 +385,10 @@ impl LocalService {
                 (
                     r["method"].as_str().unwrap_or_default().to_string(),
                     r["path"].as_str().unwrap_or_default().to_string(),
+                    r["status"]
+                        .as_u64()
+                        .and_then(|status| u16::try_from(status).ok())
+                        .unwrap_or_default(),
                 )
             })
             .collect()
